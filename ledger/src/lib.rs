@@ -1,0 +1,7 @@
+//! SEMRES native tools: the `semres` CLI, the server that serves the browser site (and will
+//! grow into the ledger endpoint, DERy), and the seeded test-vector generator.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod vectors;

@@ -1,0 +1,363 @@
+//! CEDA key pairs: the authorized person's RSA encryption key (paper §3.1, "RSA for
+//! generation of public key and private key"), its formats (SPKI/PKCS#8/PKCS#1 PEM and
+//! RFC 7517 JWK) and its key id, the RFC 7638 JWK thumbprint.
+//!
+//! Private keys zeroize their secret material on drop (the `rsa` crate's `ZeroizeOnDrop`);
+//! every exported secret is returned in a [`Zeroizing`] buffer.
+
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, RsaPrivateKey as Pkcs1PrivateKey, UintRef};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::rand_core::TryCryptoRng;
+use rsa::traits::PublicKeyParts;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::b64;
+use crate::error::{Error, Result};
+
+/// RSA modulus sizes SEMRES generates. Imported keys may be any size from 2048 to 4096 bits.
+pub const ALLOWED_GENERATED_BITS: [usize; 3] = [2048, 3072, 4096];
+/// Default modulus size for new keys.
+pub const DEFAULT_BITS: usize = 3072;
+/// Smallest modulus accepted on import.
+pub const MIN_BITS: usize = 2048;
+/// Largest modulus accepted on import.
+pub const MAX_BITS: usize = 4096;
+/// Upper bound on the size of a key document we are willing to parse.
+const MAX_KEY_TEXT: usize = 64 * 1024;
+
+/// An RSA public key used to wrap a SMeR's content key for its authorized person.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncryptionPublicKey {
+    inner: rsa::PublicKey,
+    key_id: String,
+}
+
+/// An RSA private key: the authorized person's key that unwraps SMeR content keys.
+/// Never leaves its holder's process; `Debug` prints only the key id.
+pub struct EncryptionPrivateKey {
+    inner: rsa::PrivateKey,
+    public: EncryptionPublicKey,
+}
+
+impl core::fmt::Debug for EncryptionPublicKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "EncryptionPublicKey({}, {} bits)", self.key_id, self.bits())
+    }
+}
+
+impl core::fmt::Debug for EncryptionPrivateKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "EncryptionPrivateKey({})", self.public.key_id)
+    }
+}
+
+fn check_bits(bits: usize) -> Result<()> {
+    if (MIN_BITS..=MAX_BITS).contains(&bits) {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedKeySize(bits))
+    }
+}
+
+fn check_text(text: &str) -> Result<()> {
+    if text.len() > MAX_KEY_TEXT {
+        Err(Error::KeyFormat("key document too large"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The PEM label of the first block of `text`, if any.
+fn pem_label(text: &str) -> Option<&str> {
+    let start = text.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let rest = &text[start..];
+    let end = rest.find("-----")?;
+    Some(&rest[..end])
+}
+
+impl EncryptionPublicKey {
+    fn from_rsa(inner: rsa::PublicKey) -> Result<Self> {
+        check_bits(inner.n().bit_width_vartime() as usize)?;
+        let key_id = thumbprint(&inner.n_bytes(), &inner.e_bytes());
+        Ok(Self { inner, key_id })
+    }
+
+    /// The key id: RFC 7638 JWK SHA-256 thumbprint, base64url (43 characters).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.inner.n().bit_width_vartime() as usize
+    }
+
+    /// Modulus size in bytes (the length of every RSA-OAEP ciphertext under this key).
+    pub fn modulus_len(&self) -> usize {
+        self.inner.size()
+    }
+
+    pub(crate) fn rsa(&self) -> &rsa::PublicKey {
+        &self.inner
+    }
+
+    /// Reads a public key from PEM: SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
+    /// A private-key PEM is refused here: use [`EncryptionPrivateKey::from_pem`].
+    pub fn from_pem(text: &str) -> Result<Self> {
+        check_text(text)?;
+        let inner = match pem_label(text) {
+            Some("PUBLIC KEY") => rsa::PublicKey::from_public_key_pem(text)
+                .map_err(|_| Error::KeyFormat("invalid SPKI public key PEM"))?,
+            Some("RSA PUBLIC KEY") => rsa::PublicKey::from_pkcs1_pem(text)
+                .map_err(|_| Error::KeyFormat("invalid PKCS#1 public key PEM"))?,
+            Some(_) => return Err(Error::KeyFormat("PEM is not an RSA public key")),
+            None => return Err(Error::KeyFormat("not PEM")),
+        };
+        Self::from_rsa(inner)
+    }
+
+    /// Writes the key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), LF line endings.
+    pub fn to_pem(&self) -> Result<String> {
+        self.inner
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|_| Error::KeyFormat("cannot encode SPKI"))
+    }
+
+    /// Reads an RSA public JWK (RFC 7517/7518 §6.3.1). Private members, if present, are
+    /// ignored; `kty` must be `RSA`.
+    pub fn from_jwk(text: &str) -> Result<Self> {
+        check_text(text)?;
+        let jwk = parse_jwk_object(text)?;
+        let n = jwk_bytes(&jwk, "n")?.ok_or(Error::KeyFormat("JWK lacks n"))?;
+        let e = jwk_bytes(&jwk, "e")?.ok_or(Error::KeyFormat("JWK lacks e"))?;
+        let pkcs1 = rsa::pkcs1::RsaPublicKey {
+            modulus: uint(&n)?,
+            public_exponent: uint(&e)?,
+        };
+        let inner = rsa::PublicKey::try_from(pkcs1).map_err(|_| Error::KeyFormat("invalid RSA public key"))?;
+        Self::from_rsa(inner)
+    }
+
+    /// Writes the key as a public JWK with `kty`, `n`, `e`, `kid` (the thumbprint),
+    /// `alg` = `RSA-OAEP-256` and `use` = `enc`, importable by WebCrypto.
+    pub fn to_jwk(&self) -> String {
+        let mut map = Map::new();
+        map.insert("kty".into(), "RSA".into());
+        map.insert("n".into(), b64::encode(&self.inner.n_bytes()).into());
+        map.insert("e".into(), b64::encode(&self.inner.e_bytes()).into());
+        map.insert("kid".into(), self.key_id.clone().into());
+        map.insert("alg".into(), "RSA-OAEP-256".into());
+        map.insert("use".into(), "enc".into());
+        Value::Object(map).to_string()
+    }
+
+    /// Reads a public key in any supported text format, detected automatically
+    /// (JWK when it starts with `{`, else PEM).
+    pub fn from_any(text: &str) -> Result<Self> {
+        if text.trim_start().starts_with('{') {
+            Self::from_jwk(text)
+        } else {
+            Self::from_pem(text)
+        }
+    }
+}
+
+impl EncryptionPrivateKey {
+    fn from_rsa(inner: rsa::PrivateKey) -> Result<Self> {
+        let public = EncryptionPublicKey::from_rsa(inner.to_public_key())?;
+        Ok(Self { inner, public })
+    }
+
+    /// Generates a new key pair. `bits` must be 2048, 3072 or 4096. Randomness is the
+    /// caller's: pass the operating system's CSPRNG (`getrandom`'s `SysRng`) in production.
+    pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R, bits: usize) -> Result<Self> {
+        if !ALLOWED_GENERATED_BITS.contains(&bits) {
+            return Err(Error::UnsupportedKeySize(bits));
+        }
+        let inner = rsa::PrivateKey::new(rng, bits).map_err(|_| Error::RandomnessUnavailable)?;
+        Self::from_rsa(inner)
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> &EncryptionPublicKey {
+        &self.public
+    }
+
+    /// The key id of the public half (RFC 7638 thumbprint).
+    pub fn key_id(&self) -> &str {
+        self.public.key_id()
+    }
+
+    pub(crate) fn rsa(&self) -> &rsa::PrivateKey {
+        &self.inner
+    }
+
+    /// Reads a private key from PEM: PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
+    pub fn from_pem(text: &str) -> Result<Self> {
+        check_text(text)?;
+        let inner = match pem_label(text) {
+            Some("PRIVATE KEY") => rsa::PrivateKey::from_pkcs8_pem(text)
+                .map_err(|_| Error::KeyFormat("invalid PKCS#8 private key PEM"))?,
+            Some("RSA PRIVATE KEY") => rsa::PrivateKey::from_pkcs1_pem(text)
+                .map_err(|_| Error::KeyFormat("invalid PKCS#1 private key PEM"))?,
+            Some("ENCRYPTED PRIVATE KEY") => {
+                return Err(Error::KeyFormat("passphrase-encrypted PKCS#8 is not supported yet"))
+            }
+            Some(_) => return Err(Error::KeyFormat("PEM is not an RSA private key")),
+            None => return Err(Error::KeyFormat("not PEM")),
+        };
+        Self::from_rsa(inner)
+    }
+
+    /// Writes the key as unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
+        self.inner
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|_| Error::KeyFormat("cannot encode PKCS#8"))
+    }
+
+    /// Reads an RSA private JWK: `n`, `e`, `d`, `p`, `q` required; `dp`, `dq`, `qi`, when
+    /// present, must match the key. Multi-prime keys (`oth`) are refused.
+    pub fn from_jwk(text: &str) -> Result<Self> {
+        check_text(text)?;
+        let jwk = parse_jwk_object(text)?;
+        if jwk.contains_key("oth") {
+            return Err(Error::KeyFormat("multi-prime RSA keys are not supported"));
+        }
+        let get = |name: &'static str| -> Result<Zeroizing<Vec<u8>>> {
+            jwk_bytes(&jwk, name)?
+                .map(Zeroizing::new)
+                .ok_or(Error::KeyFormat("private JWK lacks a required member"))
+        };
+        let (n, e, d, p, q) = (get("n")?, get("e")?, get("d")?, get("p")?, get("q")?);
+        let pkcs1 = Pkcs1PrivateKey {
+            modulus: uint(&n)?,
+            public_exponent: uint(&e)?,
+            private_exponent: uint(&d)?,
+            prime1: uint(&p)?,
+            prime2: uint(&q)?,
+            // Not read by the `rsa` crate on import: it recomputes the CRT values.
+            exponent1: uint(&[0])?,
+            exponent2: uint(&[0])?,
+            coefficient: uint(&[0])?,
+            other_prime_infos: None,
+        };
+        let inner = rsa::PrivateKey::try_from(pkcs1).map_err(|_| Error::KeyFormat("invalid RSA private key"))?;
+        let key = Self::from_rsa(inner)?;
+        // Optional CRT members must agree with the ones we derive.
+        let derived = key.crt_components()?;
+        for (name, value) in [("dp", &derived.0), ("dq", &derived.1), ("qi", &derived.2)] {
+            if let Some(given) = jwk_bytes(&jwk, name)? {
+                let given = Zeroizing::new(given);
+                if strip_zeros(&given) != strip_zeros(value) {
+                    return Err(Error::KeyFormat("JWK CRT parameters do not match the key"));
+                }
+            }
+        }
+        Ok(key)
+    }
+
+    /// (dp, dq, qi) as big-endian bytes, read back from the key's PKCS#1 encoding.
+    fn crt_components(&self) -> Result<(Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>)> {
+        let der = self.inner.to_pkcs1_der().map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
+        let parsed = rsa::pkcs1::RsaPrivateKeyRef::try_from(der.as_bytes())
+            .map_err(|_| Error::KeyFormat("cannot decode PKCS#1"))?;
+        Ok((
+            Zeroizing::new(parsed.exponent1.as_bytes().to_vec()),
+            Zeroizing::new(parsed.exponent2.as_bytes().to_vec()),
+            Zeroizing::new(parsed.coefficient.as_bytes().to_vec()),
+        ))
+    }
+
+    /// Writes the key as a private JWK (`n e d p q dp dq qi` plus `kid`, `alg`, `use`).
+    pub fn to_jwk(&self) -> Result<Zeroizing<String>> {
+        let der = self.inner.to_pkcs1_der().map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
+        let k = rsa::pkcs1::RsaPrivateKeyRef::try_from(der.as_bytes())
+            .map_err(|_| Error::KeyFormat("cannot decode PKCS#1"))?;
+        let mut map = Map::new();
+        map.insert("kty".into(), "RSA".into());
+        for (name, value) in [
+            ("n", k.modulus),
+            ("e", k.public_exponent),
+            ("d", k.private_exponent),
+            ("p", k.prime1),
+            ("q", k.prime2),
+            ("dp", k.exponent1),
+            ("dq", k.exponent2),
+            ("qi", k.coefficient),
+        ] {
+            map.insert(name.into(), b64::encode(value.as_bytes()).into());
+        }
+        map.insert("kid".into(), self.key_id().into());
+        map.insert("alg".into(), "RSA-OAEP-256".into());
+        map.insert("use".into(), "enc".into());
+        let text = Zeroizing::new(Value::Object(map).to_string());
+        Ok(text)
+    }
+
+    /// Reads a private key in any supported text format, detected automatically.
+    pub fn from_any(text: &str) -> Result<Self> {
+        if text.trim_start().starts_with('{') {
+            Self::from_jwk(text)
+        } else {
+            Self::from_pem(text)
+        }
+    }
+}
+
+fn strip_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}
+
+fn uint(bytes: &[u8]) -> Result<UintRef<'_>> {
+    UintRef::new(bytes).map_err(|_| Error::KeyFormat("integer too large"))
+}
+
+fn parse_jwk_object(text: &str) -> Result<Map<String, Value>> {
+    let value: Value = serde_json::from_str(text).map_err(|_| Error::KeyFormat("JWK is not valid JSON"))?;
+    let Value::Object(map) = value else {
+        return Err(Error::KeyFormat("JWK is not a JSON object"));
+    };
+    match map.get("kty") {
+        Some(Value::String(kty)) if kty == "RSA" => Ok(map),
+        Some(_) => Err(Error::KeyFormat("JWK kty is not RSA")),
+        None => Err(Error::KeyFormat("JWK lacks kty")),
+    }
+}
+
+fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>> {
+    match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => b64::decode(s)
+            .filter(|bytes| !bytes.is_empty())
+            .map(Some)
+            .ok_or(Error::KeyFormat("JWK member is not canonical base64url")),
+        Some(_) => Err(Error::KeyFormat("JWK member is not a string")),
+    }
+}
+
+/// RFC 7638 thumbprint of an RSA key: SHA-256 over `{"e":…,"kty":"RSA","n":…}`.
+fn thumbprint(n: &[u8], e: &[u8]) -> String {
+    let canonical = format!(
+        r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+        b64::encode(strip_zeros(e)),
+        b64::encode(strip_zeros(n))
+    );
+    b64::encode(&Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 7638 §3.1 example key and thumbprint.
+    #[test]
+    fn rfc7638_thumbprint() {
+        let jwk = r#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#;
+        let key = EncryptionPublicKey::from_jwk(jwk).unwrap();
+        assert_eq!(key.key_id(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    }
+}

@@ -1,0 +1,586 @@
+//! SMeR v1 (paper §3.2, "Secured encrypted Medical Record"): the CEDA output, profiled as a
+//! JWE (RFC 7516) in JSON General Serialization with `RSA-OAEP-256` key wrapping and
+//! `A256CBC-HS512` / `A128CBC-HS256` content encryption. SPEC.md §2 is the normative text;
+//! this module is its implementation: [`seal`], [`ParsedSmer::parse`], [`ParsedSmer::open`],
+//! and [`smer_hash`], the value DERy and the ledger hold.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rsa::rand_core::TryCryptoRng;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::b64;
+use crate::content::{self, ContentEncryption, IV_LEN};
+use crate::error::{Error, Result};
+use crate::keys::{EncryptionPrivateKey, EncryptionPublicKey};
+
+/// The SMeR format version this build writes and reads (`smer` protected header parameter).
+pub const SMER_VERSION: u64 = 1;
+/// The `typ` we write.
+pub const SMER_TYP: &str = "smer+jwe";
+/// The only key-management algorithm allowed.
+pub const KEY_ALG: &str = "RSA-OAEP-256";
+/// Default limit on the record (plaintext) size: 256 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 256 * 1024 * 1024;
+/// Default limit on the number of recipients.
+pub const DEFAULT_MAX_RECIPIENTS: usize = 64;
+/// Default limit on the decoded protected header.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Largest `encrypted_key` accepted: an RSA-4096 ciphertext.
+const MAX_ENCRYPTED_KEY_BYTES: usize = 512;
+/// Allowance for everything in a SMeR but the ciphertext, per recipient and overall.
+const OVERHEAD_PER_RECIPIENT: usize = 1024;
+const OVERHEAD_FIXED: usize = 64 * 1024;
+
+/// Size limits applied when sealing and opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest record (plaintext) in bytes.
+    pub max_record_bytes: usize,
+    /// Most recipients in one SMeR.
+    pub max_recipients: usize,
+    /// Largest decoded protected header in bytes.
+    pub max_header_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            max_recipients: DEFAULT_MAX_RECIPIENTS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+        }
+    }
+}
+
+impl Limits {
+    /// Largest SMeR document (bytes) these limits admit: the base64url ciphertext of the
+    /// largest record plus a fixed allowance for headers, IV, tag and recipients.
+    pub fn max_smer_bytes(&self) -> usize {
+        b64::encoded_len(content::ciphertext_len(self.max_record_bytes))
+            .saturating_add(self.max_header_bytes.saturating_mul(2))
+            .saturating_add(self.max_recipients.saturating_mul(OVERHEAD_PER_RECIPIENT))
+            .saturating_add(OVERHEAD_FIXED)
+    }
+}
+
+/// What the owner states about a record when sealing it. All of it goes into the
+/// protected header, so it is authenticated but **not** confidential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealOptions {
+    /// Content encryption; `A256CBC-HS512` by default.
+    pub enc: ContentEncryption,
+    /// Media type of the record (`cty`), e.g. `application/xml`, `application/fhir+json`.
+    pub content_type: String,
+    /// Record id (`rid`); `None` draws 128 random bits.
+    pub record_id: Option<String>,
+    /// Key id of the record's owner (`own`).
+    pub owner_key_id: String,
+    /// Creation time (`iat`), seconds since the Unix epoch. The core reads no clock.
+    pub created_at: i64,
+    /// Original file name (`fn`), without any directory part.
+    pub file_name: Option<String>,
+}
+
+impl SealOptions {
+    /// Options with the defaults: `A256CBC-HS512`, random record id, no file name.
+    pub fn new(content_type: impl Into<String>, owner_key_id: impl Into<String>, created_at: i64) -> Self {
+        SealOptions {
+            enc: ContentEncryption::A256CbcHs512,
+            content_type: content_type.into(),
+            record_id: None,
+            owner_key_id: owner_key_id.into(),
+            created_at,
+            file_name: None,
+        }
+    }
+}
+
+/// The authenticated metadata of a SMeR, as read from its headers. Every field is
+/// optional because a standard JWE from another JOSE library need not carry them.
+/// Values are untrusted text: display them escaped, never as HTML.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmerHeader {
+    /// `smer` format version, when present (always 1 here).
+    pub version: Option<u64>,
+    /// `typ`.
+    pub typ: Option<String>,
+    /// `cty`: media type of the record.
+    pub content_type: Option<String>,
+    /// `rid`: record id.
+    pub record_id: Option<String>,
+    /// `own`: owner's key id.
+    pub owner_key_id: Option<String>,
+    /// `iat`: creation time, Unix seconds.
+    pub created_at: Option<i64>,
+    /// `fn`: original file name.
+    pub file_name: Option<String>,
+}
+
+/// One recipient of a parsed SMeR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// `kid` from the recipient's merged header, if any.
+    pub key_id: Option<String>,
+    encrypted_key: Vec<u8>,
+}
+
+/// A SMeR that passed every structural check of SPEC.md §2.4 (nothing decrypted yet).
+#[derive(Debug, Clone)]
+pub struct ParsedSmer {
+    enc: ContentEncryption,
+    header: SmerHeader,
+    recipients: Vec<Recipient>,
+    aad: Vec<u8>,
+    iv: Vec<u8>,
+    ciphertext: Vec<u8>,
+    tag: Vec<u8>,
+}
+
+/// A decrypted record with the SMeR metadata that authenticated it.
+pub struct OpenedRecord {
+    /// The record bytes; wiped from memory on drop.
+    pub record: Zeroizing<Vec<u8>>,
+    /// The SMeR's authenticated header.
+    pub header: SmerHeader,
+    /// The content encryption used.
+    pub enc: ContentEncryption,
+}
+
+impl core::fmt::Debug for OpenedRecord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never print record content.
+        write!(f, "OpenedRecord({} bytes, {:?})", self.record.len(), self.header)
+    }
+}
+
+/// SHA-256 of the exact SMeR bytes: the "hash of SMeR" of the paper's blocks (Fig. 6).
+pub fn smer_hash(smer: &[u8]) -> [u8; 32] {
+    Sha256::digest(smer).into()
+}
+
+/// [`smer_hash`] as lower-case hex (64 characters), the form SPEC.md and the ledger use.
+pub fn smer_hash_hex(smer: &[u8]) -> String {
+    to_hex(&smer_hash(smer))
+}
+
+/// Lower-case hex encoding.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+fn is_id_text(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+fn is_media_type(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 255 && s.contains('/') && s.bytes().all(|b| (0x21..0x7f).contains(&b) || b == b' ')
+}
+
+fn is_file_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && !s.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+        && s != "."
+        && s != ".."
+}
+
+fn fill_random<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Result<()> {
+    rng.try_fill_bytes(buf).map_err(|_| Error::RandomnessUnavailable)
+}
+
+/// CEDA: seals `record` for `recipients` (paper Fig. 2 steps 1–7) and returns the SMeR bytes.
+///
+/// A fresh random CEK and IV are drawn from `rng`; the CEK is wrapped with RSA-OAEP-256
+/// for each recipient, whose `kid` is its RFC 7638 thumbprint.
+pub fn seal<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    record: &[u8],
+    recipients: &[&EncryptionPublicKey],
+    options: &SealOptions,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    if record.len() > limits.max_record_bytes {
+        return Err(Error::TooLarge { what: "record", limit: limits.max_record_bytes });
+    }
+    if recipients.is_empty() {
+        return Err(Error::InvalidInput("a SMeR needs at least one recipient"));
+    }
+    if recipients.len() > limits.max_recipients {
+        return Err(Error::TooLarge { what: "recipient count", limit: limits.max_recipients });
+    }
+    let mut seen = BTreeSet::new();
+    if !recipients.iter().all(|r| seen.insert(r.key_id())) {
+        return Err(Error::InvalidInput("the same recipient is listed twice"));
+    }
+    if !is_media_type(&options.content_type) {
+        return Err(Error::InvalidInput("content type is not a media type"));
+    }
+    if !is_id_text(&options.owner_key_id) {
+        return Err(Error::InvalidInput("owner key id must be 1-128 characters of A-Z a-z 0-9 - _ . :"));
+    }
+    let record_id = match &options.record_id {
+        Some(id) if is_id_text(id) => id.clone(),
+        Some(_) => return Err(Error::InvalidInput("record id must be 1-128 characters of A-Z a-z 0-9 - _ . :")),
+        None => {
+            let mut id = [0u8; 16];
+            fill_random(rng, &mut id)?;
+            b64::encode(&id)
+        }
+    };
+    if let Some(name) = &options.file_name {
+        if !is_file_name(name) {
+            return Err(Error::InvalidInput("file name must be 1-255 bytes without control characters or path separators"));
+        }
+    }
+
+    let mut header = serde_json::Map::new();
+    header.insert("alg".into(), KEY_ALG.into());
+    header.insert("enc".into(), options.enc.name().into());
+    header.insert("typ".into(), SMER_TYP.into());
+    header.insert("cty".into(), options.content_type.clone().into());
+    header.insert("smer".into(), SMER_VERSION.into());
+    header.insert("rid".into(), record_id.into());
+    header.insert("own".into(), options.owner_key_id.clone().into());
+    header.insert("iat".into(), options.created_at.into());
+    if let Some(name) = &options.file_name {
+        header.insert("fn".into(), name.clone().into());
+    }
+    let header_json = Value::Object(header).to_string();
+    if header_json.len() > limits.max_header_bytes {
+        return Err(Error::TooLarge { what: "protected header", limit: limits.max_header_bytes });
+    }
+    let protected = b64::encode(header_json.as_bytes());
+
+    let mut cek = Zeroizing::new(vec![0u8; options.enc.cek_len()]);
+    fill_random(rng, &mut cek)?;
+    let mut iv = [0u8; IV_LEN];
+    fill_random(rng, &mut iv)?;
+    let sealed = content::encrypt(options.enc, &cek, &iv, protected.as_bytes(), record)?;
+
+    let mut wrapped = Vec::with_capacity(recipients.len());
+    for recipient in recipients {
+        let encrypted_key = recipient
+            .rsa()
+            .oaep_encrypt_with_rng::<Sha256, _>(rng, &cek)
+            .map_err(|_| Error::RandomnessUnavailable)?;
+        wrapped.push((recipient.key_id(), encrypted_key));
+    }
+
+    // Member order and absence of whitespace are fixed (SPEC.md §2.2); every value is
+    // base64url, so no JSON escaping is ever needed.
+    let mut out = Vec::with_capacity(
+        b64::encoded_len(sealed.ciphertext.len()) + protected.len() + wrapped.len() * 800 + 256,
+    );
+    let encode_failed = || Error::InvalidInput("base64url encoding failed");
+    out.extend_from_slice(b"{\"protected\":\"");
+    out.extend_from_slice(protected.as_bytes());
+    out.extend_from_slice(b"\",\"recipients\":[");
+    for (i, (kid, encrypted_key)) in wrapped.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"header\":{\"kid\":\"");
+        out.extend_from_slice(kid.as_bytes());
+        out.extend_from_slice(b"\"},\"encrypted_key\":\"");
+        b64::encode_into(encrypted_key, &mut out).ok_or_else(encode_failed)?;
+        out.extend_from_slice(b"\"}");
+    }
+    out.extend_from_slice(b"],\"iv\":\"");
+    b64::encode_into(&iv, &mut out).ok_or_else(encode_failed)?;
+    out.extend_from_slice(b"\",\"ciphertext\":\"");
+    b64::encode_into(&sealed.ciphertext, &mut out).ok_or_else(encode_failed)?;
+    out.extend_from_slice(b"\",\"tag\":\"");
+    b64::encode_into(&sealed.tag, &mut out).ok_or_else(encode_failed)?;
+    out.extend_from_slice(b"\"}");
+    Ok(out)
+}
+
+/// A JSON object whose member names are unique (RFC 7516 §4 requires rejecting duplicates).
+#[derive(Debug, Default)]
+struct UniqueObject(BTreeMap<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = UniqueObject;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<UniqueObject, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    if out.insert(key, value).is_some() {
+                        return Err(de::Error::custom("duplicate member"));
+                    }
+                }
+                Ok(UniqueObject(out))
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JweJson<'a> {
+    #[serde(borrow)]
+    protected: Cow<'a, str>,
+    #[serde(default)]
+    unprotected: Option<UniqueObject>,
+    #[serde(borrow)]
+    recipients: Vec<RecipientJson<'a>>,
+    #[serde(borrow, default)]
+    aad: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    iv: Cow<'a, str>,
+    #[serde(borrow)]
+    ciphertext: Cow<'a, str>,
+    #[serde(borrow)]
+    tag: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipientJson<'a> {
+    #[serde(default)]
+    header: Option<UniqueObject>,
+    #[serde(borrow)]
+    encrypted_key: Cow<'a, str>,
+}
+
+fn optional_string(map: &BTreeMap<String, Value>, name: &str, why: &'static str) -> Result<Option<String>> {
+    match map.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::MalformedSmer(why)),
+    }
+}
+
+impl ParsedSmer {
+    /// Parses and structurally checks a SMeR without touching any key.
+    ///
+    /// Checks, in this order (SPEC.md §2.4): size, JSON shape, canonical base64url, the
+    /// protected header, the format version, algorithms, header disjointness, recipients,
+    /// and the lengths of IV, ciphertext and tag.
+    pub fn parse(smer: &[u8], limits: &Limits) -> Result<Self> {
+        if smer.len() > limits.max_smer_bytes() {
+            return Err(Error::TooLarge { what: "SMeR", limit: limits.max_smer_bytes() });
+        }
+        let jwe: JweJson<'_> = serde_json::from_slice(smer)
+            .map_err(|_| Error::MalformedSmer("not a JWE JSON General Serialization object"))?;
+
+        let protected_bytes = b64::decode(&jwe.protected)
+            .ok_or(Error::MalformedSmer("protected header is not canonical base64url"))?;
+        if protected_bytes.len() > limits.max_header_bytes {
+            return Err(Error::TooLarge { what: "protected header", limit: limits.max_header_bytes });
+        }
+        let protected: UniqueObject = serde_json::from_slice(&protected_bytes)
+            .map_err(|_| Error::MalformedSmer("protected header is not a JSON object with unique members"))?;
+        let protected = protected.0;
+
+        // The version comes first: a future version may change everything below.
+        let version = match protected.get("smer") {
+            None => None,
+            Some(v) => match v.as_u64() {
+                Some(SMER_VERSION) => Some(SMER_VERSION),
+                Some(other) => return Err(Error::UnsupportedVersion(other)),
+                None => return Err(Error::MalformedSmer("smer version is not a non-negative integer")),
+            },
+        };
+
+        let unprotected = jwe.unprotected.unwrap_or_default().0;
+        let recipient_headers: Vec<BTreeMap<String, Value>> = jwe
+            .recipients
+            .iter()
+            .map(|r| r.header.as_ref().map(|h| h.0.clone()).unwrap_or_default())
+            .collect();
+
+        // Parameters that must be integrity protected.
+        for name in ["enc", "smer"] {
+            if unprotected.contains_key(name) || recipient_headers.iter().any(|h| h.contains_key(name)) {
+                return Err(Error::MalformedSmer("enc and smer must be in the protected header"));
+            }
+        }
+        for header in std::iter::once(&protected).chain(std::iter::once(&unprotected)).chain(recipient_headers.iter()) {
+            if header.contains_key("zip") {
+                return Err(Error::UnsupportedAlgorithm("zip (compression) is not allowed"));
+            }
+            if header.contains_key("crit") {
+                return Err(Error::MalformedSmer("crit extensions are not supported"));
+            }
+        }
+        let enc = match protected.get("enc") {
+            Some(Value::String(name)) => ContentEncryption::from_name(name)
+                .ok_or(Error::UnsupportedAlgorithm("enc must be A256CBC-HS512 or A128CBC-HS256"))?,
+            Some(_) => return Err(Error::MalformedSmer("enc is not a string")),
+            None => return Err(Error::MalformedSmer("protected header lacks enc")),
+        };
+        // RFC 7516 §7.2.1: the three header sets must be disjoint.
+        if protected.keys().any(|k| unprotected.contains_key(k)) {
+            return Err(Error::MalformedSmer("a header parameter appears in both protected and unprotected headers"));
+        }
+
+        if jwe.recipients.is_empty() {
+            return Err(Error::MalformedSmer("recipients is empty"));
+        }
+        if jwe.recipients.len() > limits.max_recipients {
+            return Err(Error::TooLarge { what: "recipient count", limit: limits.max_recipients });
+        }
+        let mut recipients = Vec::with_capacity(jwe.recipients.len());
+        let mut seen_kids = BTreeSet::new();
+        let mut seen_keys = BTreeSet::new();
+        for (raw, header) in jwe.recipients.iter().zip(recipient_headers.iter()) {
+            if header.keys().any(|k| protected.contains_key(k) || unprotected.contains_key(k)) {
+                return Err(Error::MalformedSmer("a recipient header repeats a shared header parameter"));
+            }
+            let alg = header.get("alg").or_else(|| unprotected.get("alg")).or_else(|| protected.get("alg"));
+            match alg {
+                Some(Value::String(a)) if a == KEY_ALG => {}
+                Some(Value::String(_)) => return Err(Error::UnsupportedAlgorithm("alg must be RSA-OAEP-256")),
+                Some(_) => return Err(Error::MalformedSmer("alg is not a string")),
+                None => return Err(Error::MalformedSmer("recipient has no alg")),
+            }
+            let kid = match header.get("kid").or_else(|| unprotected.get("kid")).or_else(|| protected.get("kid")) {
+                None => None,
+                Some(Value::String(k)) => Some(k.clone()),
+                Some(_) => return Err(Error::MalformedSmer("kid is not a string")),
+            };
+            let encrypted_key = b64::decode(&raw.encrypted_key)
+                .ok_or(Error::MalformedSmer("encrypted_key is not canonical base64url"))?;
+            if encrypted_key.is_empty() || encrypted_key.len() > MAX_ENCRYPTED_KEY_BYTES {
+                return Err(Error::MalformedSmer("encrypted_key has an impossible length"));
+            }
+            if let Some(k) = &kid {
+                if !seen_kids.insert(k.clone()) {
+                    return Err(Error::MalformedSmer("duplicate recipient"));
+                }
+            }
+            if !seen_keys.insert(encrypted_key.clone()) {
+                return Err(Error::MalformedSmer("duplicate recipient"));
+            }
+            recipients.push(Recipient { key_id: kid, encrypted_key });
+        }
+
+        let iv = b64::decode(&jwe.iv).ok_or(Error::MalformedSmer("iv is not canonical base64url"))?;
+        if iv.len() != IV_LEN {
+            return Err(Error::MalformedSmer("iv must be 16 bytes"));
+        }
+        // Cheap size check before decoding the largest member.
+        if jwe.ciphertext.len() > b64::encoded_len(content::ciphertext_len(limits.max_record_bytes)) {
+            return Err(Error::TooLarge { what: "record", limit: limits.max_record_bytes });
+        }
+        let ciphertext = b64::decode(&jwe.ciphertext)
+            .ok_or(Error::MalformedSmer("ciphertext is not canonical base64url"))?;
+        if ciphertext.is_empty() || ciphertext.len() % IV_LEN != 0 {
+            return Err(Error::MalformedSmer("ciphertext length is not a positive multiple of 16"));
+        }
+        if ciphertext.len() > content::ciphertext_len(limits.max_record_bytes) {
+            return Err(Error::TooLarge { what: "record", limit: limits.max_record_bytes });
+        }
+        let tag = b64::decode(&jwe.tag).ok_or(Error::MalformedSmer("tag is not canonical base64url"))?;
+        if tag.len() != enc.tag_len() {
+            return Err(Error::MalformedSmer("tag has the wrong length for enc"));
+        }
+        // RFC 7516 §5.1 step 14: AAD = ASCII(BASE64URL(protected) [ '.' BASE64URL(aad) ]).
+        let mut aad = jwe.protected.as_bytes().to_vec();
+        if let Some(extra) = &jwe.aad {
+            b64::decode(extra).ok_or(Error::MalformedSmer("aad is not canonical base64url"))?;
+            aad.push(b'.');
+            aad.extend_from_slice(extra.as_bytes());
+        }
+
+        let iat = match protected.get("iat") {
+            None => None,
+            Some(v) => Some(v.as_i64().ok_or(Error::MalformedSmer("iat is not an integer"))?),
+        };
+        let header = SmerHeader {
+            version,
+            typ: optional_string(&protected, "typ", "typ is not a string")?,
+            content_type: optional_string(&protected, "cty", "cty is not a string")?,
+            record_id: optional_string(&protected, "rid", "rid is not a string")?,
+            owner_key_id: optional_string(&protected, "own", "own is not a string")?,
+            created_at: iat,
+            file_name: optional_string(&protected, "fn", "fn is not a string")?,
+        };
+        Ok(ParsedSmer { enc, header, recipients, aad, iv, ciphertext, tag })
+    }
+
+    /// The authenticated header (not yet authenticated until [`ParsedSmer::open`] succeeds).
+    pub fn header(&self) -> &SmerHeader {
+        &self.header
+    }
+
+    /// The content encryption the SMeR declares.
+    pub fn enc(&self) -> ContentEncryption {
+        self.enc
+    }
+
+    /// The recipients, in document order.
+    pub fn recipients(&self) -> &[Recipient] {
+        &self.recipients
+    }
+
+    /// Length of the encrypted record (ciphertext) in bytes.
+    pub fn ciphertext_len(&self) -> usize {
+        self.ciphertext.len()
+    }
+
+    /// Opens the SMeR with the authorized person's private key.
+    ///
+    /// Tries the recipients whose `kid` is the key's thumbprint, or, when none has it, the
+    /// recipients without a `kid`; with neither, [`Error::NoMatchingRecipient`]. Any failure
+    /// after a private-key operation is [`Error::DecryptionFailed`]. `rng` blinds the RSA
+    /// operation.
+    pub fn open<R: TryCryptoRng + ?Sized>(self, key: &EncryptionPrivateKey, rng: &mut R) -> Result<OpenedRecord> {
+        let own_kid = key.key_id();
+        let by_kid: Vec<&Recipient> =
+            self.recipients.iter().filter(|r| r.key_id.as_deref() == Some(own_kid)).collect();
+        let candidates = if by_kid.is_empty() {
+            self.recipients.iter().filter(|r| r.key_id.is_none()).collect()
+        } else {
+            by_kid
+        };
+        if candidates.is_empty() {
+            return Err(Error::NoMatchingRecipient);
+        }
+        let mut authenticated_cek = None;
+        for recipient in candidates {
+            let Ok(cek) = key.rsa().oaep_decrypt_with_rng::<Sha256, _>(rng, &recipient.encrypted_key) else {
+                continue;
+            };
+            let cek = Zeroizing::new(cek);
+            if content::authenticate(self.enc, &cek, &self.iv, &self.aad, &self.ciphertext, &self.tag) {
+                authenticated_cek = Some(cek);
+                break;
+            }
+        }
+        let cek = authenticated_cek.ok_or(Error::DecryptionFailed)?;
+        let record = content::decrypt_authenticated(self.enc, &cek, &self.iv, self.ciphertext)?;
+        Ok(OpenedRecord { record, header: self.header, enc: self.enc })
+    }
+}
+
+/// Parses and opens in one call, with the given limits.
+pub fn open<R: TryCryptoRng + ?Sized>(
+    smer: &[u8],
+    key: &EncryptionPrivateKey,
+    rng: &mut R,
+    limits: &Limits,
+) -> Result<OpenedRecord> {
+    ParsedSmer::parse(smer, limits)?.open(key, rng)
+}

@@ -1,0 +1,402 @@
+//! The JS boundary: every `#[wasm_bindgen]` export of SEMRES lives here, a thin shell over
+//! the pure core (CEDA, SMeR). It supplies what the core leaves to its callers — the
+//! browser's CSPRNG (`crypto.getRandomValues`) and clock — and turns every error into the
+//! one JS error class, `SemresError`, with a stable `code`.
+//!
+//! Private keys cross the boundary only as opaque handles ([`PrivateKey`]); record bytes
+//! cross as `Uint8Array`. Nothing here panics on any input.
+
+use getrandom::SysRng;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::content::ContentEncryption;
+use crate::error::Error;
+use crate::keys::{EncryptionPrivateKey, EncryptionPublicKey, DEFAULT_BITS};
+use crate::smer::{self, Limits, ParsedSmer, SealOptions, SmerHeader};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** The stable codes of `SemresError`, identical to the endpoint's `{code, message}` bodies. */
+export type SemresErrorCode =
+  | "DecryptionFailed" | "MalformedSmer" | "UnsupportedAlgorithm" | "UnsupportedVersion"
+  | "KeyFormat" | "UnsupportedKeySize" | "TooLarge" | "NoMatchingRecipient"
+  | "InvalidInput" | "RandomnessUnavailable";
+
+/**
+ * The one error every SEMRES function throws: a standard `Error` whose `name` is
+ * `"SemresError"` and whose `code` is stable. Messages never contain record content or keys.
+ */
+export interface SemresError extends Error {
+  name: "SemresError";
+  code: SemresErrorCode;
+}
+
+/** Options of `sealSmer`. Everything here is authenticated but NOT encrypted. */
+export interface SealOptions {
+  /** Media type of the record, e.g. "application/xml" or "application/fhir+json". */
+  contentType: string;
+  /** Key id of the record's owner (the patient). */
+  ownerKeyId: string;
+  /** Content encryption; default "A256CBC-HS512". */
+  enc?: "A256CBC-HS512" | "A128CBC-HS256";
+  /** Record id; default: 128 random bits, base64url. */
+  recordId?: string;
+  /** Original file name, without directories. */
+  fileName?: string;
+  /** Creation time in seconds since the Unix epoch; default: now. */
+  createdAt?: number;
+  /** Largest record accepted, bytes; default 256 MiB. */
+  maxRecordBytes?: number;
+}
+
+/** Options of `openSmer` and `inspectSmer`. */
+export interface OpenOptions {
+  /** Largest record accepted, bytes; default 256 MiB. */
+  maxRecordBytes?: number;
+}
+"#;
+
+fn to_js(error: Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("SemresError");
+    // Setting a property on a fresh Error object cannot fail; if it ever did, the error
+    // still reaches the caller with its name and message.
+    let _ = js_sys::Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(error.code()));
+    js.into()
+}
+
+type JsResult<T> = Result<T, JsValue>;
+
+fn limits_with(max_record_bytes: Option<f64>) -> Result<Limits, Error> {
+    let mut limits = Limits::default();
+    if let Some(max) = max_record_bytes {
+        if !(max.is_finite() && max >= 0.0 && max.fract() == 0.0 && max <= 4_294_967_295.0) {
+            return Err(Error::InvalidInput("maxRecordBytes must be a whole number of bytes"));
+        }
+        limits.max_record_bytes = max as usize;
+    }
+    Ok(limits)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsSealOptions {
+    content_type: String,
+    owner_key_id: String,
+    enc: Option<String>,
+    record_id: Option<String>,
+    file_name: Option<String>,
+    created_at: Option<f64>,
+    max_record_bytes: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsOpenOptions {
+    max_record_bytes: Option<f64>,
+}
+
+fn open_options(options: JsValue) -> Result<Limits, Error> {
+    let options: JsOpenOptions = if options.is_undefined() || options.is_null() {
+        JsOpenOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|_| Error::InvalidInput("open options are not valid"))?
+    };
+    limits_with(options.max_record_bytes)
+}
+
+/// An RSA public key of an authorized person (a recipient of SMeRs).
+#[wasm_bindgen(js_name = PublicKey)]
+pub struct PublicKey(EncryptionPublicKey);
+
+#[wasm_bindgen(js_class = PublicKey)]
+impl PublicKey {
+    /// Reads SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`) PEM.
+    #[wasm_bindgen(js_name = fromPem)]
+    pub fn from_pem(pem: &str) -> JsResult<PublicKey> {
+        EncryptionPublicKey::from_pem(pem).map(PublicKey).map_err(to_js)
+    }
+
+    /// Reads an RSA public JWK (JSON text).
+    #[wasm_bindgen(js_name = fromJwk)]
+    pub fn from_jwk(jwk: &str) -> JsResult<PublicKey> {
+        EncryptionPublicKey::from_jwk(jwk).map(PublicKey).map_err(to_js)
+    }
+
+    /// Reads a public key in any supported format (PEM or JWK), detected automatically.
+    #[wasm_bindgen(js_name = fromText)]
+    pub fn from_text(text: &str) -> JsResult<PublicKey> {
+        EncryptionPublicKey::from_any(text).map(PublicKey).map_err(to_js)
+    }
+
+    /// Writes SPKI PEM.
+    #[wasm_bindgen(js_name = toPem)]
+    pub fn to_pem(&self) -> JsResult<String> {
+        self.0.to_pem().map_err(to_js)
+    }
+
+    /// Writes a public JWK (JSON text) importable by WebCrypto as RSA-OAEP-256.
+    #[wasm_bindgen(js_name = toJwk)]
+    pub fn to_jwk(&self) -> String {
+        self.0.to_jwk()
+    }
+
+    /// The key id: RFC 7638 JWK SHA-256 thumbprint, base64url.
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        self.0.key_id().to_owned()
+    }
+
+    /// Modulus size in bits.
+    #[wasm_bindgen(getter)]
+    pub fn bits(&self) -> usize {
+        self.0.bits()
+    }
+}
+
+/// An opaque handle to an RSA private key. Its secret never crosses into JS unless you
+/// export it explicitly; call `free()` when done (the memory is wiped).
+#[wasm_bindgen(js_name = PrivateKey)]
+pub struct PrivateKey(EncryptionPrivateKey);
+
+#[wasm_bindgen(js_class = PrivateKey)]
+impl PrivateKey {
+    /// Generates a key pair with the browser's CSPRNG. `bits`: 2048, 3072 (default) or 4096.
+    pub fn generate(bits: Option<usize>) -> JsResult<PrivateKey> {
+        EncryptionPrivateKey::generate(&mut SysRng, bits.unwrap_or(DEFAULT_BITS))
+            .map(PrivateKey)
+            .map_err(to_js)
+    }
+
+    /// Reads PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) PEM.
+    #[wasm_bindgen(js_name = fromPem)]
+    pub fn from_pem(pem: &str) -> JsResult<PrivateKey> {
+        EncryptionPrivateKey::from_pem(pem).map(PrivateKey).map_err(to_js)
+    }
+
+    /// Reads an RSA private JWK (JSON text).
+    #[wasm_bindgen(js_name = fromJwk)]
+    pub fn from_jwk(jwk: &str) -> JsResult<PrivateKey> {
+        EncryptionPrivateKey::from_jwk(jwk).map(PrivateKey).map_err(to_js)
+    }
+
+    /// Reads a private key in any supported format (PEM or JWK), detected automatically.
+    #[wasm_bindgen(js_name = fromText)]
+    pub fn from_text(text: &str) -> JsResult<PrivateKey> {
+        EncryptionPrivateKey::from_any(text).map(PrivateKey).map_err(to_js)
+    }
+
+    /// The public half.
+    #[wasm_bindgen(js_name = publicKey)]
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(self.0.public_key().clone())
+    }
+
+    /// The key id of the public half.
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        self.0.key_id().to_owned()
+    }
+
+    /// Exports the private key as unencrypted PKCS#8 PEM, for a backup the user asked for.
+    #[wasm_bindgen(js_name = exportPkcs8Pem)]
+    pub fn export_pkcs8_pem(&self) -> JsResult<String> {
+        self.0.to_pkcs8_pem().map(|pem| pem.as_str().to_owned()).map_err(to_js)
+    }
+
+    /// Exports the private key as a private JWK (JSON text), for a backup the user asked for.
+    #[wasm_bindgen(js_name = exportJwk)]
+    pub fn export_jwk(&self) -> JsResult<String> {
+        self.0.to_jwk().map(|jwk| jwk.as_str().to_owned()).map_err(to_js)
+    }
+}
+
+/// The recipients of a SMeR being sealed: public keys added by reference (they stay usable).
+#[wasm_bindgen(js_name = RecipientList)]
+#[derive(Default)]
+pub struct RecipientList(Vec<EncryptionPublicKey>);
+
+#[wasm_bindgen(js_class = RecipientList)]
+impl RecipientList {
+    /// An empty list.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RecipientList {
+        RecipientList::default()
+    }
+
+    /// Adds a recipient; the key object remains usable.
+    pub fn add(&mut self, key: &PublicKey) {
+        self.0.push(key.0.clone());
+    }
+
+    /// Number of recipients.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Seals a record into a SMeR (CEDA): a fresh AES key encrypts the record and is wrapped
+/// with each recipient's RSA key. Returns the SMeR bytes (UTF-8 JSON).
+#[wasm_bindgen(js_name = sealSmer)]
+pub fn seal_smer(
+    record: &[u8],
+    recipients: &RecipientList,
+    #[wasm_bindgen(unchecked_param_type = "SealOptions")] options: JsValue,
+) -> JsResult<Vec<u8>> {
+    let options: JsSealOptions = serde_wasm_bindgen::from_value(options)
+        .map_err(|_| to_js(Error::InvalidInput("seal options need contentType and ownerKeyId, and nothing unknown")))?;
+    let enc = match options.enc.as_deref() {
+        None => ContentEncryption::A256CbcHs512,
+        Some(name) => ContentEncryption::from_name(name)
+            .ok_or_else(|| to_js(Error::UnsupportedAlgorithm("enc must be A256CBC-HS512 or A128CBC-HS256")))?,
+    };
+    let created_at = match options.created_at {
+        Some(t) if t.is_finite() && t.fract() == 0.0 && t.abs() < 9.0e15 => t as i64,
+        Some(_) => return Err(to_js(Error::InvalidInput("createdAt must be whole seconds"))),
+        None => (js_sys::Date::now() / 1000.0).floor() as i64,
+    };
+    let limits = limits_with(options.max_record_bytes).map_err(to_js)?;
+    let seal_options = SealOptions {
+        enc,
+        content_type: options.content_type,
+        record_id: options.record_id,
+        owner_key_id: options.owner_key_id,
+        created_at,
+        file_name: options.file_name,
+    };
+    let keys: Vec<&EncryptionPublicKey> = recipients.0.iter().collect();
+    smer::seal(&mut SysRng, record, &keys, &seal_options, &limits).map_err(to_js)
+}
+
+/// A decrypted record and the authenticated metadata of its SMeR.
+#[wasm_bindgen(js_name = OpenedRecord)]
+pub struct OpenedRecord(smer::OpenedRecord);
+
+#[wasm_bindgen(js_class = OpenedRecord)]
+impl OpenedRecord {
+    /// The record bytes (a copy; call `free()` on this object to wipe the original).
+    #[wasm_bindgen(getter)]
+    pub fn record(&self) -> Vec<u8> {
+        self.0.record.to_vec()
+    }
+
+    /// The content encryption that protected it.
+    #[wasm_bindgen(getter)]
+    pub fn enc(&self) -> String {
+        self.0.enc.name().to_owned()
+    }
+
+    /// The authenticated header.
+    #[wasm_bindgen(getter)]
+    pub fn header(&self) -> SmerInfoHeader {
+        SmerInfoHeader(self.0.header.clone())
+    }
+}
+
+/// The header fields of a SMeR. All optional; untrusted text: never render as HTML.
+#[wasm_bindgen(js_name = SmerHeader)]
+pub struct SmerInfoHeader(SmerHeader);
+
+#[wasm_bindgen(js_class = SmerHeader)]
+impl SmerInfoHeader {
+    /// `smer` format version.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> Option<f64> {
+        self.0.version.map(|v| v as f64)
+    }
+    /// `cty`: media type of the record.
+    #[wasm_bindgen(getter, js_name = contentType)]
+    pub fn content_type(&self) -> Option<String> {
+        self.0.content_type.clone()
+    }
+    /// `rid`: record id.
+    #[wasm_bindgen(getter, js_name = recordId)]
+    pub fn record_id(&self) -> Option<String> {
+        self.0.record_id.clone()
+    }
+    /// `own`: owner's key id.
+    #[wasm_bindgen(getter, js_name = ownerKeyId)]
+    pub fn owner_key_id(&self) -> Option<String> {
+        self.0.owner_key_id.clone()
+    }
+    /// `iat`: creation time, Unix seconds.
+    #[wasm_bindgen(getter, js_name = createdAt)]
+    pub fn created_at(&self) -> Option<f64> {
+        self.0.created_at.map(|t| t as f64)
+    }
+    /// `fn`: original file name.
+    #[wasm_bindgen(getter, js_name = fileName)]
+    pub fn file_name(&self) -> Option<String> {
+        self.0.file_name.clone()
+    }
+    /// `typ`.
+    #[wasm_bindgen(getter)]
+    pub fn typ(&self) -> Option<String> {
+        self.0.typ.clone()
+    }
+}
+
+/// Opens a SMeR with the authorized person's private key. Throws `SemresError` with code
+/// `DecryptionFailed` on any authentication failure, `NoMatchingRecipient` when the key is
+/// not a recipient, `MalformedSmer`/`UnsupportedAlgorithm`/`UnsupportedVersion`/`TooLarge`
+/// for documents that break SPEC.md.
+#[wasm_bindgen(js_name = openSmer)]
+pub fn open_smer(
+    smer: &[u8],
+    key: &PrivateKey,
+    #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
+) -> JsResult<OpenedRecord> {
+    let limits = open_options(options).map_err(to_js)?;
+    smer::open(smer, &key.0, &mut SysRng, &limits).map(OpenedRecord).map_err(to_js)
+}
+
+/// What can be read from a SMeR without a key.
+#[wasm_bindgen(js_name = SmerInfo)]
+pub struct SmerInfo(ParsedSmer);
+
+#[wasm_bindgen(js_class = SmerInfo)]
+impl SmerInfo {
+    /// The header (not authenticated until the SMeR is opened).
+    #[wasm_bindgen(getter)]
+    pub fn header(&self) -> SmerInfoHeader {
+        SmerInfoHeader(self.0.header().clone())
+    }
+    /// The declared content encryption.
+    #[wasm_bindgen(getter)]
+    pub fn enc(&self) -> String {
+        self.0.enc().name().to_owned()
+    }
+    /// The recipients' key ids, in order (`undefined` entries have no `kid`).
+    #[wasm_bindgen(getter, js_name = recipientKeyIds, unchecked_return_type = "(string | undefined)[]")]
+    pub fn recipient_key_ids(&self) -> js_sys::Array {
+        self.0
+            .recipients()
+            .iter()
+            .map(|r| r.key_id.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED))
+            .collect()
+    }
+    /// Size of the encrypted record in bytes.
+    #[wasm_bindgen(getter, js_name = ciphertextLength)]
+    pub fn ciphertext_length(&self) -> usize {
+        self.0.ciphertext_len()
+    }
+}
+
+/// Parses a SMeR and checks its structure (SPEC.md §2.4) without decrypting.
+#[wasm_bindgen(js_name = inspectSmer)]
+pub fn inspect_smer(
+    smer: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
+) -> JsResult<SmerInfo> {
+    let limits = open_options(options).map_err(to_js)?;
+    ParsedSmer::parse(smer, &limits).map(SmerInfo).map_err(to_js)
+}
+
+/// The SMeR hash: SHA-256 of the exact SMeR bytes, lower-case hex — the value DERy indexes
+/// and the ledger records.
+#[wasm_bindgen(js_name = smerHash)]
+pub fn smer_hash(smer: &[u8]) -> String {
+    smer::smer_hash_hex(smer)
+}

@@ -1,0 +1,70 @@
+//! Shared runner of the checked-in SMeR v1 vectors (`tests/vectors/smer/smer_v1.json`),
+//! used natively (`tests/smer_vectors.rs`) and in headless Chromium (`tests/web.rs`), so
+//! both run exactly the same checks on exactly the same data.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use semres::smer::{self, Limits};
+use semres::EncryptionPrivateKey;
+use serde_json::Value;
+
+pub const SMER_VECTORS: &str = include_str!("../vectors/smer/smer_v1.json");
+
+pub fn hex_decode(s: &str) -> Vec<u8> {
+    assert!(s.len() % 2 == 0, "odd hex length");
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+/// Runs every case; returns (passed, names of the failures with what happened).
+pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
+    let doc: Value = serde_json::from_str(doc).expect("vector file is JSON");
+    let mut keys = BTreeMap::new();
+    for (name, entry) in doc["keys"].as_object().expect("keys") {
+        let pem = entry["private_pkcs8_pem"].as_str().expect("pem");
+        let key = EncryptionPrivateKey::from_pem(pem).expect("vector key parses");
+        assert_eq!(key.key_id(), entry["key_id"].as_str().expect("key_id"), "{name}: key id");
+        keys.insert(name.clone(), key);
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 60, "the vector file lost cases");
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        let smer_text = case["smer"].as_str().expect("smer");
+        let key = &keys[case["key"].as_str().expect("key")];
+        let mut limits = Limits::default();
+        if let Some(max) = case["limits"]["max_record_bytes"].as_u64() {
+            limits.max_record_bytes = max as usize;
+        }
+        let expect = case["expect"].as_str().expect("expect");
+        let result = smer::open(smer_text.as_bytes(), key, &mut rng, &limits);
+        let outcome = match (&result, expect) {
+            (Ok(opened), "ok") => {
+                let want = hex_decode(case["record_hex"].as_str().expect("record_hex"));
+                let hash_ok = smer::smer_hash_hex(smer_text.as_bytes()) == case["smer_sha256"].as_str().expect("hash");
+                if opened.record.as_slice() != want.as_slice() {
+                    Some("opened to the wrong record".to_owned())
+                } else if !hash_ok {
+                    Some("SMeR hash differs".to_owned())
+                } else {
+                    None
+                }
+            }
+            (Ok(_), code) => Some(format!("opened, but {code} was expected")),
+            (Err(e), "ok") => Some(format!("failed with {} ({e})", e.code())),
+            (Err(e), code) if e.code() == code => None,
+            (Err(e), code) => Some(format!("failed with {} ({e}), {code} expected", e.code())),
+        };
+        match outcome {
+            None => passed += 1,
+            Some(why) => failures.push(format!("{name}: {why}")),
+        }
+    }
+    (passed, failures)
+}
