@@ -273,10 +273,7 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
 
     let mut wrapped = Vec::with_capacity(recipients.len());
     for recipient in recipients {
-        let encrypted_key = recipient
-            .rsa()
-            .oaep_encrypt_with_rng::<Sha256, _>(rng, &cek)
-            .map_err(|_| Error::RandomnessUnavailable)?;
+        let encrypted_key = recipient.wrap_key(rng, &cek)?;
         wrapped.push((recipient.key_id(), encrypted_key));
     }
 
@@ -560,10 +557,9 @@ impl ParsedSmer {
         }
         let mut authenticated_cek = None;
         for recipient in candidates {
-            let Ok(cek) = key.rsa().oaep_decrypt_with_rng::<Sha256, _>(rng, &recipient.encrypted_key) else {
+            let Ok(cek) = key.unwrap_key(rng, &recipient.encrypted_key) else {
                 continue;
             };
-            let cek = Zeroizing::new(cek);
             if content::authenticate(self.enc, &cek, &self.iv, &self.aad, &self.ciphertext, &self.tag) {
                 authenticated_cek = Some(cek);
                 break;
