@@ -57,6 +57,22 @@ export interface OpenOptions {
 }
 "#;
 
+#[wasm_bindgen]
+extern "C" {
+    /// `SealOptions` of the TypeScript section above.
+    #[wasm_bindgen(typescript_type = "SealOptions")]
+    pub type SealOptionsObject;
+    /// `OpenOptions` of the TypeScript section above.
+    #[wasm_bindgen(typescript_type = "OpenOptions")]
+    pub type OpenOptionsObject;
+}
+
+/// Reads a JS options object strictly: unknown members (a misspelt option) are refused.
+fn read_options<T: serde::de::DeserializeOwned>(object: JsValue, what: &'static str) -> Result<T, Error> {
+    let value: serde_json::Value = serde_wasm_bindgen::from_value(object).map_err(|_| Error::InvalidInput(what))?;
+    serde_json::from_value(value).map_err(|_| Error::InvalidInput(what))
+}
+
 fn to_js(error: Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
     js.set_name("SemresError");
@@ -97,11 +113,10 @@ struct JsOpenOptions {
     max_record_bytes: Option<f64>,
 }
 
-fn open_options(options: JsValue) -> Result<Limits, Error> {
-    let options: JsOpenOptions = if options.is_undefined() || options.is_null() {
-        JsOpenOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|_| Error::InvalidInput("open options are not valid"))?
+fn open_options(options: Option<OpenOptionsObject>) -> Result<Limits, Error> {
+    let options: JsOpenOptions = match options {
+        None => JsOpenOptions::default(),
+        Some(object) => read_options(object.into(), "open options may only have maxRecordBytes")?,
     };
     limits_with(options.max_record_bytes)
 }
@@ -243,10 +258,13 @@ impl RecipientList {
 pub fn seal_smer(
     record: &[u8],
     recipients: &RecipientList,
-    #[wasm_bindgen(unchecked_param_type = "SealOptions")] options: JsValue,
+    options: SealOptionsObject,
 ) -> JsResult<Vec<u8>> {
-    let options: JsSealOptions = serde_wasm_bindgen::from_value(options)
-        .map_err(|_| to_js(Error::InvalidInput("seal options need contentType and ownerKeyId, and nothing unknown")))?;
+    let options: JsSealOptions = read_options(
+        options.into(),
+        "seal options need contentType and ownerKeyId, and may only have enc, recordId, fileName, createdAt, maxRecordBytes",
+    )
+    .map_err(to_js)?;
     let enc = match options.enc.as_deref() {
         None => ContentEncryption::A256CbcHs512,
         Some(name) => ContentEncryption::from_name(name)
@@ -346,7 +364,7 @@ impl SmerInfoHeader {
 pub fn open_smer(
     smer: &[u8],
     key: &PrivateKey,
-    #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
+    options: Option<OpenOptionsObject>,
 ) -> JsResult<OpenedRecord> {
     let limits = open_options(options).map_err(to_js)?;
     smer::open(smer, &key.0, &mut SysRng, &limits).map(OpenedRecord).map_err(to_js)
@@ -388,7 +406,7 @@ impl SmerInfo {
 #[wasm_bindgen(js_name = inspectSmer)]
 pub fn inspect_smer(
     smer: &[u8],
-    #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
+    options: Option<OpenOptionsObject>,
 ) -> JsResult<SmerInfo> {
     let limits = open_options(options).map_err(to_js)?;
     ParsedSmer::parse(smer, &limits).map(SmerInfo).map_err(to_js)

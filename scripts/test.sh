@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# npm test: every test of SEMRES, in the order a failure is cheapest to find.
+#   formatting and lints (native and wasm32) -> native tests (unit, vectors, external
+#   vectors, properties, server) -> the same vectors in headless Chromium -> JS tests
+#   (the JS API on every vector, jose interop, the page in Chromium via Playwright).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/bootstrap.sh
+
+# Browser runs leave profiles in TMPDIR: keep them in the project's ignored tmp/ and clean up.
+mkdir -p tmp
+export TMPDIR="$PWD/tmp"
+trap 'rm -rf "$PWD/tmp"/* 2>/dev/null || true' EXIT
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (native and wasm32, -D warnings)"
+cargo clippy --workspace --all-targets -q -- -D warnings
+cargo clippy -p semres --target wasm32-unknown-unknown --all-targets -q -- -D warnings
+
+step "native tests"
+cargo test --workspace -q 2>&1 | grep -v '^$'
+
+step "WASM package"
+bash scripts/build-wasm.sh
+
+step "headless Chromium (wasm-bindgen-test)"
+wasm-pack --log-level warn test --headless --chrome -- --test web
+
+step "server binary for the page tests"
+cargo build -q -p semres-node --bin semres
+
+step "JS tests (node:test)"
+node --test --test-reporter=spec tests/js/

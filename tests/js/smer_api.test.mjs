@@ -1,0 +1,130 @@
+// The JS API (the wasm-bindgen boundary) on every SMeR v1 vector, plus the error class,
+// key handles and options. Runs the same data as the native and the Chromium tests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadSemres, smerVectors, hex, utf8 } from './helpers.mjs';
+
+const semres = await loadSemres();
+const vectors = smerVectors();
+const keys = Object.fromEntries(
+  Object.entries(vectors.keys).map(([name, k]) => [name, semres.PrivateKey.fromPem(k.private_pkcs8_pem)]),
+);
+
+test('every SMeR v1 vector through the JS API', () => {
+  assert.ok(vectors.cases.length >= 60);
+  for (const c of vectors.cases) {
+    const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
+    const smer = utf8(c.smer);
+    if (c.expect === 'ok') {
+      const opened = semres.openSmer(smer, keys[c.key], options);
+      assert.equal(hex(opened.record), c.record_hex, c.name);
+      assert.equal(semres.smerHash(smer), c.smer_sha256, c.name);
+      opened.free();
+    } else {
+      assert.throws(
+        () => semres.openSmer(smer, keys[c.key], options),
+        (e) => e instanceof Error && e.name === 'SemresError' && e.code === c.expect,
+        `${c.name}: expected ${c.expect}`,
+      );
+    }
+  }
+});
+
+test('key ids of the vector keys are their RFC 7638 thumbprints', () => {
+  for (const [name, k] of Object.entries(vectors.keys)) {
+    assert.equal(keys[name].keyId, k.key_id);
+    assert.equal(keys[name].publicKey().keyId, k.key_id);
+  }
+});
+
+test('seal and open round trip, both enc, three recipients, metadata', () => {
+  const [a, b, c] = [keys.alice, keys.bob, keys.carol];
+  for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
+    for (const size of [0, 1, 15, 16, 17, 1 << 20]) {
+      const record = new Uint8Array(size).map((_, i) => (i * 13) & 0xff);
+      const to = new semres.RecipientList();
+      for (const k of [a, b, c]) to.add(k.publicKey());
+      assert.equal(to.length, 3);
+      const smer = semres.sealSmer(record, to, {
+        contentType: 'application/fhir+json', ownerKeyId: a.keyId, enc, fileName: 'bundle.json', createdAt: 1795564800, recordId: 'rec-1',
+      });
+      const info = semres.inspectSmer(smer);
+      assert.deepEqual(info.recipientKeyIds, [a.keyId, b.keyId, c.keyId]);
+      assert.equal(info.enc, enc);
+      for (const k of [a, b, c]) {
+        const opened = semres.openSmer(smer, k);
+        assert.equal(Buffer.compare(Buffer.from(opened.record), Buffer.from(record)), 0);
+        const h = opened.header;
+        assert.equal(h.contentType, 'application/fhir+json');
+        assert.equal(h.ownerKeyId, a.keyId);
+        assert.equal(h.fileName, 'bundle.json');
+        assert.equal(h.createdAt, 1795564800);
+        assert.equal(h.recordId, 'rec-1');
+        assert.equal(h.version, 1);
+        assert.equal(opened.enc, enc);
+      }
+      assert.throws(() => semres.openSmer(smer, keys.mallory), { name: 'SemresError', code: 'NoMatchingRecipient' });
+    }
+  }
+});
+
+test('createdAt defaults to the current time', () => {
+  const to = new semres.RecipientList();
+  to.add(keys.bob.publicKey());
+  const before = Math.floor(Date.now() / 1000);
+  const smer = semres.sealSmer(utf8('x'), to, { contentType: 'text/plain', ownerKeyId: keys.alice.keyId });
+  const created = semres.inspectSmer(smer).header.createdAt;
+  assert.ok(created >= before && created <= before + 5, `${created} vs ${before}`);
+});
+
+test('bad requests are SemresError with a stable code, never a crash', () => {
+  const to = new semres.RecipientList();
+  const code = (fn) => { try { fn(); } catch (e) { assert.equal(e.name, 'SemresError'); assert.ok(e instanceof Error); return e.code; } return 'no error'; };
+  assert.equal(code(() => semres.sealSmer(utf8('x'), to, { contentType: 'text/plain', ownerKeyId: 'k' })), 'InvalidInput');
+  to.add(keys.bob.publicKey());
+  assert.equal(code(() => semres.sealSmer(utf8('x'), to, { contentType: 'text/plain' })), 'InvalidInput');
+  assert.equal(code(() => semres.sealSmer(utf8('x'), to, { contentType: 'text/plain', ownerKeyId: 'k', bogus: 1 })), 'InvalidInput');
+  assert.equal(code(() => semres.sealSmer(utf8('x'), to, { contentType: 'text/plain', ownerKeyId: 'k', enc: 'A256GCM' })), 'UnsupportedAlgorithm');
+  assert.equal(code(() => semres.sealSmer(utf8('xx'), to, { contentType: 'text/plain', ownerKeyId: 'k', maxRecordBytes: 1 })), 'TooLarge');
+  assert.equal(code(() => semres.sealSmer(utf8('x'), to, { contentType: 'text/plain', ownerKeyId: 'k', createdAt: 1.5 })), 'InvalidInput');
+  assert.equal(code(() => semres.PrivateKey.generate(1024)), 'UnsupportedKeySize');
+  assert.equal(code(() => semres.PublicKey.fromText('not a key')), 'KeyFormat');
+  assert.equal(code(() => semres.PublicKey.fromJwk('{"kty":"RSA"')), 'KeyFormat');
+  assert.equal(code(() => semres.openSmer(new Uint8Array([0xff, 0xfe]), keys.bob)), 'MalformedSmer');
+  assert.equal(code(() => semres.openSmer(utf8('{}'), keys.bob, { maxRecordBytes: -1 })), 'InvalidInput');
+  // Random garbage of many shapes: always a SemresError, and the module stays alive.
+  let seed = 1;
+  const rand = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed; };
+  for (let i = 0; i < 300; i += 1) {
+    const junk = new Uint8Array(rand() % 300).map(() => rand() & 0xff);
+    assert.equal(typeof code(() => semres.openSmer(junk, keys.bob)), 'string');
+  }
+  const smer = semres.sealSmer(utf8('still alive'), to, { contentType: 'text/plain', ownerKeyId: 'k' });
+  assert.equal(new TextDecoder().decode(semres.openSmer(smer, keys.bob).record), 'still alive');
+});
+
+test('keys: PEM and JWK export and import through the JS API', () => {
+  const key = keys.carol;
+  const pem = key.exportPkcs8Pem();
+  assert.match(pem, /^-----BEGIN PRIVATE KEY-----/);
+  assert.equal(semres.PrivateKey.fromPem(pem).keyId, key.keyId);
+  assert.equal(semres.PrivateKey.fromText(key.exportJwk()).keyId, key.keyId);
+  const pub = key.publicKey();
+  assert.equal(semres.PublicKey.fromPem(pub.toPem()).keyId, key.keyId);
+  const jwk = JSON.parse(pub.toJwk());
+  assert.deepEqual(Object.keys(jwk).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use']);
+  assert.equal(jwk.kid, key.keyId);
+  assert.equal(pub.bits, 2048);
+});
+
+test('a generated key is 3072 bits by default and works with WebCrypto', async () => {
+  const key = semres.PrivateKey.generate();
+  const pub = key.publicKey();
+  assert.equal(pub.bits, 3072);
+  // Node's WebCrypto imports our public JWK as RSA-OAEP-256 and wraps a key we then unwrap
+  // inside a SMeR built by hand would need jose; here: import succeeds and the modulus matches.
+  const imported = await crypto.subtle.importKey('jwk', JSON.parse(pub.toJwk()), { name: 'RSA-OAEP', hash: 'SHA-256' }, true, ['encrypt']);
+  const exported = await crypto.subtle.exportKey('jwk', imported);
+  assert.equal(exported.n, JSON.parse(pub.toJwk()).n);
+  key.free();
+});
