@@ -38,11 +38,12 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
 
 /// Length of the unpadded base64url encoding of `n` bytes.
 pub const fn encoded_len(n: usize) -> usize {
-    (n / 3) * 4 + match n % 3 {
-        0 => 0,
-        1 => 2,
-        _ => 3,
-    }
+    (n / 3) * 4
+        + match n % 3 {
+            0 => 0,
+            1 => 2,
+            _ => 3,
+        }
 }
 
 #[cfg(test)]

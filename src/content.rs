@@ -78,14 +78,20 @@ pub fn encrypt(
     plaintext: &[u8],
 ) -> Result<Sealed> {
     if cek.len() != enc.cek_len() {
-        return Err(Error::InvalidInput("content-encryption key has the wrong length"));
+        return Err(Error::InvalidInput(
+            "content-encryption key has the wrong length",
+        ));
     }
     let (mac_key, enc_key) = cek.split_at(cek.len() / 2);
     let mut buffer = vec![0u8; ciphertext_len(plaintext.len())];
     buffer[..plaintext.len()].copy_from_slice(plaintext);
     let written = match enc {
-        ContentEncryption::A128CbcHs256 => cbc_encrypt::<aes::Aes128>(enc_key, iv, &mut buffer, plaintext.len()),
-        ContentEncryption::A256CbcHs512 => cbc_encrypt::<aes::Aes256>(enc_key, iv, &mut buffer, plaintext.len()),
+        ContentEncryption::A128CbcHs256 => {
+            cbc_encrypt::<aes::Aes128>(enc_key, iv, &mut buffer, plaintext.len())
+        }
+        ContentEncryption::A256CbcHs512 => {
+            cbc_encrypt::<aes::Aes256>(enc_key, iv, &mut buffer, plaintext.len())
+        }
     }?;
     buffer.truncate(written);
     let tag = match enc {
@@ -93,7 +99,10 @@ pub fn encrypt(
         ContentEncryption::A256CbcHs512 => mac::<Hmac<Sha512>>(mac_key, aad, iv, &buffer)?,
     };
     let tag = tag[..enc.tag_len()].to_vec();
-    Ok(Sealed { ciphertext: buffer, tag })
+    Ok(Sealed {
+        ciphertext: buffer,
+        tag,
+    })
 }
 
 /// Authenticates, then decrypts in place. Every failure is [`Error::DecryptionFailed`].
@@ -125,8 +134,12 @@ pub fn authenticate(
     }
     let mac_key = &cek[..cek.len() / 2];
     match enc {
-        ContentEncryption::A128CbcHs256 => verify::<Hmac<Sha256>>(mac_key, aad, iv, ciphertext, tag),
-        ContentEncryption::A256CbcHs512 => verify::<Hmac<Sha512>>(mac_key, aad, iv, ciphertext, tag),
+        ContentEncryption::A128CbcHs256 => {
+            verify::<Hmac<Sha256>>(mac_key, aad, iv, ciphertext, tag)
+        }
+        ContentEncryption::A256CbcHs512 => {
+            verify::<Hmac<Sha512>>(mac_key, aad, iv, ciphertext, tag)
+        }
     }
 }
 
@@ -179,7 +192,12 @@ where
 }
 
 /// The RFC 7518 §5.2.2.1 MAC input: `AAD || IV || E || AL`, AL = AAD length in bits (u64 BE).
-fn mac_state<M: Mac + KeyInit>(mac_key: &[u8], aad: &[u8], iv: &[u8], ciphertext: &[u8]) -> Option<M> {
+fn mac_state<M: Mac + KeyInit>(
+    mac_key: &[u8],
+    aad: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Option<M> {
     let mut mac = <M as KeyInit>::new_from_slice(mac_key).ok()?;
     let aad_bits = (aad.len() as u64).checked_mul(8)?;
     mac.update(aad);
@@ -189,13 +207,24 @@ fn mac_state<M: Mac + KeyInit>(mac_key: &[u8], aad: &[u8], iv: &[u8], ciphertext
     Some(mac)
 }
 
-fn mac<M: Mac + KeyInit>(mac_key: &[u8], aad: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+fn mac<M: Mac + KeyInit>(
+    mac_key: &[u8],
+    aad: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>> {
     let mac = mac_state::<M>(mac_key, aad, iv, ciphertext)
         .ok_or(Error::InvalidInput("MAC key or AAD length invalid"))?;
     Ok(mac.finalize().into_bytes().to_vec())
 }
 
-fn verify<M: Mac + KeyInit>(mac_key: &[u8], aad: &[u8], iv: &[u8], ciphertext: &[u8], tag: &[u8]) -> bool {
+fn verify<M: Mac + KeyInit>(
+    mac_key: &[u8],
+    aad: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> bool {
     match mac_state::<M>(mac_key, aad, iv, ciphertext) {
         // Constant-time comparison of the leftmost tag.len() bytes.
         Some(mac) => mac.verify_truncated_left(tag).is_ok(),
@@ -232,7 +261,15 @@ mod tests {
             hex("c80edfa32ddf39d5ef00c0b468834279a2e46a1b8049f792f76bfe54b903a9c9a94ac9b47ad2655c5f10f9aef71427e2fc6f9b3f399a221489f16362c703233609d45ac69864e3321cf82935ac4096c86e133314c54019e8ca7980dfa4b9cf1b384c486f3a54c51078158ee5d79de59fbd34d848b3d69550a67646344427ade54b8851ffb598f7f80074b9473c82e2db")
         );
         assert_eq!(sealed.tag, hex("652c3fa36b0a7c5b3219fab3a30bc1c4"));
-        let opened = decrypt(ContentEncryption::A128CbcHs256, &k, &iv, &hex(A), sealed.ciphertext, &sealed.tag).unwrap();
+        let opened = decrypt(
+            ContentEncryption::A128CbcHs256,
+            &k,
+            &iv,
+            &hex(A),
+            sealed.ciphertext,
+            &sealed.tag,
+        )
+        .unwrap();
         assert_eq!(&opened[..], &hex(P)[..]);
     }
 
@@ -245,7 +282,10 @@ mod tests {
             sealed.ciphertext,
             hex("4affaaadb78c31c5da4b1b590d10ffbd3dd8d5d302423526912da037ecbcc7bd822c301dd67c373bccb584ad3e9279c2e6d12a1374b77f077553df829410446b36ebd97066296ae6427ea75c2e0846a11a09ccf5370dc80bfecbad28c73f09b3a3b75e662a2594410ae496b2e2e6609e31e6e02cc837f053d21f37ff4f51950bbe2638d09dd7a4930930806d0703b1f6")
         );
-        assert_eq!(sealed.tag, hex("4dd3b4c088a7f45c216839645b2012bf2e6269a8c56a816dbc1b267761955bc5"));
+        assert_eq!(
+            sealed.tag,
+            hex("4dd3b4c088a7f45c216839645b2012bf2e6269a8c56a816dbc1b267761955bc5")
+        );
     }
 
     #[test]
@@ -257,14 +297,46 @@ mod tests {
             let mut c = sealed.ciphertext.clone();
             c[i / 8] ^= 1 << (i % 8);
             assert_eq!(
-                decrypt(ContentEncryption::A256CbcHs512, &k, &iv, b"aad", c, &sealed.tag).unwrap_err(),
+                decrypt(
+                    ContentEncryption::A256CbcHs512,
+                    &k,
+                    &iv,
+                    b"aad",
+                    c,
+                    &sealed.tag
+                )
+                .unwrap_err(),
                 Error::DecryptionFailed
             );
         }
         let mut tag = sealed.tag.clone();
         tag[31] ^= 0x80;
-        assert!(decrypt(ContentEncryption::A256CbcHs512, &k, &iv, b"aad", sealed.ciphertext.clone(), &tag).is_err());
-        assert!(decrypt(ContentEncryption::A256CbcHs512, &k, &iv, b"aaD", sealed.ciphertext.clone(), &sealed.tag).is_err());
-        assert!(decrypt(ContentEncryption::A256CbcHs512, &k, &iv, b"aad", sealed.ciphertext.clone(), &sealed.tag[..16]).is_err());
+        assert!(decrypt(
+            ContentEncryption::A256CbcHs512,
+            &k,
+            &iv,
+            b"aad",
+            sealed.ciphertext.clone(),
+            &tag
+        )
+        .is_err());
+        assert!(decrypt(
+            ContentEncryption::A256CbcHs512,
+            &k,
+            &iv,
+            b"aaD",
+            sealed.ciphertext.clone(),
+            &sealed.tag
+        )
+        .is_err());
+        assert!(decrypt(
+            ContentEncryption::A256CbcHs512,
+            &k,
+            &iv,
+            b"aad",
+            sealed.ciphertext.clone(),
+            &sealed.tag[..16]
+        )
+        .is_err());
     }
 }

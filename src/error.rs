@@ -82,7 +82,10 @@ impl fmt::Display for Error {
             Error::UnsupportedVersion(v) => write!(f, "unsupported SMeR version {v}"),
             Error::KeyFormat(why) => write!(f, "key format error: {why}"),
             Error::UnsupportedKeySize(bits) => {
-                write!(f, "unsupported RSA key size: {bits} bits (allowed: 2048 to 4096)")
+                write!(
+                    f,
+                    "unsupported RSA key size: {bits} bits (allowed: 2048 to 4096)"
+                )
             }
             Error::TooLarge { what, limit } => write!(f, "{what} exceeds the limit of {limit}"),
             Error::NoMatchingRecipient => {

@@ -5,8 +5,13 @@
 //! Private keys zeroize their secret material on drop (the `rsa` crate's `ZeroizeOnDrop`);
 //! every exported secret is returned in a [`Zeroizing`] buffer.
 
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, RsaPrivateKey as Pkcs1PrivateKey, UintRef};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs1::{
+    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, RsaPrivateKey as Pkcs1PrivateKey,
+    UintRef,
+};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rsa::rand_core::TryCryptoRng;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Map, Value};
@@ -43,7 +48,12 @@ pub struct EncryptionPrivateKey {
 
 impl core::fmt::Debug for EncryptionPublicKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "EncryptionPublicKey({}, {} bits)", self.key_id, self.bits())
+        write!(
+            f,
+            "EncryptionPublicKey({}, {} bits)",
+            self.key_id,
+            self.bits()
+        )
     }
 }
 
@@ -145,7 +155,8 @@ impl EncryptionPublicKey {
             modulus: uint(&n)?,
             public_exponent: uint(&e)?,
         };
-        let inner = rsa::PublicKey::try_from(pkcs1).map_err(|_| Error::KeyFormat("invalid RSA public key"))?;
+        let inner = rsa::PublicKey::try_from(pkcs1)
+            .map_err(|_| Error::KeyFormat("invalid RSA public key"))?;
         Self::from_rsa(inner)
     }
 
@@ -207,7 +218,11 @@ impl EncryptionPrivateKey {
     /// the leading octet `Y` of the encoded message, which RFC 8017 requires to be zero
     /// (Wycheproof RSA-OAEP tcId 23, "First byte is 1"). All checks are combined in
     /// constant time before the single outcome is revealed.
-    pub fn unwrap_key<R: TryCryptoRng + ?Sized>(&self, rng: &mut R, encrypted_key: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    pub fn unwrap_key<R: TryCryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        encrypted_key: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         oaep_sha256_decrypt(&self.inner, rng, encrypted_key)
     }
 
@@ -220,7 +235,9 @@ impl EncryptionPrivateKey {
             Some("RSA PRIVATE KEY") => rsa::PrivateKey::from_pkcs1_pem(text)
                 .map_err(|_| Error::KeyFormat("invalid PKCS#1 private key PEM"))?,
             Some("ENCRYPTED PRIVATE KEY") => {
-                return Err(Error::KeyFormat("passphrase-encrypted PKCS#8 is not supported yet"))
+                return Err(Error::KeyFormat(
+                    "passphrase-encrypted PKCS#8 is not supported yet",
+                ))
             }
             Some(_) => return Err(Error::KeyFormat("PEM is not an RSA private key")),
             None => return Err(Error::KeyFormat("not PEM")),
@@ -261,11 +278,12 @@ impl EncryptionPrivateKey {
             coefficient: uint(&[0])?,
             other_prime_infos: None,
         };
-        let inner = rsa::PrivateKey::try_from(pkcs1).map_err(|_| Error::KeyFormat("invalid RSA private key"))?;
+        let inner = rsa::PrivateKey::try_from(pkcs1)
+            .map_err(|_| Error::KeyFormat("invalid RSA private key"))?;
         let key = Self::from_rsa(inner)?;
         // Optional CRT members must agree with the ones we derive.
         let derived = key.crt_components()?;
-        for (name, value) in [("dp", &derived.0), ("dq", &derived.1), ("qi", &derived.2)] {
+        for (name, value) in ["dp", "dq", "qi"].into_iter().zip(derived.iter()) {
             if let Some(given) = jwk_bytes(&jwk, name)? {
                 let given = Zeroizing::new(given);
                 if strip_zeros(&given) != strip_zeros(value) {
@@ -277,20 +295,26 @@ impl EncryptionPrivateKey {
     }
 
     /// (dp, dq, qi) as big-endian bytes, read back from the key's PKCS#1 encoding.
-    fn crt_components(&self) -> Result<(Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>)> {
-        let der = self.inner.to_pkcs1_der().map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
+    fn crt_components(&self) -> Result<[SecretBytes; 3]> {
+        let der = self
+            .inner
+            .to_pkcs1_der()
+            .map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
         let parsed = rsa::pkcs1::RsaPrivateKeyRef::try_from(der.as_bytes())
             .map_err(|_| Error::KeyFormat("cannot decode PKCS#1"))?;
-        Ok((
+        Ok([
             Zeroizing::new(parsed.exponent1.as_bytes().to_vec()),
             Zeroizing::new(parsed.exponent2.as_bytes().to_vec()),
             Zeroizing::new(parsed.coefficient.as_bytes().to_vec()),
-        ))
+        ])
     }
 
     /// Writes the key as a private JWK (`n e d p q dp dq qi` plus `kid`, `alg`, `use`).
     pub fn to_jwk(&self) -> Result<Zeroizing<String>> {
-        let der = self.inner.to_pkcs1_der().map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
+        let der = self
+            .inner
+            .to_pkcs1_der()
+            .map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
         let k = rsa::pkcs1::RsaPrivateKeyRef::try_from(der.as_bytes())
             .map_err(|_| Error::KeyFormat("cannot decode PKCS#1"))?;
         let mut map = Map::new();
@@ -326,6 +350,9 @@ impl EncryptionPrivateKey {
 
 const SHA256_LEN: usize = 32;
 
+/// A big-endian secret integer, wiped on drop.
+type SecretBytes = Zeroizing<Vec<u8>>;
+
 /// MGF1 with SHA-256 (RFC 8017 Appendix B.2.1), XORed into `out`.
 fn mgf1_sha256_xor(seed: &[u8], out: &mut [u8]) {
     for (counter, chunk) in out.chunks_mut(SHA256_LEN).enumerate() {
@@ -354,11 +381,13 @@ fn oaep_sha256_decrypt<R: TryCryptoRng + ?Sized>(
     }
     // Step 2: RSADP with blinding; the ciphertext must be below the modulus.
     let precision = key.n_bits_precision();
-    let c = rsa::BoxedUint::from_be_slice(ciphertext, precision).map_err(|_| Error::DecryptionFailed)?;
-    if &c >= key.n().as_ref() {
+    let c = rsa::BoxedUint::from_be_slice(ciphertext, precision)
+        .map_err(|_| Error::DecryptionFailed)?;
+    if c >= *key.n().as_ref() {
         return Err(Error::DecryptionFailed);
     }
-    let m = rsa::hazmat::rsa_decrypt_and_check(key, Some(rng), &c).map_err(|_| Error::DecryptionFailed)?;
+    let m = rsa::hazmat::rsa_decrypt_and_check(key, Some(rng), &c)
+        .map_err(|_| Error::DecryptionFailed)?;
     let full = Zeroizing::new(m.to_be_bytes());
     // I2OSP(m, k): the integer is below n, so any bytes before the last k are zero.
     let em_bytes = full.get(full.len().saturating_sub(k)..).unwrap_or_default();
@@ -402,7 +431,8 @@ fn uint(bytes: &[u8]) -> Result<UintRef<'_>> {
 }
 
 fn parse_jwk_object(text: &str) -> Result<Map<String, Value>> {
-    let value: Value = serde_json::from_str(text).map_err(|_| Error::KeyFormat("JWK is not valid JSON"))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|_| Error::KeyFormat("JWK is not valid JSON"))?;
     let Value::Object(map) = value else {
         return Err(Error::KeyFormat("JWK is not a JSON object"));
     };
@@ -439,7 +469,11 @@ mod tests {
     use super::*;
 
     /// EME-OAEP encoding (RFC 8017 §7.1.1) with a chosen leading octet, then raw RSA.
-    fn oaep_encrypt_with_leading_octet(key: &EncryptionPublicKey, message: &[u8], y: u8) -> Vec<u8> {
+    fn oaep_encrypt_with_leading_octet(
+        key: &EncryptionPublicKey,
+        message: &[u8],
+        y: u8,
+    ) -> Vec<u8> {
         let k = key.modulus_len();
         let mut db = vec![0u8; k - SHA256_LEN - 1];
         db[..SHA256_LEN].copy_from_slice(&Sha256::digest(b""));
@@ -463,12 +497,21 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let key = EncryptionPrivateKey::generate(&mut rng, 2048).unwrap();
         let good = oaep_encrypt_with_leading_octet(key.public_key(), b"content key", 0);
-        assert_eq!(key.unwrap_key(&mut rng, &good).unwrap().as_slice(), b"content key");
+        assert_eq!(
+            key.unwrap_key(&mut rng, &good).unwrap().as_slice(),
+            b"content key"
+        );
         let bad = oaep_encrypt_with_leading_octet(key.public_key(), b"content key", 1);
-        assert_eq!(key.unwrap_key(&mut rng, &bad).unwrap_err(), Error::DecryptionFailed);
+        assert_eq!(
+            key.unwrap_key(&mut rng, &bad).unwrap_err(),
+            Error::DecryptionFailed
+        );
         // And our wrap interoperates with our unwrap.
         let wrapped = key.public_key().wrap_key(&mut rng, &[7u8; 64]).unwrap();
-        assert_eq!(key.unwrap_key(&mut rng, &wrapped).unwrap().as_slice(), &[7u8; 64]);
+        assert_eq!(
+            key.unwrap_key(&mut rng, &wrapped).unwrap().as_slice(),
+            &[7u8; 64]
+        );
     }
 
     // RFC 7638 §3.1 example key and thumbprint.

@@ -13,7 +13,10 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod b64;
 pub mod content;
@@ -27,4 +30,6 @@ pub mod wasm;
 pub use content::ContentEncryption;
 pub use error::{Error, Result};
 pub use keys::{EncryptionPrivateKey, EncryptionPublicKey};
-pub use smer::{open, seal, smer_hash, smer_hash_hex, Limits, OpenedRecord, ParsedSmer, SealOptions, SmerHeader};
+pub use smer::{
+    open, seal, smer_hash, smer_hash_hex, Limits, OpenedRecord, ParsedSmer, SealOptions, SmerHeader,
+};

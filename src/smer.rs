@@ -89,7 +89,11 @@ pub struct SealOptions {
 
 impl SealOptions {
     /// Options with the defaults: `A256CBC-HS512`, random record id, no file name.
-    pub fn new(content_type: impl Into<String>, owner_key_id: impl Into<String>, created_at: i64) -> Self {
+    pub fn new(
+        content_type: impl Into<String>,
+        owner_key_id: impl Into<String>,
+        created_at: i64,
+    ) -> Self {
         SealOptions {
             enc: ContentEncryption::A256CbcHs512,
             content_type: content_type.into(),
@@ -155,7 +159,12 @@ pub struct OpenedRecord {
 impl core::fmt::Debug for OpenedRecord {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Never print record content.
-        write!(f, "OpenedRecord({} bytes, {:?})", self.record.len(), self.header)
+        write!(
+            f,
+            "OpenedRecord({} bytes, {:?})",
+            self.record.len(),
+            self.header
+        )
     }
 }
 
@@ -183,11 +192,15 @@ pub fn to_hex(bytes: &[u8]) -> String {
 fn is_id_text(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 fn is_media_type(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 255 && s.contains('/') && s.bytes().all(|b| (0x21..0x7f).contains(&b) || b == b' ')
+    !s.is_empty()
+        && s.len() <= 255
+        && s.contains('/')
+        && s.bytes().all(|b| (0x21..0x7f).contains(&b) || b == b' ')
 }
 
 fn is_file_name(s: &str) -> bool {
@@ -199,7 +212,8 @@ fn is_file_name(s: &str) -> bool {
 }
 
 fn fill_random<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Result<()> {
-    rng.try_fill_bytes(buf).map_err(|_| Error::RandomnessUnavailable)
+    rng.try_fill_bytes(buf)
+        .map_err(|_| Error::RandomnessUnavailable)
 }
 
 /// CEDA: seals `record` for `recipients` (paper Fig. 2 steps 1–7) and returns the SMeR bytes.
@@ -214,13 +228,19 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
     limits: &Limits,
 ) -> Result<Vec<u8>> {
     if record.len() > limits.max_record_bytes {
-        return Err(Error::TooLarge { what: "record", limit: limits.max_record_bytes });
+        return Err(Error::TooLarge {
+            what: "record",
+            limit: limits.max_record_bytes,
+        });
     }
     if recipients.is_empty() {
         return Err(Error::InvalidInput("a SMeR needs at least one recipient"));
     }
     if recipients.len() > limits.max_recipients {
-        return Err(Error::TooLarge { what: "recipient count", limit: limits.max_recipients });
+        return Err(Error::TooLarge {
+            what: "recipient count",
+            limit: limits.max_recipients,
+        });
     }
     let mut seen = BTreeSet::new();
     if !recipients.iter().all(|r| seen.insert(r.key_id())) {
@@ -230,11 +250,17 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
         return Err(Error::InvalidInput("content type is not a media type"));
     }
     if !is_id_text(&options.owner_key_id) {
-        return Err(Error::InvalidInput("owner key id must be 1-128 characters of A-Z a-z 0-9 - _ . :"));
+        return Err(Error::InvalidInput(
+            "owner key id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
+        ));
     }
     let record_id = match &options.record_id {
         Some(id) if is_id_text(id) => id.clone(),
-        Some(_) => return Err(Error::InvalidInput("record id must be 1-128 characters of A-Z a-z 0-9 - _ . :")),
+        Some(_) => {
+            return Err(Error::InvalidInput(
+                "record id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
+            ))
+        }
         None => {
             let mut id = [0u8; 16];
             fill_random(rng, &mut id)?;
@@ -243,7 +269,9 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
     };
     if let Some(name) = &options.file_name {
         if !is_file_name(name) {
-            return Err(Error::InvalidInput("file name must be 1-255 bytes without control characters or path separators"));
+            return Err(Error::InvalidInput(
+                "file name must be 1-255 bytes without control characters or path separators",
+            ));
         }
     }
 
@@ -261,7 +289,10 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
     }
     let header_json = Value::Object(header).to_string();
     if header_json.len() > limits.max_header_bytes {
-        return Err(Error::TooLarge { what: "protected header", limit: limits.max_header_bytes });
+        return Err(Error::TooLarge {
+            what: "protected header",
+            limit: limits.max_header_bytes,
+        });
     }
     let protected = b64::encode(header_json.as_bytes());
 
@@ -318,7 +349,10 @@ impl<'de> Deserialize<'de> for UniqueObject {
             fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<UniqueObject, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> core::result::Result<UniqueObject, A::Error> {
                 let mut out = BTreeMap::new();
                 while let Some((key, value)) = map.next_entry::<String, Value>()? {
                     if out.insert(key, value).is_some() {
@@ -360,7 +394,11 @@ struct RecipientJson<'a> {
     encrypted_key: Cow<'a, str>,
 }
 
-fn optional_string(map: &BTreeMap<String, Value>, name: &str, why: &'static str) -> Result<Option<String>> {
+fn optional_string(
+    map: &BTreeMap<String, Value>,
+    name: &str,
+    why: &'static str,
+) -> Result<Option<String>> {
     match map.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -376,18 +414,26 @@ impl ParsedSmer {
     /// and the lengths of IV, ciphertext and tag.
     pub fn parse(smer: &[u8], limits: &Limits) -> Result<Self> {
         if smer.len() > limits.max_smer_bytes() {
-            return Err(Error::TooLarge { what: "SMeR", limit: limits.max_smer_bytes() });
+            return Err(Error::TooLarge {
+                what: "SMeR",
+                limit: limits.max_smer_bytes(),
+            });
         }
         let jwe: JweJson<'_> = serde_json::from_slice(smer)
             .map_err(|_| Error::MalformedSmer("not a JWE JSON General Serialization object"))?;
 
-        let protected_bytes = b64::decode(&jwe.protected)
-            .ok_or(Error::MalformedSmer("protected header is not canonical base64url"))?;
+        let protected_bytes = b64::decode(&jwe.protected).ok_or(Error::MalformedSmer(
+            "protected header is not canonical base64url",
+        ))?;
         if protected_bytes.len() > limits.max_header_bytes {
-            return Err(Error::TooLarge { what: "protected header", limit: limits.max_header_bytes });
+            return Err(Error::TooLarge {
+                what: "protected header",
+                limit: limits.max_header_bytes,
+            });
         }
-        let protected: UniqueObject = serde_json::from_slice(&protected_bytes)
-            .map_err(|_| Error::MalformedSmer("protected header is not a JSON object with unique members"))?;
+        let protected: UniqueObject = serde_json::from_slice(&protected_bytes).map_err(|_| {
+            Error::MalformedSmer("protected header is not a JSON object with unique members")
+        })?;
         let protected = protected.0;
 
         // The version comes first: a future version may change everything below.
@@ -396,7 +442,11 @@ impl ParsedSmer {
             Some(v) => match v.as_u64() {
                 Some(SMER_VERSION) => Some(SMER_VERSION),
                 Some(other) => return Err(Error::UnsupportedVersion(other)),
-                None => return Err(Error::MalformedSmer("smer version is not a non-negative integer")),
+                None => {
+                    return Err(Error::MalformedSmer(
+                        "smer version is not a non-negative integer",
+                    ))
+                }
             },
         };
 
@@ -409,58 +459,90 @@ impl ParsedSmer {
 
         // Parameters that must be integrity protected.
         for name in ["enc", "smer"] {
-            if unprotected.contains_key(name) || recipient_headers.iter().any(|h| h.contains_key(name)) {
-                return Err(Error::MalformedSmer("enc and smer must be in the protected header"));
+            if unprotected.contains_key(name)
+                || recipient_headers.iter().any(|h| h.contains_key(name))
+            {
+                return Err(Error::MalformedSmer(
+                    "enc and smer must be in the protected header",
+                ));
             }
         }
-        for header in std::iter::once(&protected).chain(std::iter::once(&unprotected)).chain(recipient_headers.iter()) {
+        for header in std::iter::once(&protected)
+            .chain(std::iter::once(&unprotected))
+            .chain(recipient_headers.iter())
+        {
             if header.contains_key("zip") {
-                return Err(Error::UnsupportedAlgorithm("zip (compression) is not allowed"));
+                return Err(Error::UnsupportedAlgorithm(
+                    "zip (compression) is not allowed",
+                ));
             }
             if header.contains_key("crit") {
                 return Err(Error::MalformedSmer("crit extensions are not supported"));
             }
         }
         let enc = match protected.get("enc") {
-            Some(Value::String(name)) => ContentEncryption::from_name(name)
-                .ok_or(Error::UnsupportedAlgorithm("enc must be A256CBC-HS512 or A128CBC-HS256"))?,
+            Some(Value::String(name)) => ContentEncryption::from_name(name).ok_or(
+                Error::UnsupportedAlgorithm("enc must be A256CBC-HS512 or A128CBC-HS256"),
+            )?,
             Some(_) => return Err(Error::MalformedSmer("enc is not a string")),
             None => return Err(Error::MalformedSmer("protected header lacks enc")),
         };
         // RFC 7516 §7.2.1: the three header sets must be disjoint.
         if protected.keys().any(|k| unprotected.contains_key(k)) {
-            return Err(Error::MalformedSmer("a header parameter appears in both protected and unprotected headers"));
+            return Err(Error::MalformedSmer(
+                "a header parameter appears in both protected and unprotected headers",
+            ));
         }
 
         if jwe.recipients.is_empty() {
             return Err(Error::MalformedSmer("recipients is empty"));
         }
         if jwe.recipients.len() > limits.max_recipients {
-            return Err(Error::TooLarge { what: "recipient count", limit: limits.max_recipients });
+            return Err(Error::TooLarge {
+                what: "recipient count",
+                limit: limits.max_recipients,
+            });
         }
         let mut recipients = Vec::with_capacity(jwe.recipients.len());
         let mut seen_kids = BTreeSet::new();
         let mut seen_keys = BTreeSet::new();
         for (raw, header) in jwe.recipients.iter().zip(recipient_headers.iter()) {
-            if header.keys().any(|k| protected.contains_key(k) || unprotected.contains_key(k)) {
-                return Err(Error::MalformedSmer("a recipient header repeats a shared header parameter"));
+            if header
+                .keys()
+                .any(|k| protected.contains_key(k) || unprotected.contains_key(k))
+            {
+                return Err(Error::MalformedSmer(
+                    "a recipient header repeats a shared header parameter",
+                ));
             }
-            let alg = header.get("alg").or_else(|| unprotected.get("alg")).or_else(|| protected.get("alg"));
+            let alg = header
+                .get("alg")
+                .or_else(|| unprotected.get("alg"))
+                .or_else(|| protected.get("alg"));
             match alg {
                 Some(Value::String(a)) if a == KEY_ALG => {}
-                Some(Value::String(_)) => return Err(Error::UnsupportedAlgorithm("alg must be RSA-OAEP-256")),
+                Some(Value::String(_)) => {
+                    return Err(Error::UnsupportedAlgorithm("alg must be RSA-OAEP-256"))
+                }
                 Some(_) => return Err(Error::MalformedSmer("alg is not a string")),
                 None => return Err(Error::MalformedSmer("recipient has no alg")),
             }
-            let kid = match header.get("kid").or_else(|| unprotected.get("kid")).or_else(|| protected.get("kid")) {
+            let kid = match header
+                .get("kid")
+                .or_else(|| unprotected.get("kid"))
+                .or_else(|| protected.get("kid"))
+            {
                 None => None,
                 Some(Value::String(k)) => Some(k.clone()),
                 Some(_) => return Err(Error::MalformedSmer("kid is not a string")),
             };
-            let encrypted_key = b64::decode(&raw.encrypted_key)
-                .ok_or(Error::MalformedSmer("encrypted_key is not canonical base64url"))?;
+            let encrypted_key = b64::decode(&raw.encrypted_key).ok_or(Error::MalformedSmer(
+                "encrypted_key is not canonical base64url",
+            ))?;
             if encrypted_key.is_empty() || encrypted_key.len() > MAX_ENCRYPTED_KEY_BYTES {
-                return Err(Error::MalformedSmer("encrypted_key has an impossible length"));
+                return Err(Error::MalformedSmer(
+                    "encrypted_key has an impossible length",
+                ));
             }
             if let Some(k) = &kid {
                 if !seen_kids.insert(k.clone()) {
@@ -470,26 +552,41 @@ impl ParsedSmer {
             if !seen_keys.insert(encrypted_key.clone()) {
                 return Err(Error::MalformedSmer("duplicate recipient"));
             }
-            recipients.push(Recipient { key_id: kid, encrypted_key });
+            recipients.push(Recipient {
+                key_id: kid,
+                encrypted_key,
+            });
         }
 
-        let iv = b64::decode(&jwe.iv).ok_or(Error::MalformedSmer("iv is not canonical base64url"))?;
+        let iv =
+            b64::decode(&jwe.iv).ok_or(Error::MalformedSmer("iv is not canonical base64url"))?;
         if iv.len() != IV_LEN {
             return Err(Error::MalformedSmer("iv must be 16 bytes"));
         }
         // Cheap size check before decoding the largest member.
-        if jwe.ciphertext.len() > b64::encoded_len(content::ciphertext_len(limits.max_record_bytes)) {
-            return Err(Error::TooLarge { what: "record", limit: limits.max_record_bytes });
+        if jwe.ciphertext.len() > b64::encoded_len(content::ciphertext_len(limits.max_record_bytes))
+        {
+            return Err(Error::TooLarge {
+                what: "record",
+                limit: limits.max_record_bytes,
+            });
         }
-        let ciphertext = b64::decode(&jwe.ciphertext)
-            .ok_or(Error::MalformedSmer("ciphertext is not canonical base64url"))?;
-        if ciphertext.is_empty() || ciphertext.len() % IV_LEN != 0 {
-            return Err(Error::MalformedSmer("ciphertext length is not a positive multiple of 16"));
+        let ciphertext = b64::decode(&jwe.ciphertext).ok_or(Error::MalformedSmer(
+            "ciphertext is not canonical base64url",
+        ))?;
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(IV_LEN) {
+            return Err(Error::MalformedSmer(
+                "ciphertext length is not a positive multiple of 16",
+            ));
         }
         if ciphertext.len() > content::ciphertext_len(limits.max_record_bytes) {
-            return Err(Error::TooLarge { what: "record", limit: limits.max_record_bytes });
+            return Err(Error::TooLarge {
+                what: "record",
+                limit: limits.max_record_bytes,
+            });
         }
-        let tag = b64::decode(&jwe.tag).ok_or(Error::MalformedSmer("tag is not canonical base64url"))?;
+        let tag =
+            b64::decode(&jwe.tag).ok_or(Error::MalformedSmer("tag is not canonical base64url"))?;
         if tag.len() != enc.tag_len() {
             return Err(Error::MalformedSmer("tag has the wrong length for enc"));
         }
@@ -503,7 +600,10 @@ impl ParsedSmer {
 
         let iat = match protected.get("iat") {
             None => None,
-            Some(v) => Some(v.as_i64().ok_or(Error::MalformedSmer("iat is not an integer"))?),
+            Some(v) => Some(
+                v.as_i64()
+                    .ok_or(Error::MalformedSmer("iat is not an integer"))?,
+            ),
         };
         let header = SmerHeader {
             version,
@@ -514,7 +614,15 @@ impl ParsedSmer {
             created_at: iat,
             file_name: optional_string(&protected, "fn", "fn is not a string")?,
         };
-        Ok(ParsedSmer { enc, header, recipients, aad, iv, ciphertext, tag })
+        Ok(ParsedSmer {
+            enc,
+            header,
+            recipients,
+            aad,
+            iv,
+            ciphertext,
+            tag,
+        })
     }
 
     /// The authenticated header (not yet authenticated until [`ParsedSmer::open`] succeeds).
@@ -543,12 +651,22 @@ impl ParsedSmer {
     /// recipients without a `kid`; with neither, [`Error::NoMatchingRecipient`]. Any failure
     /// after a private-key operation is [`Error::DecryptionFailed`]. `rng` blinds the RSA
     /// operation.
-    pub fn open<R: TryCryptoRng + ?Sized>(self, key: &EncryptionPrivateKey, rng: &mut R) -> Result<OpenedRecord> {
+    pub fn open<R: TryCryptoRng + ?Sized>(
+        self,
+        key: &EncryptionPrivateKey,
+        rng: &mut R,
+    ) -> Result<OpenedRecord> {
         let own_kid = key.key_id();
-        let by_kid: Vec<&Recipient> =
-            self.recipients.iter().filter(|r| r.key_id.as_deref() == Some(own_kid)).collect();
+        let by_kid: Vec<&Recipient> = self
+            .recipients
+            .iter()
+            .filter(|r| r.key_id.as_deref() == Some(own_kid))
+            .collect();
         let candidates = if by_kid.is_empty() {
-            self.recipients.iter().filter(|r| r.key_id.is_none()).collect()
+            self.recipients
+                .iter()
+                .filter(|r| r.key_id.is_none())
+                .collect()
         } else {
             by_kid
         };
@@ -560,14 +678,25 @@ impl ParsedSmer {
             let Ok(cek) = key.unwrap_key(rng, &recipient.encrypted_key) else {
                 continue;
             };
-            if content::authenticate(self.enc, &cek, &self.iv, &self.aad, &self.ciphertext, &self.tag) {
+            if content::authenticate(
+                self.enc,
+                &cek,
+                &self.iv,
+                &self.aad,
+                &self.ciphertext,
+                &self.tag,
+            ) {
                 authenticated_cek = Some(cek);
                 break;
             }
         }
         let cek = authenticated_cek.ok_or(Error::DecryptionFailed)?;
         let record = content::decrypt_authenticated(self.enc, &cek, &self.iv, self.ciphertext)?;
-        Ok(OpenedRecord { record, header: self.header, enc: self.enc })
+        Ok(OpenedRecord {
+            record,
+            header: self.header,
+            enc: self.enc,
+        })
     }
 }
 

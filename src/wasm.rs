@@ -68,8 +68,12 @@ extern "C" {
 }
 
 /// Reads a JS options object strictly: unknown members (a misspelt option) are refused.
-fn read_options<T: serde::de::DeserializeOwned>(object: JsValue, what: &'static str) -> Result<T, Error> {
-    let value: serde_json::Value = serde_wasm_bindgen::from_value(object).map_err(|_| Error::InvalidInput(what))?;
+fn read_options<T: serde::de::DeserializeOwned>(
+    object: JsValue,
+    what: &'static str,
+) -> Result<T, Error> {
+    let value: serde_json::Value =
+        serde_wasm_bindgen::from_value(object).map_err(|_| Error::InvalidInput(what))?;
     serde_json::from_value(value).map_err(|_| Error::InvalidInput(what))
 }
 
@@ -78,7 +82,11 @@ fn to_js(error: Error) -> JsValue {
     js.set_name("SemresError");
     // Setting a property on a fresh Error object cannot fail; if it ever did, the error
     // still reaches the caller with its name and message.
-    let _ = js_sys::Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(error.code()));
+    let _ = js_sys::Reflect::set(
+        &js,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(error.code()),
+    );
     js.into()
 }
 
@@ -88,7 +96,9 @@ fn limits_with(max_record_bytes: Option<f64>) -> Result<Limits, Error> {
     let mut limits = Limits::default();
     if let Some(max) = max_record_bytes {
         if !(max.is_finite() && max >= 0.0 && max.fract() == 0.0 && max <= 4_294_967_295.0) {
-            return Err(Error::InvalidInput("maxRecordBytes must be a whole number of bytes"));
+            return Err(Error::InvalidInput(
+                "maxRecordBytes must be a whole number of bytes",
+            ));
         }
         limits.max_record_bytes = max as usize;
     }
@@ -130,19 +140,25 @@ impl PublicKey {
     /// Reads SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`) PEM.
     #[wasm_bindgen(js_name = fromPem)]
     pub fn from_pem(pem: &str) -> JsResult<PublicKey> {
-        EncryptionPublicKey::from_pem(pem).map(PublicKey).map_err(to_js)
+        EncryptionPublicKey::from_pem(pem)
+            .map(PublicKey)
+            .map_err(to_js)
     }
 
     /// Reads an RSA public JWK (JSON text).
     #[wasm_bindgen(js_name = fromJwk)]
     pub fn from_jwk(jwk: &str) -> JsResult<PublicKey> {
-        EncryptionPublicKey::from_jwk(jwk).map(PublicKey).map_err(to_js)
+        EncryptionPublicKey::from_jwk(jwk)
+            .map(PublicKey)
+            .map_err(to_js)
     }
 
     /// Reads a public key in any supported format (PEM or JWK), detected automatically.
     #[wasm_bindgen(js_name = fromText)]
     pub fn from_text(text: &str) -> JsResult<PublicKey> {
-        EncryptionPublicKey::from_any(text).map(PublicKey).map_err(to_js)
+        EncryptionPublicKey::from_any(text)
+            .map(PublicKey)
+            .map_err(to_js)
     }
 
     /// Writes SPKI PEM.
@@ -187,19 +203,25 @@ impl PrivateKey {
     /// Reads PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) PEM.
     #[wasm_bindgen(js_name = fromPem)]
     pub fn from_pem(pem: &str) -> JsResult<PrivateKey> {
-        EncryptionPrivateKey::from_pem(pem).map(PrivateKey).map_err(to_js)
+        EncryptionPrivateKey::from_pem(pem)
+            .map(PrivateKey)
+            .map_err(to_js)
     }
 
     /// Reads an RSA private JWK (JSON text).
     #[wasm_bindgen(js_name = fromJwk)]
     pub fn from_jwk(jwk: &str) -> JsResult<PrivateKey> {
-        EncryptionPrivateKey::from_jwk(jwk).map(PrivateKey).map_err(to_js)
+        EncryptionPrivateKey::from_jwk(jwk)
+            .map(PrivateKey)
+            .map_err(to_js)
     }
 
     /// Reads a private key in any supported format (PEM or JWK), detected automatically.
     #[wasm_bindgen(js_name = fromText)]
     pub fn from_text(text: &str) -> JsResult<PrivateKey> {
-        EncryptionPrivateKey::from_any(text).map(PrivateKey).map_err(to_js)
+        EncryptionPrivateKey::from_any(text)
+            .map(PrivateKey)
+            .map_err(to_js)
     }
 
     /// The public half.
@@ -217,13 +239,19 @@ impl PrivateKey {
     /// Exports the private key as unencrypted PKCS#8 PEM, for a backup the user asked for.
     #[wasm_bindgen(js_name = exportPkcs8Pem)]
     pub fn export_pkcs8_pem(&self) -> JsResult<String> {
-        self.0.to_pkcs8_pem().map(|pem| pem.as_str().to_owned()).map_err(to_js)
+        self.0
+            .to_pkcs8_pem()
+            .map(|pem| pem.as_str().to_owned())
+            .map_err(to_js)
     }
 
     /// Exports the private key as a private JWK (JSON text), for a backup the user asked for.
     #[wasm_bindgen(js_name = exportJwk)]
     pub fn export_jwk(&self) -> JsResult<String> {
-        self.0.to_jwk().map(|jwk| jwk.as_str().to_owned()).map_err(to_js)
+        self.0
+            .to_jwk()
+            .map(|jwk| jwk.as_str().to_owned())
+            .map_err(to_js)
     }
 }
 
@@ -267,12 +295,19 @@ pub fn seal_smer(
     .map_err(to_js)?;
     let enc = match options.enc.as_deref() {
         None => ContentEncryption::A256CbcHs512,
-        Some(name) => ContentEncryption::from_name(name)
-            .ok_or_else(|| to_js(Error::UnsupportedAlgorithm("enc must be A256CBC-HS512 or A128CBC-HS256")))?,
+        Some(name) => ContentEncryption::from_name(name).ok_or_else(|| {
+            to_js(Error::UnsupportedAlgorithm(
+                "enc must be A256CBC-HS512 or A128CBC-HS256",
+            ))
+        })?,
     };
     let created_at = match options.created_at {
         Some(t) if t.is_finite() && t.fract() == 0.0 && t.abs() < 9.0e15 => t as i64,
-        Some(_) => return Err(to_js(Error::InvalidInput("createdAt must be whole seconds"))),
+        Some(_) => {
+            return Err(to_js(Error::InvalidInput(
+                "createdAt must be whole seconds",
+            )))
+        }
         None => (js_sys::Date::now() / 1000.0).floor() as i64,
     };
     let limits = limits_with(options.max_record_bytes).map_err(to_js)?;
@@ -367,7 +402,9 @@ pub fn open_smer(
     options: Option<OpenOptionsObject>,
 ) -> JsResult<OpenedRecord> {
     let limits = open_options(options).map_err(to_js)?;
-    smer::open(smer, &key.0, &mut SysRng, &limits).map(OpenedRecord).map_err(to_js)
+    smer::open(smer, &key.0, &mut SysRng, &limits)
+        .map(OpenedRecord)
+        .map_err(to_js)
 }
 
 /// What can be read from a SMeR without a key.
@@ -392,7 +429,12 @@ impl SmerInfo {
         self.0
             .recipients()
             .iter()
-            .map(|r| r.key_id.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED))
+            .map(|r| {
+                r.key_id
+                    .as_deref()
+                    .map(JsValue::from_str)
+                    .unwrap_or(JsValue::UNDEFINED)
+            })
             .collect()
     }
     /// Size of the encrypted record in bytes.
@@ -404,12 +446,11 @@ impl SmerInfo {
 
 /// Parses a SMeR and checks its structure (SPEC.md §2.4) without decrypting.
 #[wasm_bindgen(js_name = inspectSmer)]
-pub fn inspect_smer(
-    smer: &[u8],
-    options: Option<OpenOptionsObject>,
-) -> JsResult<SmerInfo> {
+pub fn inspect_smer(smer: &[u8], options: Option<OpenOptionsObject>) -> JsResult<SmerInfo> {
     let limits = open_options(options).map_err(to_js)?;
-    ParsedSmer::parse(smer, &limits).map(SmerInfo).map_err(to_js)
+    ParsedSmer::parse(smer, &limits)
+        .map(SmerInfo)
+        .map_err(to_js)
 }
 
 /// The SMeR hash: SHA-256 of the exact SMeR bytes, lower-case hex — the value DERy indexes

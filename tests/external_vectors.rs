@@ -12,7 +12,9 @@ use semres::{EncryptionPrivateKey, EncryptionPublicKey};
 use serde_json::{json, Value};
 
 fn shared(relative: &str) -> Option<Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors").join(relative);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/vectors")
+        .join(relative);
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).expect("external vector file is JSON")),
         Err(_) => {
@@ -23,7 +25,10 @@ fn shared(relative: &str) -> Option<Value> {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// Compact JWE → JSON General Serialization, as SMeR readers take it.
@@ -36,12 +41,16 @@ fn compact_to_general(compact: &str) -> String {
 /// The protected header of a compact JWE, or `Null` when it is not base64url JSON.
 fn protected_of(compact: &str) -> Value {
     let first = compact.split('.').next().unwrap_or_default();
-    semres::b64::decode(first).and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or(Value::Null)
+    semres::b64::decode(first)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null)
 }
 
 #[test]
 fn wycheproof_json_web_encryption() {
-    let Some(doc) = shared("wycheproof/json_web_encryption_test.json") else { return };
+    let Some(doc) = shared("wycheproof/json_web_encryption_test.json") else {
+        return;
+    };
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let (mut opened, mut refused_unsupported, mut refused_invalid) = (0, 0, 0);
     for group in doc["testGroups"].as_array().unwrap() {
@@ -52,14 +61,23 @@ fn wycheproof_json_web_encryption() {
                 // A JSON serialization with JWS-style members or a compact form with a part
                 // missing: Wycheproof marks these invalid, and they are not SMeRs either.
                 assert_eq!(test["result"], "invalid", "tcId {id}");
-                let text = test["jwe"].as_str().map(str::to_owned).unwrap_or_else(|| test["jwe"].to_string());
-                assert!(ParsedSmer::parse(text.as_bytes(), &Limits::default()).is_err(), "tcId {id}");
+                let text = test["jwe"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| test["jwe"].to_string());
+                assert!(
+                    ParsedSmer::parse(text.as_bytes(), &Limits::default()).is_err(),
+                    "tcId {id}"
+                );
                 refused_invalid += 1;
                 continue;
             };
             let header = protected_of(compact);
             let in_profile = header["alg"] == "RSA-OAEP-256"
-                && matches!(header["enc"].as_str(), Some("A128CBC-HS256") | Some("A256CBC-HS512"));
+                && matches!(
+                    header["enc"].as_str(),
+                    Some("A128CBC-HS256") | Some("A256CBC-HS512")
+                );
             let smer_text = compact_to_general(compact);
             if header.is_null() {
                 assert_eq!(test["result"], "invalid", "tcId {id}");
@@ -80,12 +98,19 @@ fn wycheproof_json_web_encryption() {
                 }
                 continue;
             }
-            let key = key.as_ref().unwrap_or_else(|| panic!("tcId {id}: group key must import"));
+            let key = key
+                .as_ref()
+                .unwrap_or_else(|| panic!("tcId {id}: group key must import"));
             let result = smer::open(smer_text.as_bytes(), key, &mut rng, &Limits::default());
             match test["result"].as_str().unwrap() {
                 "valid" => {
-                    let record = result.unwrap_or_else(|e| panic!("tcId {id}: valid JWE refused: {e}"));
-                    assert_eq!(record.record.as_slice(), hex(test["pt"].as_str().unwrap()).as_slice(), "tcId {id}");
+                    let record =
+                        result.unwrap_or_else(|e| panic!("tcId {id}: valid JWE refused: {e}"));
+                    assert_eq!(
+                        record.record.as_slice(),
+                        hex(test["pt"].as_str().unwrap()).as_slice(),
+                        "tcId {id}"
+                    );
                     opened += 1;
                 }
                 "invalid" => {
@@ -96,7 +121,10 @@ fn wycheproof_json_web_encryption() {
             }
         }
     }
-    assert!(opened >= 2, "the RSA-OAEP-256 + CBC-HS cases must be present: {opened}");
+    assert!(
+        opened >= 2,
+        "the RSA-OAEP-256 + CBC-HS cases must be present: {opened}"
+    );
     assert!(refused_unsupported >= 40, "{refused_unsupported}");
     eprintln!("wycheproof JWE: {opened} opened, {refused_unsupported} refused as unsupported, {refused_invalid} invalid refused");
 }
@@ -118,7 +146,8 @@ fn wycheproof_rsa_oaep_sha256() {
             if group["sha"] != "SHA-256" || group["mgfSha"] != "SHA-256" {
                 continue; // RSA-OAEP-256 is SHA-256 with MGF1-SHA-256 only.
             }
-            let key = match EncryptionPrivateKey::from_pem(group["privateKeyPem"].as_str().unwrap()) {
+            let key = match EncryptionPrivateKey::from_pem(group["privateKeyPem"].as_str().unwrap())
+            {
                 Ok(key) => key,
                 Err(e) => {
                     // Keys below 2048 or above 4096 bits are outside what SEMRES accepts.
@@ -133,18 +162,26 @@ fn wycheproof_rsa_oaep_sha256() {
                 let result = key.unwrap_key(&mut rng, &ct);
                 if test["label"] != "" {
                     // JWE's RSA-OAEP-256 uses the empty label, so a labelled ciphertext must fail.
-                    assert!(result.is_err(), "{file} tcId {id}: labelled ciphertext accepted");
+                    assert!(
+                        result.is_err(),
+                        "{file} tcId {id}: labelled ciphertext accepted"
+                    );
                     skipped_label += 1;
                     continue;
                 }
                 match test["result"].as_str().unwrap() {
                     "valid" => assert_eq!(
-                        result.unwrap_or_else(|e| panic!("{file} tcId {id}: {e}")).as_slice(),
+                        result
+                            .unwrap_or_else(|e| panic!("{file} tcId {id}: {e}"))
+                            .as_slice(),
                         hex(test["msg"].as_str().unwrap()).as_slice(),
                         "{file} tcId {id}"
                     ),
                     "invalid" => match result {
-                        Ok(_) => panic!("{file} tcId {id} ({}): invalid ciphertext accepted", test["comment"]),
+                        Ok(_) => panic!(
+                            "{file} tcId {id} ({}): invalid ciphertext accepted",
+                            test["comment"]
+                        ),
                         Err(e) => assert_eq!(e.code(), "DecryptionFailed", "{file} tcId {id}"),
                     },
                     // Acceptable: documented in SPEC.md; either outcome is allowed.
@@ -160,18 +197,38 @@ fn wycheproof_rsa_oaep_sha256() {
 
 #[test]
 fn jose_cookbook_keys_and_refused_algorithms() {
-    let Some(public) = shared("jose-cookbook/jwk/3_3.rsa_public_key.json") else { return };
-    let Some(private) = shared("jose-cookbook/jwk/3_4.rsa_private_key.json") else { return };
+    let Some(public) = shared("jose-cookbook/jwk/3_3.rsa_public_key.json") else {
+        return;
+    };
+    let Some(private) = shared("jose-cookbook/jwk/3_4.rsa_private_key.json") else {
+        return;
+    };
     let public = EncryptionPublicKey::from_jwk(&public.to_string()).unwrap();
     let private = EncryptionPrivateKey::from_jwk(&private.to_string()).unwrap();
-    assert_eq!(private.public_key(), &public, "RFC 7520 §3.3 is the public half of §3.4");
+    assert_eq!(
+        private.public_key(),
+        &public,
+        "RFC 7520 §3.3 is the public half of §3.4"
+    );
 
     // 5.1: RSA1_5 key wrap (with A128CBC-HS256 content) must be refused as unsupported.
-    let Some(ex51) = shared("jose-cookbook/jwe/5_1.key_encryption_using_rsa_v15_and_aes-hmac-sha2.json") else { return };
-    let err = ParsedSmer::parse(ex51["output"]["json"].to_string().as_bytes(), &Limits::default()).unwrap_err();
+    let Some(ex51) =
+        shared("jose-cookbook/jwe/5_1.key_encryption_using_rsa_v15_and_aes-hmac-sha2.json")
+    else {
+        return;
+    };
+    let err = ParsedSmer::parse(
+        ex51["output"]["json"].to_string().as_bytes(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "UnsupportedAlgorithm");
     // Its flattened form is not a SMeR at all.
-    let err = ParsedSmer::parse(ex51["output"]["json_flat"].to_string().as_bytes(), &Limits::default()).unwrap_err();
+    let err = ParsedSmer::parse(
+        ex51["output"]["json_flat"].to_string().as_bytes(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "MalformedSmer");
     // The key of 5.1 imports, and its content encryption (A128CBC-HS256) is the one we
     // implement: check our AES-CBC-HMAC against the cookbook's CEK, IV and output.
@@ -181,15 +238,41 @@ fn jose_cookbook_keys_and_refused_algorithms() {
     let aad = out["protected"].as_str().unwrap().as_bytes();
     let ct = semres::b64::decode(out["ciphertext"].as_str().unwrap()).unwrap();
     let tag = semres::b64::decode(out["tag"].as_str().unwrap()).unwrap();
-    let plaintext = semres::content::decrypt(semres::ContentEncryption::A128CbcHs256, &cek, &iv, aad, ct, &tag).unwrap();
-    assert_eq!(plaintext.as_slice(), ex51["input"]["plaintext"].as_str().unwrap().as_bytes());
+    let plaintext = semres::content::decrypt(
+        semres::ContentEncryption::A128CbcHs256,
+        &cek,
+        &iv,
+        aad,
+        ct,
+        &tag,
+    )
+    .unwrap();
+    assert_eq!(
+        plaintext.as_slice(),
+        ex51["input"]["plaintext"].as_str().unwrap().as_bytes()
+    );
 
     // 5.13: three recipients, none with an algorithm of our profile.
-    let Some(ex513) = shared("jose-cookbook/jwe/5_13.encrypting_to_multiple_recipients.json") else { return };
-    let err = ParsedSmer::parse(ex513["output"]["json"].to_string().as_bytes(), &Limits::default()).unwrap_err();
+    let Some(ex513) = shared("jose-cookbook/jwe/5_13.encrypting_to_multiple_recipients.json")
+    else {
+        return;
+    };
+    let err = ParsedSmer::parse(
+        ex513["output"]["json"].to_string().as_bytes(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "UnsupportedAlgorithm");
     // 5.2: RSA-OAEP (SHA-1) with A256GCM.
-    let Some(ex52) = shared("jose-cookbook/jwe/5_2.key_encryption_using_rsa-oaep_with_aes-gcm.json") else { return };
-    let err = ParsedSmer::parse(ex52["output"]["json"].to_string().as_bytes(), &Limits::default()).unwrap_err();
+    let Some(ex52) =
+        shared("jose-cookbook/jwe/5_2.key_encryption_using_rsa-oaep_with_aes-gcm.json")
+    else {
+        return;
+    };
+    let err = ParsedSmer::parse(
+        ex52["output"]["json"].to_string().as_bytes(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "UnsupportedAlgorithm");
 }

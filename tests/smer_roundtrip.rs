@@ -30,18 +30,38 @@ fn options(enc: ContentEncryption) -> SealOptions {
 fn round_trips_at_block_boundaries_both_enc_one_and_three_recipients() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let [a, b, c] = keys();
-    for enc in [ContentEncryption::A256CbcHs512, ContentEncryption::A128CbcHs256] {
+    for enc in [
+        ContentEncryption::A256CbcHs512,
+        ContentEncryption::A128CbcHs256,
+    ] {
         for size in [0usize, 1, 15, 16, 17, 1 << 20] {
             let record: Vec<u8> = (0..size).map(|i| (i * 31 % 256) as u8).collect();
-            for recipients in [vec![a.public_key()], vec![a.public_key(), b.public_key(), c.public_key()]] {
-                let sealed = smer::seal(&mut rng, &record, &recipients, &options(enc), &Limits::default()).unwrap();
+            for recipients in [
+                vec![a.public_key()],
+                vec![a.public_key(), b.public_key(), c.public_key()],
+            ] {
+                let sealed = smer::seal(
+                    &mut rng,
+                    &record,
+                    &recipients,
+                    &options(enc),
+                    &Limits::default(),
+                )
+                .unwrap();
                 let parsed = ParsedSmer::parse(&sealed, &Limits::default()).unwrap();
                 assert_eq!(parsed.recipients().len(), recipients.len());
                 assert_eq!(parsed.enc(), enc);
                 for key in keys().iter().take(recipients.len()) {
                     let opened = smer::open(&sealed, key, &mut rng, &Limits::default()).unwrap();
-                    assert_eq!(opened.record.as_slice(), record.as_slice(), "{enc:?} {size}");
-                    assert_eq!(opened.header.content_type.as_deref(), Some("application/fhir+json"));
+                    assert_eq!(
+                        opened.record.as_slice(),
+                        record.as_slice(),
+                        "{enc:?} {size}"
+                    );
+                    assert_eq!(
+                        opened.header.content_type.as_deref(),
+                        Some("application/fhir+json")
+                    );
                     assert_eq!(opened.header.owner_key_id.as_deref(), Some(a.key_id()));
                     assert_eq!(opened.header.created_at, Some(1_795_564_800));
                     assert_eq!(opened.header.file_name.as_deref(), Some("bundle.json"));
@@ -49,7 +69,10 @@ fn round_trips_at_block_boundaries_both_enc_one_and_three_recipients() {
                     assert_eq!(opened.header.record_id.as_ref().map(String::len), Some(22));
                 }
                 if recipients.len() == 1 {
-                    assert_eq!(smer::open(&sealed, b, &mut rng, &Limits::default()).unwrap_err(), Error::NoMatchingRecipient);
+                    assert_eq!(
+                        smer::open(&sealed, b, &mut rng, &Limits::default()).unwrap_err(),
+                        Error::NoMatchingRecipient
+                    );
                 }
             }
         }
@@ -61,8 +84,22 @@ fn two_seals_of_one_record_differ() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let mut o = options(ContentEncryption::A256CbcHs512);
     o.record_id = Some("same".into());
-    let one = smer::seal(&mut rng, b"x", &[keys()[0].public_key()], &o, &Limits::default()).unwrap();
-    let two = smer::seal(&mut rng, b"x", &[keys()[0].public_key()], &o, &Limits::default()).unwrap();
+    let one = smer::seal(
+        &mut rng,
+        b"x",
+        &[keys()[0].public_key()],
+        &o,
+        &Limits::default(),
+    )
+    .unwrap();
+    let two = smer::seal(
+        &mut rng,
+        b"x",
+        &[keys()[0].public_key()],
+        &o,
+        &Limits::default(),
+    )
+    .unwrap();
     assert_ne!(one, two, "fresh CEK and IV each time");
     assert_ne!(smer::smer_hash(&one), smer::smer_hash(&two));
 }
@@ -72,23 +109,76 @@ fn sealing_refuses_bad_requests() {
     let mut rng = ChaCha20Rng::seed_from_u64(4);
     let a = keys()[0].public_key();
     let o = options(ContentEncryption::A256CbcHs512);
-    let limits = Limits { max_record_bytes: 8, ..Limits::default() };
-    assert_eq!(smer::seal(&mut rng, &[0; 9], &[a], &o, &limits).unwrap_err().code(), "TooLarge");
+    let limits = Limits {
+        max_record_bytes: 8,
+        ..Limits::default()
+    };
+    assert_eq!(
+        smer::seal(&mut rng, &[0; 9], &[a], &o, &limits)
+            .unwrap_err()
+            .code(),
+        "TooLarge"
+    );
     assert!(smer::seal(&mut rng, &[0; 8], &[a], &o, &limits).is_ok());
-    assert_eq!(smer::seal(&mut rng, b"", &[], &o, &Limits::default()).unwrap_err().code(), "InvalidInput");
-    assert_eq!(smer::seal(&mut rng, b"", &[a, a], &o, &Limits::default()).unwrap_err().code(), "InvalidInput");
-    let few = Limits { max_recipients: 1, ..Limits::default() };
-    assert_eq!(smer::seal(&mut rng, b"", &[a, keys()[1].public_key()], &o, &few).unwrap_err().code(), "TooLarge");
+    assert_eq!(
+        smer::seal(&mut rng, b"", &[], &o, &Limits::default())
+            .unwrap_err()
+            .code(),
+        "InvalidInput"
+    );
+    assert_eq!(
+        smer::seal(&mut rng, b"", &[a, a], &o, &Limits::default())
+            .unwrap_err()
+            .code(),
+        "InvalidInput"
+    );
+    let few = Limits {
+        max_recipients: 1,
+        ..Limits::default()
+    };
+    assert_eq!(
+        smer::seal(&mut rng, b"", &[a, keys()[1].public_key()], &o, &few)
+            .unwrap_err()
+            .code(),
+        "TooLarge"
+    );
     for bad in [
-        SealOptions { content_type: "xml".into(), ..o.clone() },
-        SealOptions { owner_key_id: "".into(), ..o.clone() },
-        SealOptions { owner_key_id: "a b".into(), ..o.clone() },
-        SealOptions { record_id: Some("<script>".into()), ..o.clone() },
-        SealOptions { file_name: Some("../etc/passwd".into()), ..o.clone() },
-        SealOptions { file_name: Some("a\nb".into()), ..o.clone() },
-        SealOptions { file_name: Some("".into()), ..o.clone() },
+        SealOptions {
+            content_type: "xml".into(),
+            ..o.clone()
+        },
+        SealOptions {
+            owner_key_id: "".into(),
+            ..o.clone()
+        },
+        SealOptions {
+            owner_key_id: "a b".into(),
+            ..o.clone()
+        },
+        SealOptions {
+            record_id: Some("<script>".into()),
+            ..o.clone()
+        },
+        SealOptions {
+            file_name: Some("../etc/passwd".into()),
+            ..o.clone()
+        },
+        SealOptions {
+            file_name: Some("a\nb".into()),
+            ..o.clone()
+        },
+        SealOptions {
+            file_name: Some("".into()),
+            ..o.clone()
+        },
     ] {
-        assert_eq!(smer::seal(&mut rng, b"", &[a], &bad, &Limits::default()).unwrap_err().code(), "InvalidInput", "{bad:?}");
+        assert_eq!(
+            smer::seal(&mut rng, b"", &[a], &bad, &Limits::default())
+                .unwrap_err()
+                .code(),
+            "InvalidInput",
+            "{bad:?}"
+        );
     }
 }
 
@@ -97,31 +187,68 @@ fn key_formats_round_trip() {
     let key = &keys()[1];
     let pem = key.to_pkcs8_pem().unwrap();
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-    assert_eq!(EncryptionPrivateKey::from_pem(&pem).unwrap().key_id(), key.key_id());
+    assert_eq!(
+        EncryptionPrivateKey::from_pem(&pem).unwrap().key_id(),
+        key.key_id()
+    );
     let jwk = key.to_jwk().unwrap();
     let back = EncryptionPrivateKey::from_jwk(&jwk).unwrap();
     assert_eq!(back.key_id(), key.key_id());
-    assert_eq!(EncryptionPrivateKey::from_any(&jwk).unwrap().key_id(), key.key_id());
+    assert_eq!(
+        EncryptionPrivateKey::from_any(&jwk).unwrap().key_id(),
+        key.key_id()
+    );
     let public = key.public_key();
     let spki = public.to_pem().unwrap();
     assert!(spki.starts_with("-----BEGIN PUBLIC KEY-----"));
     assert_eq!(EncryptionPublicKey::from_pem(&spki).unwrap(), *public);
-    assert_eq!(EncryptionPublicKey::from_jwk(&public.to_jwk()).unwrap(), *public);
-    assert_eq!(EncryptionPublicKey::from_any(&public.to_jwk()).unwrap(), *public);
+    assert_eq!(
+        EncryptionPublicKey::from_jwk(&public.to_jwk()).unwrap(),
+        *public
+    );
+    assert_eq!(
+        EncryptionPublicKey::from_any(&public.to_jwk()).unwrap(),
+        *public
+    );
     // A private JWK is also a valid public JWK (private members ignored).
     assert_eq!(EncryptionPublicKey::from_jwk(&jwk).unwrap(), *public);
 
     // Inconsistent CRT member, wrong kty, garbage, the wrong PEM kind.
     let mut v: serde_json::Value = serde_json::from_str(&jwk).unwrap();
     v["dp"] = v["dq"].clone();
-    assert_eq!(EncryptionPrivateKey::from_jwk(&v.to_string()).unwrap_err().code(), "KeyFormat");
-    assert_eq!(EncryptionPublicKey::from_jwk(r#"{"kty":"EC","crv":"P-256"}"#).unwrap_err().code(), "KeyFormat");
-    assert_eq!(EncryptionPublicKey::from_any("garbage").unwrap_err().code(), "KeyFormat");
-    assert_eq!(EncryptionPublicKey::from_pem(&pem).unwrap_err().code(), "KeyFormat");
-    assert_eq!(EncryptionPrivateKey::from_pem(&spki).unwrap_err().code(), "KeyFormat");
+    assert_eq!(
+        EncryptionPrivateKey::from_jwk(&v.to_string())
+            .unwrap_err()
+            .code(),
+        "KeyFormat"
+    );
+    assert_eq!(
+        EncryptionPublicKey::from_jwk(r#"{"kty":"EC","crv":"P-256"}"#)
+            .unwrap_err()
+            .code(),
+        "KeyFormat"
+    );
+    assert_eq!(
+        EncryptionPublicKey::from_any("garbage").unwrap_err().code(),
+        "KeyFormat"
+    );
+    assert_eq!(
+        EncryptionPublicKey::from_pem(&pem).unwrap_err().code(),
+        "KeyFormat"
+    );
+    assert_eq!(
+        EncryptionPrivateKey::from_pem(&spki).unwrap_err().code(),
+        "KeyFormat"
+    );
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    assert_eq!(EncryptionPrivateKey::generate(&mut rng, 1024).unwrap_err(), Error::UnsupportedKeySize(1024));
-    assert_eq!(EncryptionPrivateKey::generate(&mut rng, 3000).unwrap_err(), Error::UnsupportedKeySize(3000));
+    assert_eq!(
+        EncryptionPrivateKey::generate(&mut rng, 1024).unwrap_err(),
+        Error::UnsupportedKeySize(1024)
+    );
+    assert_eq!(
+        EncryptionPrivateKey::generate(&mut rng, 3000).unwrap_err(),
+        Error::UnsupportedKeySize(3000)
+    );
 }
 
 #[test]
@@ -130,14 +257,21 @@ fn small_keys_are_refused_on_import() {
     let mut rng = ChaCha20Rng::seed_from_u64(6);
     let small = rsa::PrivateKey::new(&mut rng, 1024).unwrap();
     use rsa::pkcs8::EncodePublicKey;
-    let pem = small.to_public_key().to_public_key_pem(rsa::pkcs8::LineEnding::LF).unwrap();
-    assert_eq!(EncryptionPublicKey::from_pem(&pem).unwrap_err(), Error::UnsupportedKeySize(1024));
+    let pem = small
+        .to_public_key()
+        .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+        .unwrap();
+    assert_eq!(
+        EncryptionPublicKey::from_pem(&pem).unwrap_err(),
+        Error::UnsupportedKeySize(1024)
+    );
 }
 
 #[test]
 fn error_messages_never_echo_input() {
     let secret = "PATIENT-SECRET-1234";
-    let doc = format!(r#"{{"protected":"{secret}","recipients":[],"iv":"","ciphertext":"","tag":""}}"#);
+    let doc =
+        format!(r#"{{"protected":"{secret}","recipients":[],"iv":"","ciphertext":"","tag":""}}"#);
     let e = ParsedSmer::parse(doc.as_bytes(), &Limits::default()).unwrap_err();
     assert!(!e.to_string().contains(secret));
     let e = EncryptionPublicKey::from_jwk(&format!(r#"{{"kty":"{secret}"}}"#)).unwrap_err();
@@ -148,7 +282,14 @@ fn sample_smer() -> &'static Vec<u8> {
     static SMER: OnceLock<Vec<u8>> = OnceLock::new();
     SMER.get_or_init(|| {
         let mut rng = ChaCha20Rng::seed_from_u64(8);
-        smer::seal(&mut rng, b"synthetic record", &[keys()[0].public_key()], &options(ContentEncryption::A128CbcHs256), &Limits::default()).unwrap()
+        smer::seal(
+            &mut rng,
+            b"synthetic record",
+            &[keys()[0].public_key()],
+            &options(ContentEncryption::A128CbcHs256),
+            &Limits::default(),
+        )
+        .unwrap()
     })
 }
 
@@ -164,9 +305,15 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("protected".to_owned()), Just("recipients".to_owned()), Just("iv".to_owned()),
-                    Just("ciphertext".to_owned()), Just("tag".to_owned()), Just("header".to_owned()),
-                    Just("encrypted_key".to_owned()), Just("unprotected".to_owned()), Just("aad".to_owned()),
+                    Just("protected".to_owned()),
+                    Just("recipients".to_owned()),
+                    Just("iv".to_owned()),
+                    Just("ciphertext".to_owned()),
+                    Just("tag".to_owned()),
+                    Just("header".to_owned()),
+                    Just("encrypted_key".to_owned()),
+                    Just("unprotected".to_owned()),
+                    Just("aad".to_owned()),
                     "[a-z]{1,6}",
                 ],
                 inner,

@@ -13,20 +13,38 @@ mod common;
 #[wasm_bindgen_test]
 fn smer_v1_vectors_in_browser() {
     let (passed, failures) = common::run_smer_vectors(common::SMER_VECTORS);
-    assert!(failures.is_empty(), "{} vector(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(passed >= 60);
 }
 
 #[wasm_bindgen_test]
 fn round_trip_with_browser_randomness() {
     let doc: serde_json::Value = serde_json::from_str(common::SMER_VECTORS).unwrap();
-    let key = EncryptionPrivateKey::from_pem(doc["keys"]["bob"]["private_pkcs8_pem"].as_str().unwrap()).unwrap();
-    for enc in [ContentEncryption::A256CbcHs512, ContentEncryption::A128CbcHs256] {
+    let key =
+        EncryptionPrivateKey::from_pem(doc["keys"]["bob"]["private_pkcs8_pem"].as_str().unwrap())
+            .unwrap();
+    for enc in [
+        ContentEncryption::A256CbcHs512,
+        ContentEncryption::A128CbcHs256,
+    ] {
         for size in [0usize, 1, 15, 16, 17, 1 << 20] {
             let record: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            let mut options = SealOptions::new("application/octet-stream", key.key_id(), 1_795_564_800);
+            let mut options =
+                SealOptions::new("application/octet-stream", key.key_id(), 1_795_564_800);
             options.enc = enc;
-            let sealed = smer::seal(&mut SysRng, &record, &[key.public_key()], &options, &Limits::default()).unwrap();
+            let sealed = smer::seal(
+                &mut SysRng,
+                &record,
+                &[key.public_key()],
+                &options,
+                &Limits::default(),
+            )
+            .unwrap();
             let opened = smer::open(&sealed, &key, &mut SysRng, &Limits::default()).unwrap();
             assert_eq!(opened.record.as_slice(), record.as_slice());
         }

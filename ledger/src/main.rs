@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use semres_node::server::{serve, SiteDirs};
 
 #[derive(Parser)]
-#[command(name = "semres", version, about = "SEMRES: secure medical-record exchange (CEDA, SMeR, DERy, ledger)")]
+#[command(
+    name = "semres",
+    version,
+    about = "SEMRES: secure medical-record exchange (CEDA, SMeR, DERy, ledger)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,10 +40,16 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve { listen, www, pkg } => {
             if !pkg.join("semres_bg.wasm").is_file() {
-                eprintln!("semres serve: {} has no semres_bg.wasm — build it first (npm start does)", pkg.display());
+                eprintln!(
+                    "semres serve: {} has no semres_bg.wasm — build it first (npm start does)",
+                    pkg.display()
+                );
                 return ExitCode::FAILURE;
             }
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("semres serve: cannot start the runtime: {e}");

@@ -15,8 +15,11 @@ use serde_json::Value;
 pub const SMER_VECTORS: &str = include_str!("../vectors/smer/smer_v1.json");
 
 pub fn hex_decode(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    assert!(s.len().is_multiple_of(2), "odd hex length");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 /// Runs every case; returns (passed, names of the failures with what happened).
@@ -26,7 +29,11 @@ pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
     for (name, entry) in doc["keys"].as_object().expect("keys") {
         let pem = entry["private_pkcs8_pem"].as_str().expect("pem");
         let key = EncryptionPrivateKey::from_pem(pem).expect("vector key parses");
-        assert_eq!(key.key_id(), entry["key_id"].as_str().expect("key_id"), "{name}: key id");
+        assert_eq!(
+            key.key_id(),
+            entry["key_id"].as_str().expect("key_id"),
+            "{name}: key id"
+        );
         keys.insert(name.clone(), key);
     }
     let mut rng = ChaCha20Rng::seed_from_u64(7);
@@ -47,7 +54,8 @@ pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
         let outcome = match (&result, expect) {
             (Ok(opened), "ok") => {
                 let want = hex_decode(case["record_hex"].as_str().expect("record_hex"));
-                let hash_ok = smer::smer_hash_hex(smer_text.as_bytes()) == case["smer_sha256"].as_str().expect("hash");
+                let hash_ok = smer::smer_hash_hex(smer_text.as_bytes())
+                    == case["smer_sha256"].as_str().expect("hash");
                 if opened.record.as_slice() != want.as_slice() {
                     Some("opened to the wrong record".to_owned())
                 } else if !hash_ok {

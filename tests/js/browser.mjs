@@ -1,0 +1,40 @@
+// Playwright helpers: Debian's Chromium (never a downloaded browser) and `semres serve`
+// started on 127.0.0.1 with a free port.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { root } from './helpers.mjs';
+
+export const artifacts = path.join(root, 'test-artifacts');
+
+export async function startServer() {
+  const binary = path.join(root, 'target/debug/semres');
+  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--www', path.join(root, 'www'), '--pkg', path.join(root, 'pkg')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+export async function launchBrowser() {
+  const profile = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'semres-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  mkdirSync(artifacts, { recursive: true });
+  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+}

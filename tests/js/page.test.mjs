@@ -1,0 +1,75 @@
+// The sample page in real headless Chromium: generate keys, seal a synthetic record, open
+// it, and see a one-bit change refused — with the CSP in force and nothing sent out.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startServer, launchBrowser, artifacts } from './browser.mjs';
+
+let server;
+let browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); server?.stop(); });
+
+test('the page seals and opens a record in the browser, and refuses a tampered SMeR', async () => {
+  const page = await browser.context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  const posted = [];
+  page.on('request', (r) => { if (r.method() !== 'GET') posted.push(`${r.method()} ${r.url()}`); });
+
+  const response = await page.goto(server.url);
+  const csp = response.headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(csp, /unsafe-inline|'unsafe-eval'/);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
+
+  await page.selectOption('#bits', '2048');
+  await page.click('#generate');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Keys ready'), null, { timeout: 30000 });
+  const patientKid = await page.textContent('#patient-kid');
+  assert.match(patientKid, /^[A-Za-z0-9_-]{43}$/);
+
+  for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
+    await page.selectOption('#enc', enc);
+    await page.click('#seal');
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Sealed'));
+    assert.match(await page.textContent('#smer-hash'), /^[0-9a-f]{64}$/);
+
+    await page.click('#open');
+    await page.waitForFunction(() => document.querySelector('#status').textContent === 'Opened and verified.');
+    const opened = await page.textContent('#opened');
+    const original = await page.inputValue('#record');
+    assert.equal(opened, original);
+    assert.match(await page.textContent('#opened-meta'), new RegExp(`${enc}.*Identical to what the patient sealed`));
+  }
+  await page.screenshot({ path: path.join(artifacts, 'page-opened.png'), fullPage: true });
+
+  await page.click('#tamper');
+  await page.waitForFunction(() => document.querySelector('#status').className === 'error');
+  assert.match(await page.textContent('#status'), /code DecryptionFailed/);
+  assert.equal(await page.textContent('#opened'), '');
+  await page.screenshot({ path: path.join(artifacts, 'page-tampered.png'), fullPage: true });
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(posted, [], 'the page sends nothing: sealing and opening are local');
+  await page.close();
+});
+
+test('a file picked from disk is sealed with its name and type, and opens', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.selectOption('#bits', '2048');
+  await page.click('#generate');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Keys ready'), null, { timeout: 30000 });
+  await page.setInputFiles('#file', { name: 'scan.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]) });
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Picked scan.png'));
+  await page.click('#seal');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Sealed'));
+  await page.click('#open');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'Opened and verified.');
+  assert.match(await page.textContent('#opened-meta'), /7 bytes, image\/png/);
+  assert.equal(await page.textContent('#opened'), '(binary record, 7 bytes)');
+  await page.close();
+});
