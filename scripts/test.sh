@@ -23,6 +23,11 @@ cargo clippy --workspace --all-targets -q -- -D warnings
 cargo clippy -p semres --target wasm32-unknown-unknown --all-targets -q -- -D warnings
 
 step "native tests"
+if [ -d ../shared/vectors ]; then
+  echo "external vectors: reading ../shared/vectors (Wycheproof, RFC 7520 cookbook)"
+else
+  echo "external vectors: ../shared/vectors is absent here — the Wycheproof and RFC 7520 tests report SKIPPED and check nothing"
+fi
 cargo test --workspace -q 2>&1 | grep -v '^$'
 
 step "WASM package"
