@@ -23,6 +23,12 @@ pub enum Error {
     UnsupportedVersion(u64),
     /// A key could not be read or written in the requested format.
     KeyFormat(&'static str),
+    /// The key is protected by a passphrase and none was given.
+    PassphraseRequired,
+    /// The passphrase does not open this key or identity (or the file is damaged).
+    WrongPassphrase,
+    /// A signature did not verify.
+    BadSignature,
     /// An RSA modulus size outside what SEMRES allows.
     UnsupportedKeySize(usize),
     /// Input larger than the configured limit (limit in bytes, or count for recipients).
@@ -51,6 +57,9 @@ impl Error {
             Error::UnsupportedVersion(_) => "UnsupportedVersion",
             Error::KeyFormat(_) => "KeyFormat",
             Error::UnsupportedKeySize(_) => "UnsupportedKeySize",
+            Error::PassphraseRequired => "PassphraseRequired",
+            Error::WrongPassphrase => "WrongPassphrase",
+            Error::BadSignature => "BadSignature",
             Error::TooLarge { .. } => "TooLarge",
             Error::NoMatchingRecipient => "NoMatchingRecipient",
             Error::InvalidInput(_) => "InvalidInput",
@@ -66,6 +75,9 @@ impl Error {
         "UnsupportedVersion",
         "KeyFormat",
         "UnsupportedKeySize",
+        "PassphraseRequired",
+        "WrongPassphrase",
+        "BadSignature",
         "TooLarge",
         "NoMatchingRecipient",
         "InvalidInput",
@@ -87,6 +99,13 @@ impl fmt::Display for Error {
                     "unsupported RSA key size: {bits} bits (allowed: 2048 to 4096)"
                 )
             }
+            Error::PassphraseRequired => {
+                f.write_str("this key is protected by a passphrase: give the passphrase")
+            }
+            Error::WrongPassphrase => {
+                f.write_str("the passphrase is wrong, or the file is damaged")
+            }
+            Error::BadSignature => f.write_str("the signature does not verify"),
             Error::TooLarge { what, limit } => write!(f, "{what} exceeds the limit of {limit}"),
             Error::NoMatchingRecipient => {
                 f.write_str("this key is not one of the SMeR's recipients")

@@ -21,7 +21,9 @@
 pub mod b64;
 pub mod content;
 pub mod error;
+pub mod identity;
 pub mod keys;
+pub mod signing;
 pub mod smer;
 
 #[cfg(target_arch = "wasm32")]

@@ -146,8 +146,10 @@ fn wycheproof_rsa_oaep_sha256() {
             if group["sha"] != "SHA-256" || group["mgfSha"] != "SHA-256" {
                 continue; // RSA-OAEP-256 is SHA-256 with MGF1-SHA-256 only.
             }
-            let key = match EncryptionPrivateKey::from_pem(group["privateKeyPem"].as_str().unwrap())
-            {
+            let key = match EncryptionPrivateKey::from_pem(
+                group["privateKeyPem"].as_str().unwrap(),
+                None,
+            ) {
                 Ok(key) => key,
                 Err(e) => {
                     // Keys below 2048 or above 4096 bits are outside what SEMRES accepts.

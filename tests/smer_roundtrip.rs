@@ -188,14 +188,14 @@ fn key_formats_round_trip() {
     let pem = key.to_pkcs8_pem().unwrap();
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
     assert_eq!(
-        EncryptionPrivateKey::from_pem(&pem).unwrap().key_id(),
+        EncryptionPrivateKey::from_pem(&pem, None).unwrap().key_id(),
         key.key_id()
     );
     let jwk = key.to_jwk().unwrap();
     let back = EncryptionPrivateKey::from_jwk(&jwk).unwrap();
     assert_eq!(back.key_id(), key.key_id());
     assert_eq!(
-        EncryptionPrivateKey::from_any(&jwk).unwrap().key_id(),
+        EncryptionPrivateKey::from_any(&jwk, None).unwrap().key_id(),
         key.key_id()
     );
     let public = key.public_key();
@@ -237,7 +237,9 @@ fn key_formats_round_trip() {
         "KeyFormat"
     );
     assert_eq!(
-        EncryptionPrivateKey::from_pem(&spki).unwrap_err().code(),
+        EncryptionPrivateKey::from_pem(&spki, None)
+            .unwrap_err()
+            .code(),
         "KeyFormat"
     );
     let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -364,7 +366,7 @@ proptest! {
         for label in ["PUBLIC KEY", "PRIVATE KEY", "RSA PRIVATE KEY", "RSA PUBLIC KEY"] {
             let pem = format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n");
             let _ = EncryptionPublicKey::from_pem(&pem);
-            let _ = EncryptionPrivateKey::from_pem(&pem);
+            let _ = EncryptionPrivateKey::from_pem(&pem, None);
         }
     }
 }

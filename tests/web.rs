@@ -25,9 +25,11 @@ fn smer_v1_vectors_in_browser() {
 #[wasm_bindgen_test]
 fn round_trip_with_browser_randomness() {
     let doc: serde_json::Value = serde_json::from_str(common::SMER_VECTORS).unwrap();
-    let key =
-        EncryptionPrivateKey::from_pem(doc["keys"]["bob"]["private_pkcs8_pem"].as_str().unwrap())
-            .unwrap();
+    let key = EncryptionPrivateKey::from_pem(
+        doc["keys"]["bob"]["private_pkcs8_pem"].as_str().unwrap(),
+        None,
+    )
+    .unwrap();
     for enc in [
         ContentEncryption::A256CbcHs512,
         ContentEncryption::A128CbcHs256,

@@ -28,7 +28,7 @@ pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
     let mut keys = BTreeMap::new();
     for (name, entry) in doc["keys"].as_object().expect("keys") {
         let pem = entry["private_pkcs8_pem"].as_str().expect("pem");
-        let key = EncryptionPrivateKey::from_pem(pem).expect("vector key parses");
+        let key = EncryptionPrivateKey::from_pem(pem, None).expect("vector key parses");
         assert_eq!(
             key.key_id(),
             entry["key_id"].as_str().expect("key_id"),

@@ -1,13 +1,14 @@
 //! CEDA key pairs: the authorized person's RSA encryption key (paper §3.1, "RSA for
-//! generation of public key and private key"), its formats (SPKI/PKCS#8/PKCS#1 PEM and
-//! RFC 7517 JWK) and its key id, the RFC 7638 JWK thumbprint.
+//! generation of public key and private key"), its formats (SPKI, PKCS#1, PKCS#8 and
+//! passphrase-encrypted PKCS#8 PEM; RFC 7517 JWK; the paper's .NET `<RSAKeyValue>` XML) and
+//! its key id, the RFC 7638 JWK thumbprint.
 //!
 //! Private keys zeroize their secret material on drop (the `rsa` crate's `ZeroizeOnDrop`);
 //! every exported secret is returned in a [`Zeroizing`] buffer.
 
 use rsa::pkcs1::{
-    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, RsaPrivateKey as Pkcs1PrivateKey,
-    UintRef,
+    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
+    RsaPrivateKey as Pkcs1PrivateKey, UintRef,
 };
 use rsa::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
@@ -20,6 +21,9 @@ use zeroize::Zeroizing;
 
 use crate::b64;
 use crate::error::{Error, Result};
+
+pub(crate) mod dotnet_xml;
+pub(crate) mod pkcs8_encryption;
 
 /// RSA modulus sizes SEMRES generates. Imported keys may be any size from 2048 to 4096 bits.
 pub const ALLOWED_GENERATED_BITS: [usize; 3] = [2048, 3072, 4096];
@@ -71,7 +75,7 @@ fn check_bits(bits: usize) -> Result<()> {
     }
 }
 
-fn check_text(text: &str) -> Result<()> {
+pub(crate) fn check_text(text: &str) -> Result<()> {
     if text.len() > MAX_KEY_TEXT {
         Err(Error::KeyFormat("key document too large"))
     } else {
@@ -80,7 +84,7 @@ fn check_text(text: &str) -> Result<()> {
 }
 
 /// The PEM label of the first block of `text`, if any.
-fn pem_label(text: &str) -> Option<&str> {
+pub(crate) fn pem_label(text: &str) -> Option<&str> {
     let start = text.find("-----BEGIN ")? + "-----BEGIN ".len();
     let rest = &text[start..];
     let end = rest.find("-----")?;
@@ -122,14 +126,25 @@ impl EncryptionPublicKey {
             .map_err(|_| Error::InvalidInput("key too long for RSA-OAEP, or randomness failed"))
     }
 
+    /// Builds a public key from its modulus and exponent (big-endian bytes).
+    fn from_parts(n: &[u8], e: &[u8]) -> Result<Self> {
+        let pkcs1 = rsa::pkcs1::RsaPublicKey {
+            modulus: uint(n)?,
+            public_exponent: uint(e)?,
+        };
+        let inner = rsa::PublicKey::try_from(pkcs1)
+            .map_err(|_| Error::KeyFormat("invalid RSA public key"))?;
+        Self::from_rsa(inner)
+    }
+
     /// Reads a public key from PEM: SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
     /// A private-key PEM is refused here: use [`EncryptionPrivateKey::from_pem`].
     pub fn from_pem(text: &str) -> Result<Self> {
         check_text(text)?;
         let inner = match pem_label(text) {
-            Some("PUBLIC KEY") => rsa::PublicKey::from_public_key_pem(text)
+            Some("PUBLIC KEY") => rsa::PublicKey::from_public_key_pem(text.trim())
                 .map_err(|_| Error::KeyFormat("invalid SPKI public key PEM"))?,
-            Some("RSA PUBLIC KEY") => rsa::PublicKey::from_pkcs1_pem(text)
+            Some("RSA PUBLIC KEY") => rsa::PublicKey::from_pkcs1_pem(text.trim())
                 .map_err(|_| Error::KeyFormat("invalid PKCS#1 public key PEM"))?,
             Some(_) => return Err(Error::KeyFormat("PEM is not an RSA public key")),
             None => return Err(Error::KeyFormat("not PEM")),
@@ -144,6 +159,13 @@ impl EncryptionPublicKey {
             .map_err(|_| Error::KeyFormat("cannot encode SPKI"))
     }
 
+    /// Writes the key as PKCS#1 PEM (`-----BEGIN RSA PUBLIC KEY-----`).
+    pub fn to_pkcs1_pem(&self) -> Result<String> {
+        self.inner
+            .to_pkcs1_pem(LineEnding::LF)
+            .map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))
+    }
+
     /// Reads an RSA public JWK (RFC 7517/7518 §6.3.1). Private members, if present, are
     /// ignored; `kty` must be `RSA`.
     pub fn from_jwk(text: &str) -> Result<Self> {
@@ -151,13 +173,7 @@ impl EncryptionPublicKey {
         let jwk = parse_jwk_object(text)?;
         let n = jwk_bytes(&jwk, "n")?.ok_or(Error::KeyFormat("JWK lacks n"))?;
         let e = jwk_bytes(&jwk, "e")?.ok_or(Error::KeyFormat("JWK lacks e"))?;
-        let pkcs1 = rsa::pkcs1::RsaPublicKey {
-            modulus: uint(&n)?,
-            public_exponent: uint(&e)?,
-        };
-        let inner = rsa::PublicKey::try_from(pkcs1)
-            .map_err(|_| Error::KeyFormat("invalid RSA public key"))?;
-        Self::from_rsa(inner)
+        Self::from_parts(&n, &e)
     }
 
     /// Writes the key as a public JWK with `kty`, `n`, `e`, `kid` (the thumbprint),
@@ -173,13 +189,36 @@ impl EncryptionPublicKey {
         Value::Object(map).to_string()
     }
 
-    /// Reads a public key in any supported text format, detected automatically
-    /// (JWK when it starts with `{`, else PEM).
+    /// Reads a .NET `<RSAKeyValue>` (public members; private ones, if present, are ignored).
+    pub fn from_dotnet_xml(text: &str) -> Result<Self> {
+        check_text(text)?;
+        let parts = dotnet_xml::parse(text)?;
+        match (&parts[0], &parts[1]) {
+            (Some(n), Some(e)) => Self::from_parts(n, e),
+            _ => Err(Error::KeyFormat("<RSAKeyValue> lacks Modulus or Exponent")),
+        }
+    }
+
+    /// Writes the .NET `<RSAKeyValue>` with `Modulus` and `Exponent`.
+    pub fn to_dotnet_xml(&self) -> String {
+        let n = self.inner.n_bytes();
+        let e = self.inner.e_bytes();
+        dotnet_xml::write(&[&n, &e], self.modulus_len()).to_string()
+    }
+
+    /// Reads a public key in any supported format, detected automatically: JWK (`{`),
+    /// .NET XML (`<RSAKeyValue>`), or PEM. Given a private key, returns its public half.
     pub fn from_any(text: &str) -> Result<Self> {
-        if text.trim_start().starts_with('{') {
+        let t = text.trim_start();
+        if t.starts_with('{') {
             Self::from_jwk(text)
+        } else if dotnet_xml::looks_like(text) {
+            Self::from_dotnet_xml(text)
         } else {
-            Self::from_pem(text)
+            match pem_label(text) {
+                Some("PUBLIC KEY") | Some("RSA PUBLIC KEY") | None => Self::from_pem(text),
+                Some(_) => Ok(EncryptionPrivateKey::from_pem(text, None)?.public.clone()),
+            }
         }
     }
 }
@@ -226,18 +265,20 @@ impl EncryptionPrivateKey {
         oaep_sha256_decrypt(&self.inner, rng, encrypted_key)
     }
 
-    /// Reads a private key from PEM: PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
-    pub fn from_pem(text: &str) -> Result<Self> {
+    /// Reads a private key from PEM: PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`), or
+    /// passphrase-encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, which needs `passphrase`).
+    pub fn from_pem(text: &str, passphrase: Option<&[u8]>) -> Result<Self> {
         check_text(text)?;
+        let text = text.trim();
         let inner = match pem_label(text) {
             Some("PRIVATE KEY") => rsa::PrivateKey::from_pkcs8_pem(text)
-                .map_err(|_| Error::KeyFormat("invalid PKCS#8 private key PEM"))?,
+                .map_err(|_| Error::KeyFormat("invalid PKCS#8 RSA private key PEM"))?,
             Some("RSA PRIVATE KEY") => rsa::PrivateKey::from_pkcs1_pem(text)
                 .map_err(|_| Error::KeyFormat("invalid PKCS#1 private key PEM"))?,
-            Some("ENCRYPTED PRIVATE KEY") => {
-                return Err(Error::KeyFormat(
-                    "passphrase-encrypted PKCS#8 is not supported yet",
-                ))
+            Some(pkcs8_encryption::ENCRYPTED_LABEL) => {
+                let der = pkcs8_encryption::decrypt_pem(text, passphrase)?;
+                rsa::PrivateKey::from_pkcs8_der(&der)
+                    .map_err(|_| Error::KeyFormat("the encrypted key is not an RSA private key"))?
             }
             Some(_) => return Err(Error::KeyFormat("PEM is not an RSA private key")),
             None => return Err(Error::KeyFormat("not PEM")),
@@ -252,26 +293,36 @@ impl EncryptionPrivateKey {
             .map_err(|_| Error::KeyFormat("cannot encode PKCS#8"))
     }
 
-    /// Reads an RSA private JWK: `n`, `e`, `d`, `p`, `q` required; `dp`, `dq`, `qi`, when
-    /// present, must match the key. Multi-prime keys (`oth`) are refused.
-    pub fn from_jwk(text: &str) -> Result<Self> {
-        check_text(text)?;
-        let jwk = parse_jwk_object(text)?;
-        if jwk.contains_key("oth") {
-            return Err(Error::KeyFormat("multi-prime RSA keys are not supported"));
-        }
-        let get = |name: &'static str| -> Result<Zeroizing<Vec<u8>>> {
-            jwk_bytes(&jwk, name)?
-                .map(Zeroizing::new)
-                .ok_or(Error::KeyFormat("private JWK lacks a required member"))
-        };
-        let (n, e, d, p, q) = (get("n")?, get("e")?, get("d")?, get("p")?, get("q")?);
+    /// Writes the key as PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`).
+    pub fn to_pkcs1_pem(&self) -> Result<Zeroizing<String>> {
+        self.inner
+            .to_pkcs1_pem(LineEnding::LF)
+            .map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))
+    }
+
+    /// Writes the key as PKCS#8 encrypted under `passphrase` (PBES2: scrypt + AES-256-CBC),
+    /// `-----BEGIN ENCRYPTED PRIVATE KEY-----`, readable by OpenSSL.
+    pub fn to_encrypted_pkcs8_pem<R: TryCryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        passphrase: &[u8],
+    ) -> Result<Zeroizing<String>> {
+        let der = self
+            .inner
+            .to_pkcs8_der()
+            .map_err(|_| Error::KeyFormat("cannot encode PKCS#8"))?;
+        pkcs8_encryption::encrypt_pem(rng, der.as_bytes(), passphrase)
+    }
+
+    /// Builds a key from `n e d p q` and optional `[dp, dq, qi]`, which must then match.
+    fn from_parts(parts: &[&[u8]; 5], crt: [Option<&[u8]>; 3]) -> Result<Self> {
+        let [n, e, d, p, q] = *parts;
         let pkcs1 = Pkcs1PrivateKey {
-            modulus: uint(&n)?,
-            public_exponent: uint(&e)?,
-            private_exponent: uint(&d)?,
-            prime1: uint(&p)?,
-            prime2: uint(&q)?,
+            modulus: uint(n)?,
+            public_exponent: uint(e)?,
+            private_exponent: uint(d)?,
+            prime1: uint(p)?,
+            prime2: uint(q)?,
             // Not read by the `rsa` crate on import: it recomputes the CRT values.
             exponent1: uint(&[0])?,
             exponent2: uint(&[0])?,
@@ -281,69 +332,118 @@ impl EncryptionPrivateKey {
         let inner = rsa::PrivateKey::try_from(pkcs1)
             .map_err(|_| Error::KeyFormat("invalid RSA private key"))?;
         let key = Self::from_rsa(inner)?;
-        // Optional CRT members must agree with the ones we derive.
-        let derived = key.crt_components()?;
-        for (name, value) in ["dp", "dq", "qi"].into_iter().zip(derived.iter()) {
-            if let Some(given) = jwk_bytes(&jwk, name)? {
-                let given = Zeroizing::new(given);
-                if strip_zeros(&given) != strip_zeros(value) {
-                    return Err(Error::KeyFormat("JWK CRT parameters do not match the key"));
+        let derived = key.parts()?;
+        for (given, derived) in crt.iter().zip(derived[5..].iter()) {
+            if let Some(given) = given {
+                if strip_zeros(given) != strip_zeros(derived) {
+                    return Err(Error::KeyFormat("the key's CRT parameters do not match it"));
                 }
             }
         }
         Ok(key)
     }
 
-    /// (dp, dq, qi) as big-endian bytes, read back from the key's PKCS#1 encoding.
-    fn crt_components(&self) -> Result<[SecretBytes; 3]> {
-        let der = self
-            .inner
-            .to_pkcs1_der()
-            .map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
-        let parsed = rsa::pkcs1::RsaPrivateKeyRef::try_from(der.as_bytes())
-            .map_err(|_| Error::KeyFormat("cannot decode PKCS#1"))?;
-        Ok([
-            Zeroizing::new(parsed.exponent1.as_bytes().to_vec()),
-            Zeroizing::new(parsed.exponent2.as_bytes().to_vec()),
-            Zeroizing::new(parsed.coefficient.as_bytes().to_vec()),
-        ])
-    }
-
-    /// Writes the key as a private JWK (`n e d p q dp dq qi` plus `kid`, `alg`, `use`).
-    pub fn to_jwk(&self) -> Result<Zeroizing<String>> {
+    /// `n e d p q dp dq qi` as minimal big-endian bytes, read back from PKCS#1.
+    fn parts(&self) -> Result<[SecretBytes; 8]> {
         let der = self
             .inner
             .to_pkcs1_der()
             .map_err(|_| Error::KeyFormat("cannot encode PKCS#1"))?;
         let k = rsa::pkcs1::RsaPrivateKeyRef::try_from(der.as_bytes())
             .map_err(|_| Error::KeyFormat("cannot decode PKCS#1"))?;
+        Ok([
+            k.modulus,
+            k.public_exponent,
+            k.private_exponent,
+            k.prime1,
+            k.prime2,
+            k.exponent1,
+            k.exponent2,
+            k.coefficient,
+        ]
+        .map(|value| Zeroizing::new(value.as_bytes().to_vec())))
+    }
+
+    /// Reads an RSA private JWK: `n`, `e`, `d`, `p`, `q` required; `dp`, `dq`, `qi`, when
+    /// present, must match the key. Multi-prime keys (`oth`) are refused.
+    pub fn from_jwk(text: &str) -> Result<Self> {
+        check_text(text)?;
+        let jwk = parse_jwk_object(text)?;
+        if jwk.contains_key("oth") {
+            return Err(Error::KeyFormat("multi-prime RSA keys are not supported"));
+        }
+        let get = |name: &'static str| -> Result<Option<SecretBytes>> {
+            Ok(jwk_bytes(&jwk, name)?.map(Zeroizing::new))
+        };
+        let required = |value: Option<SecretBytes>| {
+            value.ok_or(Error::KeyFormat("private JWK lacks n, e, d, p or q"))
+        };
+        let (n, e, d, p, q) = (
+            required(get("n")?)?,
+            required(get("e")?)?,
+            required(get("d")?)?,
+            required(get("p")?)?,
+            required(get("q")?)?,
+        );
+        let (dp, dq, qi) = (get("dp")?, get("dq")?, get("qi")?);
+        Self::from_parts(
+            &[&n, &e, &d, &p, &q],
+            [
+                dp.as_deref().map(Vec::as_slice),
+                dq.as_deref().map(Vec::as_slice),
+                qi.as_deref().map(Vec::as_slice),
+            ],
+        )
+    }
+
+    /// Writes the key as a private JWK (`n e d p q dp dq qi` plus `kid`, `alg`, `use`).
+    pub fn to_jwk(&self) -> Result<Zeroizing<String>> {
+        let parts = self.parts()?;
         let mut map = Map::new();
         map.insert("kty".into(), "RSA".into());
-        for (name, value) in [
-            ("n", k.modulus),
-            ("e", k.public_exponent),
-            ("d", k.private_exponent),
-            ("p", k.prime1),
-            ("q", k.prime2),
-            ("dp", k.exponent1),
-            ("dq", k.exponent2),
-            ("qi", k.coefficient),
-        ] {
-            map.insert(name.into(), b64::encode(value.as_bytes()).into());
+        for (name, value) in ["n", "e", "d", "p", "q", "dp", "dq", "qi"]
+            .iter()
+            .zip(parts.iter())
+        {
+            map.insert((*name).into(), b64::encode(value).into());
         }
         map.insert("kid".into(), self.key_id().into());
         map.insert("alg".into(), "RSA-OAEP-256".into());
         map.insert("use".into(), "enc".into());
-        let text = Zeroizing::new(Value::Object(map).to_string());
-        Ok(text)
+        Ok(Zeroizing::new(Value::Object(map).to_string()))
     }
 
-    /// Reads a private key in any supported text format, detected automatically.
-    pub fn from_any(text: &str) -> Result<Self> {
+    /// Reads a private .NET `<RSAKeyValue>`: `Modulus`, `Exponent`, `D`, `P`, `Q` required;
+    /// `DP`, `DQ`, `InverseQ`, when present, must match.
+    pub fn from_dotnet_xml(text: &str) -> Result<Self> {
+        check_text(text)?;
+        let x = dotnet_xml::parse(text)?;
+        let need = |i: usize| {
+            x[i].as_deref().map(Vec::as_slice).ok_or(Error::KeyFormat(
+                "<RSAKeyValue> lacks a private member (P, Q, D)",
+            ))
+        };
+        let (n, e, p, q, d) = (need(0)?, need(1)?, need(2)?, need(3)?, need(7)?);
+        let opt = |i: usize| x[i].as_deref().map(Vec::as_slice);
+        Self::from_parts(&[n, e, d, p, q], [opt(4), opt(5), opt(6)])
+    }
+
+    /// Writes the private .NET `<RSAKeyValue>` (all eight members, .NET's lengths).
+    pub fn to_dotnet_xml(&self) -> Result<Zeroizing<String>> {
+        let [n, e, d, p, q, dp, dq, qi] = self.parts()?;
+        let values: [&[u8]; 8] = [&n, &e, &p, &q, &dp, &dq, &qi, &d];
+        Ok(dotnet_xml::write(&values, self.public.modulus_len()))
+    }
+
+    /// Reads a private key in any supported format, detected automatically: JWK (`{`), .NET
+    /// XML (`<RSAKeyValue>`), or PEM (PKCS#8, PKCS#1, encrypted PKCS#8 with `passphrase`).
+    pub fn from_any(text: &str, passphrase: Option<&[u8]>) -> Result<Self> {
         if text.trim_start().starts_with('{') {
             Self::from_jwk(text)
+        } else if dotnet_xml::looks_like(text) {
+            Self::from_dotnet_xml(text)
         } else {
-            Self::from_pem(text)
+            Self::from_pem(text, passphrase)
         }
     }
 }
@@ -431,19 +531,24 @@ fn uint(bytes: &[u8]) -> Result<UintRef<'_>> {
 }
 
 fn parse_jwk_object(text: &str) -> Result<Map<String, Value>> {
+    parse_jwk_of_type(text, "RSA")
+}
+
+/// Parses a JWK object and checks its `kty`.
+pub(crate) fn parse_jwk_of_type(text: &str, expected_kty: &str) -> Result<Map<String, Value>> {
     let value: Value =
         serde_json::from_str(text).map_err(|_| Error::KeyFormat("JWK is not valid JSON"))?;
     let Value::Object(map) = value else {
         return Err(Error::KeyFormat("JWK is not a JSON object"));
     };
     match map.get("kty") {
-        Some(Value::String(kty)) if kty == "RSA" => Ok(map),
-        Some(_) => Err(Error::KeyFormat("JWK kty is not RSA")),
+        Some(Value::String(kty)) if kty == expected_kty => Ok(map),
+        Some(_) => Err(Error::KeyFormat("JWK kty is not the expected key type")),
         None => Err(Error::KeyFormat("JWK lacks kty")),
     }
 }
 
-fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>> {
+pub(crate) fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>> {
     match jwk.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => b64::decode(s)
