@@ -27,6 +27,7 @@ pub struct SigningPublicKey {
 }
 
 /// An Ed25519 private key; its seed is wiped on drop. `Debug` prints only the key id.
+#[derive(Clone)]
 pub struct SigningPrivateKey {
     inner: SigningKey,
     public: SigningPublicKey,

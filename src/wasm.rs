@@ -12,7 +12,9 @@ use wasm_bindgen::prelude::*;
 
 use crate::content::ContentEncryption;
 use crate::error::Error;
+use crate::identity::{Identity, DEFAULT_ITERATIONS};
 use crate::keys::{EncryptionPrivateKey, EncryptionPublicKey, DEFAULT_BITS};
+use crate::signing::{SigningPrivateKey, SigningPublicKey};
 use crate::smer::{self, Limits, ParsedSmer, SealOptions, SmerHeader};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -20,7 +22,8 @@ const TS_TYPES: &'static str = r#"
 /** The stable codes of `SemresError`, identical to the endpoint's `{code, message}` bodies. */
 export type SemresErrorCode =
   | "DecryptionFailed" | "MalformedSmer" | "UnsupportedAlgorithm" | "UnsupportedVersion"
-  | "KeyFormat" | "UnsupportedKeySize" | "TooLarge" | "NoMatchingRecipient"
+  | "KeyFormat" | "UnsupportedKeySize" | "PassphraseRequired" | "WrongPassphrase"
+  | "BadSignature" | "TooLarge" | "NoMatchingRecipient"
   | "InvalidInput" | "RandomnessUnavailable";
 
 /**
@@ -153,7 +156,16 @@ impl PublicKey {
             .map_err(to_js)
     }
 
-    /// Reads a public key in any supported format (PEM or JWK), detected automatically.
+    /// Reads a .NET `<RSAKeyValue>` XML key.
+    #[wasm_bindgen(js_name = fromDotnetXml)]
+    pub fn from_dotnet_xml(xml: &str) -> JsResult<PublicKey> {
+        EncryptionPublicKey::from_dotnet_xml(xml)
+            .map(PublicKey)
+            .map_err(to_js)
+    }
+
+    /// Reads a public key in any supported format (PEM, JWK, .NET XML), detected
+    /// automatically; an unencrypted private key gives its public half.
     #[wasm_bindgen(js_name = fromText)]
     pub fn from_text(text: &str) -> JsResult<PublicKey> {
         EncryptionPublicKey::from_any(text)
@@ -167,10 +179,22 @@ impl PublicKey {
         self.0.to_pem().map_err(to_js)
     }
 
+    /// Writes PKCS#1 PEM (`RSA PUBLIC KEY`).
+    #[wasm_bindgen(js_name = toPkcs1Pem)]
+    pub fn to_pkcs1_pem(&self) -> JsResult<String> {
+        self.0.to_pkcs1_pem().map_err(to_js)
+    }
+
     /// Writes a public JWK (JSON text) importable by WebCrypto as RSA-OAEP-256.
     #[wasm_bindgen(js_name = toJwk)]
     pub fn to_jwk(&self) -> String {
         self.0.to_jwk()
+    }
+
+    /// Writes the .NET `<RSAKeyValue>` XML (Modulus, Exponent).
+    #[wasm_bindgen(js_name = toDotnetXml)]
+    pub fn to_dotnet_xml(&self) -> String {
+        self.0.to_dotnet_xml()
     }
 
     /// The key id: RFC 7638 JWK SHA-256 thumbprint, base64url.
@@ -184,6 +208,10 @@ impl PublicKey {
     pub fn bits(&self) -> usize {
         self.0.bits()
     }
+}
+
+fn passphrase_bytes(passphrase: &Option<String>) -> Option<&[u8]> {
+    passphrase.as_deref().map(str::as_bytes)
 }
 
 /// An opaque handle to an RSA private key. Its secret never crosses into JS unless you
@@ -200,10 +228,11 @@ impl PrivateKey {
             .map_err(to_js)
     }
 
-    /// Reads PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) PEM.
+    /// Reads PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`) or encrypted PKCS#8
+    /// (`ENCRYPTED PRIVATE KEY`, with `passphrase`) PEM.
     #[wasm_bindgen(js_name = fromPem)]
-    pub fn from_pem(pem: &str) -> JsResult<PrivateKey> {
-        EncryptionPrivateKey::from_pem(pem)
+    pub fn from_pem(pem: &str, passphrase: Option<String>) -> JsResult<PrivateKey> {
+        EncryptionPrivateKey::from_pem(pem, passphrase_bytes(&passphrase))
             .map(PrivateKey)
             .map_err(to_js)
     }
@@ -216,10 +245,19 @@ impl PrivateKey {
             .map_err(to_js)
     }
 
-    /// Reads a private key in any supported format (PEM or JWK), detected automatically.
+    /// Reads a private .NET `<RSAKeyValue>` XML key.
+    #[wasm_bindgen(js_name = fromDotnetXml)]
+    pub fn from_dotnet_xml(xml: &str) -> JsResult<PrivateKey> {
+        EncryptionPrivateKey::from_dotnet_xml(xml)
+            .map(PrivateKey)
+            .map_err(to_js)
+    }
+
+    /// Reads a private key in any supported format (PEM, JWK, .NET XML), detected
+    /// automatically; `passphrase` opens an encrypted PKCS#8.
     #[wasm_bindgen(js_name = fromText)]
-    pub fn from_text(text: &str) -> JsResult<PrivateKey> {
-        EncryptionPrivateKey::from_any(text)
+    pub fn from_text(text: &str, passphrase: Option<String>) -> JsResult<PrivateKey> {
+        EncryptionPrivateKey::from_any(text, passphrase_bytes(&passphrase))
             .map(PrivateKey)
             .map_err(to_js)
     }
@@ -245,13 +283,209 @@ impl PrivateKey {
             .map_err(to_js)
     }
 
-    /// Exports the private key as a private JWK (JSON text), for a backup the user asked for.
+    /// Exports the private key as PKCS#1 PEM (`RSA PRIVATE KEY`).
+    #[wasm_bindgen(js_name = exportPkcs1Pem)]
+    pub fn export_pkcs1_pem(&self) -> JsResult<String> {
+        self.0
+            .to_pkcs1_pem()
+            .map(|pem| pem.as_str().to_owned())
+            .map_err(to_js)
+    }
+
+    /// Exports the private key as PKCS#8 encrypted under `passphrase` (scrypt, AES-256-CBC).
+    #[wasm_bindgen(js_name = exportEncryptedPkcs8Pem)]
+    pub fn export_encrypted_pkcs8_pem(&self, passphrase: &str) -> JsResult<String> {
+        self.0
+            .to_encrypted_pkcs8_pem(&mut SysRng, passphrase.as_bytes())
+            .map(|pem| pem.as_str().to_owned())
+            .map_err(to_js)
+    }
+
+    /// Exports the private key as a private JWK (JSON text).
     #[wasm_bindgen(js_name = exportJwk)]
     pub fn export_jwk(&self) -> JsResult<String> {
         self.0
             .to_jwk()
             .map(|jwk| jwk.as_str().to_owned())
             .map_err(to_js)
+    }
+
+    /// Exports the private key as .NET `<RSAKeyValue>` XML.
+    #[wasm_bindgen(js_name = exportDotnetXml)]
+    pub fn export_dotnet_xml(&self) -> JsResult<String> {
+        self.0
+            .to_dotnet_xml()
+            .map(|xml| xml.as_str().to_owned())
+            .map_err(to_js)
+    }
+}
+
+/// An Ed25519 public key (verifies ledger entries).
+#[wasm_bindgen(js_name = SigningPublicKey)]
+pub struct JsSigningPublicKey(SigningPublicKey);
+
+#[wasm_bindgen(js_class = SigningPublicKey)]
+impl JsSigningPublicKey {
+    /// Reads SPKI PEM, an OKP JWK, or (its public half) a private key, detected automatically.
+    #[wasm_bindgen(js_name = fromText)]
+    pub fn from_text(text: &str) -> JsResult<JsSigningPublicKey> {
+        SigningPublicKey::from_any(text)
+            .map(JsSigningPublicKey)
+            .map_err(to_js)
+    }
+
+    /// From the 32 raw bytes of the key.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> JsResult<JsSigningPublicKey> {
+        SigningPublicKey::from_bytes(bytes)
+            .map(JsSigningPublicKey)
+            .map_err(to_js)
+    }
+
+    /// The 32 raw bytes.
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.to_bytes().to_vec()
+    }
+
+    /// Writes SPKI PEM.
+    #[wasm_bindgen(js_name = toPem)]
+    pub fn to_pem(&self) -> JsResult<String> {
+        self.0.to_pem().map_err(to_js)
+    }
+
+    /// Writes an OKP JWK (JSON text).
+    #[wasm_bindgen(js_name = toJwk)]
+    pub fn to_jwk(&self) -> String {
+        self.0.to_jwk()
+    }
+
+    /// The key id (RFC 7638 thumbprint).
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        self.0.key_id().to_owned()
+    }
+
+    /// True when `signature` is a valid Ed25519 signature of `message` by this key.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.0.verify(message, signature).is_ok()
+    }
+}
+
+/// An opaque handle to an Ed25519 private key (signs ledger entries).
+#[wasm_bindgen(js_name = SigningPrivateKey)]
+pub struct JsSigningPrivateKey(SigningPrivateKey);
+
+#[wasm_bindgen(js_class = SigningPrivateKey)]
+impl JsSigningPrivateKey {
+    /// Generates a key with the browser's CSPRNG.
+    pub fn generate() -> JsResult<JsSigningPrivateKey> {
+        SigningPrivateKey::generate(&mut SysRng)
+            .map(JsSigningPrivateKey)
+            .map_err(to_js)
+    }
+
+    /// Reads PKCS#8 PEM (encrypted with `passphrase`, or not) or a private OKP JWK.
+    #[wasm_bindgen(js_name = fromText)]
+    pub fn from_text(text: &str, passphrase: Option<String>) -> JsResult<JsSigningPrivateKey> {
+        SigningPrivateKey::from_any(text, passphrase_bytes(&passphrase))
+            .map(JsSigningPrivateKey)
+            .map_err(to_js)
+    }
+
+    /// The public half.
+    #[wasm_bindgen(js_name = publicKey)]
+    pub fn public_key(&self) -> JsSigningPublicKey {
+        JsSigningPublicKey(self.0.public_key().clone())
+    }
+
+    /// The key id of the public half.
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        self.0.key_id().to_owned()
+    }
+
+    /// Signs `message`; returns the 64-byte signature.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.0.sign(message).to_vec()
+    }
+
+    /// Exports unencrypted PKCS#8 PEM.
+    #[wasm_bindgen(js_name = exportPkcs8Pem)]
+    pub fn export_pkcs8_pem(&self) -> JsResult<String> {
+        self.0
+            .to_pkcs8_pem()
+            .map(|pem| pem.as_str().to_owned())
+            .map_err(to_js)
+    }
+
+    /// Exports PKCS#8 encrypted under `passphrase`.
+    #[wasm_bindgen(js_name = exportEncryptedPkcs8Pem)]
+    pub fn export_encrypted_pkcs8_pem(&self, passphrase: &str) -> JsResult<String> {
+        self.0
+            .to_encrypted_pkcs8_pem(&mut SysRng, passphrase.as_bytes())
+            .map(|pem| pem.as_str().to_owned())
+            .map_err(to_js)
+    }
+
+    /// Exports a private OKP JWK (JSON text).
+    #[wasm_bindgen(js_name = exportJwk)]
+    pub fn export_jwk(&self) -> String {
+        self.0.to_jwk().as_str().to_owned()
+    }
+}
+
+/// A participant: display name, RSA encryption key and Ed25519 signing key, stored as one
+/// passphrase-protected file (a JWE any JOSE library can open with the passphrase).
+#[wasm_bindgen(js_name = Identity)]
+pub struct JsIdentity(Identity);
+
+#[wasm_bindgen(js_class = Identity)]
+impl JsIdentity {
+    /// Generates a new identity (RSA key of `bits`, default 3072, and an Ed25519 key).
+    pub fn generate(name: &str, bits: Option<usize>) -> JsResult<JsIdentity> {
+        Identity::generate(&mut SysRng, name, bits.unwrap_or(DEFAULT_BITS))
+            .map(JsIdentity)
+            .map_err(to_js)
+    }
+
+    /// Opens an identity file. Wrong passphrase: code `WrongPassphrase`.
+    #[wasm_bindgen(js_name = import)]
+    pub fn import(file: &[u8], passphrase: &str) -> JsResult<JsIdentity> {
+        Identity::import(file, passphrase.as_bytes())
+            .map(JsIdentity)
+            .map_err(to_js)
+    }
+
+    /// Writes the identity file, encrypted under `passphrase` (PBKDF2 `iterations`,
+    /// default 210 000).
+    #[wasm_bindgen(js_name = export)]
+    pub fn export(&self, passphrase: &str, iterations: Option<u32>) -> JsResult<Vec<u8>> {
+        self.0
+            .export(
+                &mut SysRng,
+                passphrase.as_bytes(),
+                iterations.unwrap_or(DEFAULT_ITERATIONS),
+            )
+            .map_err(to_js)
+    }
+
+    /// The display name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.0.name.clone()
+    }
+
+    /// A handle to the encryption (RSA) private key.
+    #[wasm_bindgen(js_name = encryptionKey)]
+    pub fn encryption_key(&self) -> PrivateKey {
+        PrivateKey(self.0.encryption.clone())
+    }
+
+    /// A handle to the signing (Ed25519) private key.
+    #[wasm_bindgen(js_name = signingKey)]
+    pub fn signing_key(&self) -> JsSigningPrivateKey {
+        JsSigningPrivateKey(self.0.signing.clone())
     }
 }
 

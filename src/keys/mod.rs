@@ -45,6 +45,7 @@ pub struct EncryptionPublicKey {
 
 /// An RSA private key: the authorized person's key that unwraps SMeR content keys.
 /// Never leaves its holder's process; `Debug` prints only the key id.
+#[derive(Clone)]
 pub struct EncryptionPrivateKey {
     inner: rsa::PrivateKey,
     public: EncryptionPublicKey,
