@@ -1,11 +1,13 @@
-//! `semres`: the SEMRES command line — today the web server (`semres serve`); the key,
-//! seal/open and ledger commands join it as their issues land.
+//! `semres`: the SEMRES command line — key generation, CEDA seal/open of SMeRs, the SMeR
+//! hash, and the web server. Run `semres --help` or `semres <command> --help`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use semres::ContentEncryption;
+use semres_node::cli::{self, CliError, KeygenArgs, SealArgs};
 use semres_node::server::{serve, SiteDirs};
 
 #[derive(Parser)]
@@ -19,8 +21,80 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Enc {
+    #[value(name = "A256CBC-HS512")]
+    A256CbcHs512,
+    #[value(name = "A128CBC-HS256")]
+    A128CbcHs256,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Generate an identity: RSA encryption and Ed25519 signing key pairs as PEM files
+    /// (DIR/encryption.pub.pem, encryption.key.pem, signing.pub.pem, signing.key.pem) and,
+    /// with a passphrase, DIR/identity.json. Private keys are encrypted with the passphrase.
+    Keygen {
+        /// Folder to write the keys into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// RSA modulus size: 2048, 3072 or 4096.
+        #[arg(long, default_value_t = 3072)]
+        bits: usize,
+        /// Display name kept in the identity file (never on the ledger).
+        #[arg(long)]
+        name: Option<String>,
+        /// File whose first line is the passphrase protecting the private keys.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Replace existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Seal a record into a SMeR for one or more recipients (CEDA); prints the SMeR hash.
+    Seal {
+        /// A recipient's RSA public key file (PEM, JWK or .NET XML); repeat for several.
+        #[arg(long = "to", required = true)]
+        to: Vec<PathBuf>,
+        /// Content encryption.
+        #[arg(long, value_enum, default_value = "A256CBC-HS512")]
+        enc: Enc,
+        /// Media type of the record (default: from the file extension).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// The owner's key id, or a key file of the owner (default: the first --to key).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Record id (default: 128 random bits).
+        #[arg(long)]
+        record_id: Option<String>,
+        /// Do not put the input's file name into the SMeR header.
+        #[arg(long)]
+        no_file_name: bool,
+        /// The record to seal.
+        input: PathBuf,
+        /// Where to write the SMeR.
+        output: PathBuf,
+    },
+    /// Open a SMeR with your private key and write the record. On any failure: a one-line
+    /// error with its code, a non-zero exit, and no output file.
+    Open {
+        /// Your RSA private key file (PEM: PKCS#8, PKCS#1, encrypted PKCS#8; JWK; .NET XML).
+        #[arg(long)]
+        key: PathBuf,
+        /// File whose first line is the key's passphrase.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// The SMeR.
+        input: PathBuf,
+        /// Where to write the record (created with mode 0600).
+        output: PathBuf,
+    },
+    /// Print the SMeR hash (SHA-256 of the file, hex) — the value DERy and the ledger hold.
+    Hash {
+        /// The SMeR file.
+        input: PathBuf,
+    },
     /// Serve the browser site (www/) and the WASM package (pkg/) on 127.0.0.1.
     Serve {
         /// Address to listen on (port 0 picks a free port and prints it).
@@ -35,9 +109,76 @@ enum Command {
     },
 }
 
+fn report(command: &str, result: Result<Vec<String>, CliError>) -> ExitCode {
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("semres {command}: {}: {e}", e.code());
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Keygen {
+            out,
+            bits,
+            name,
+            passphrase_file,
+            force,
+        } => report(
+            "keygen",
+            cli::keygen(&KeygenArgs {
+                out,
+                bits,
+                name,
+                passphrase_file,
+                force,
+            }),
+        ),
+        Command::Seal {
+            to,
+            enc,
+            content_type,
+            owner,
+            record_id,
+            no_file_name,
+            input,
+            output,
+        } => {
+            let enc = match enc {
+                Enc::A256CbcHs512 => ContentEncryption::A256CbcHs512,
+                Enc::A128CbcHs256 => ContentEncryption::A128CbcHs256,
+            };
+            let args = SealArgs {
+                to,
+                enc,
+                content_type,
+                owner,
+                record_id,
+                no_file_name,
+                input,
+                output,
+            };
+            report("seal", cli::seal(&args).map(|hash| vec![hash]))
+        }
+        Command::Open {
+            key,
+            passphrase_file,
+            input,
+            output,
+        } => report(
+            "open",
+            cli::open(&key, passphrase_file.as_deref(), &input, &output).map(|()| vec![]),
+        ),
+        Command::Hash { input } => report("hash", cli::hash(&input).map(|hash| vec![hash])),
         Command::Serve { listen, www, pkg } => {
             if !pkg.join("semres_bg.wasm").is_file() {
                 eprintln!(
