@@ -1,0 +1,100 @@
+// npm run bench: a report, not a test. Serves the WASM package, jose and openpgp.js on
+// 127.0.0.1, runs tests/bench/bench.js in Debian's headless Chromium, and prints a markdown
+// table of medians with the ratio of each peer to SEMRES; writes target/bench/bench.{md,json}.
+import http from 'node:http';
+import { readFileSync, mkdirSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import * as openpgp from 'openpgp';
+import { root } from '../js/helpers.mjs';
+import { launchBrowser } from '../js/browser.mjs';
+
+const quick = process.argv.includes('--quick');
+const config = {
+  sizes: quick ? [1024, 1 << 20] : [1024, 1 << 20, 64 << 20],
+  smallRuns: quick ? 3 : 15,
+  midRuns: quick ? 3 : 7,
+  bigRuns: 3,
+  keygenRuns: quick ? 2 : 5,
+};
+
+const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+const mounts = [
+  ['/pkg/', path.join(root, 'pkg')],
+  ['/jose/', path.join(root, 'node_modules/jose/dist/webapi')],
+  ['/openpgp/', path.join(root, 'node_modules/openpgp/dist')],
+  ['/bench/', path.join(root, 'tests/bench')],
+];
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  for (const [prefix, dir] of mounts) {
+    if (url.pathname.startsWith(prefix)) {
+      const file = path.join(dir, path.normalize(url.pathname.slice(prefix.length)));
+      if (file.startsWith(dir) && existsSync(file) && statSync(file).isFile()) {
+        res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+        res.end(readFileSync(file));
+        return;
+      }
+    }
+  }
+  res.writeHead(404).end();
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+// An RSA-3072 key for every implementation, and an OpenPGP RSA-3072 key.
+const pkcs8Pem = execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+const { privateKey: openpgpKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 3072, userIDs: [{ name: 'bench' }] });
+
+
+const browser = await launchBrowser();
+let rows;
+try {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${base}/bench/bench.html`);
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'ready');
+  page.setDefaultTimeout(30 * 60 * 1000);
+  rows = await page.evaluate((c) => window.runBench(c), { ...config, pkcs8Pem, openpgpKey });
+} finally {
+  await browser.close();
+  server.close();
+}
+const chromium = execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+const fmtSize = (n) => (n === 0 ? '—' : n >= 1 << 20 ? `${(n / 1048576).toFixed(n % 1048576 ? 1 : 0)} MiB` : `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KiB`);
+const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
+const peers = ['WebCrypto', 'jose', 'openpgp.js'];
+const groups = new Map();
+for (const r of rows) {
+  const key = `${r.op}|${r.op === 'SMeR hash' ? r.size : r.size}`;
+  if (!groups.has(key)) groups.set(key, { op: r.op, size: r.size, impls: {} });
+  groups.get(key).impls[r.impl] = r;
+}
+const lines = [
+  `| operation | size | SEMRES (WASM) ms | ${peers.map((p) => `${p} ms (× SEMRES)`).join(' | ')} |`,
+  `|---|---|---|${peers.map(() => '---').join('|')}|`,
+];
+for (const g of groups.values()) {
+  const ours = g.impls['SEMRES (WASM)'];
+  const cells = peers.map((p) => {
+    const r = g.impls[p];
+    return r ? `${fmtMs(r.median_ms)} (${(r.median_ms / ours.median_ms).toFixed(2)}×)` : 'n/a';
+  });
+  lines.push(`| ${g.op} | ${fmtSize(g.size)} | ${fmtMs(ours.median_ms)} | ${cells.join(' | ')} |`);
+}
+const header = [
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${chromium}, headless.`,
+  `Medians of ${config.smallRuns} runs (1 KiB), ${config.midRuns} (1 MiB), ${config.bigRuns} (64 MiB), ${config.keygenRuns} (keygen), after one warm-up. (× SEMRES) > 1 means the peer is slower.`,
+  'Seal/open: RSA-OAEP-256 + A256CBC-HS512, one RSA-3072 recipient (openpgp.js: RSA-3072 + AES-256 SEIPD). "open" includes the RSA unwrap.',
+];
+const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n`;
+console.log(markdown);
+const wasm = readFileSync(path.join(root, 'pkg/semres_bg.wasm'));
+const gzip = (await import('node:zlib')).gzipSync(wasm, { level: 9 }).length;
+console.log(`semres_bg.wasm: ${(wasm.length / 1024).toFixed(0)} KiB, ${(gzip / 1024).toFixed(0)} KiB gzip`);
+const out = path.join(root, 'target/bench');
+mkdirSync(out, { recursive: true });
+writeFileSync(path.join(out, 'bench.md'), markdown);
+writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows }, null, 2));
+console.log(`wrote ${path.join(out, 'bench.md')} and bench.json`);
