@@ -23,6 +23,7 @@ pub mod content;
 pub mod error;
 pub mod identity;
 pub mod keys;
+pub mod ledger;
 pub mod signing;
 pub mod smer;
 
