@@ -186,7 +186,7 @@ impl MerkleTree {
         }
         self.levels[0].push(hash);
         let mut level = 0;
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len().is_multiple_of(2) {
             let n = self.levels[level].len();
             let parent = node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
             if self.levels.len() == level + 1 {
@@ -199,7 +199,7 @@ impl MerkleTree {
 
     /// MTH of leaves [start, start + n), n ≥ 1, following RFC 6962's split.
     fn subtree_root(&self, start: u64, n: u64) -> Hash {
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             let k = n.trailing_zeros() as usize;
             if let Some(h) = self
                 .levels
