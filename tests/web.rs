@@ -59,3 +59,15 @@ fn key_generation_in_browser() {
     assert_eq!(key.public_key().bits(), 2048);
     assert_eq!(key.key_id().len(), 43);
 }
+
+#[wasm_bindgen_test]
+fn ledger_v1_vectors_in_browser() {
+    let (passed, failures) = common::ledger::run_ledger_vectors(common::ledger::LEDGER_VECTORS);
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(passed >= 60, "{passed}");
+}

@@ -5,5 +5,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cli;
+pub mod ledger_vectors;
 pub mod server;
 pub mod vectors;

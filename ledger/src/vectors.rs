@@ -89,7 +89,13 @@ impl Cases {
 
 /// Generates every vector file: `(path relative to tests/vectors, contents)`.
 pub fn generate_all() -> Result<Vec<(String, String)>, String> {
-    Ok(vec![("smer/smer_v1.json".to_owned(), generate_smer()?)])
+    Ok(vec![
+        ("smer/smer_v1.json".to_owned(), generate_smer()?),
+        (
+            "ledger/ledger_v1.json".to_owned(),
+            crate::ledger_vectors::generate_ledger()?,
+        ),
+    ])
 }
 
 fn generate_smer() -> Result<String, String> {

@@ -138,6 +138,21 @@ impl EncryptionPublicKey {
         Self::from_rsa(inner)
     }
 
+    /// Reads an SPKI (DER) RSA public key.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self> {
+        let inner = rsa::PublicKey::from_public_key_der(der)
+            .map_err(|_| Error::KeyFormat("invalid SPKI"))?;
+        Self::from_rsa(inner)
+    }
+
+    /// Writes the key as SPKI DER.
+    pub fn to_spki_der(&self) -> Result<Vec<u8>> {
+        self.inner
+            .to_public_key_der()
+            .map(|d| d.as_bytes().to_vec())
+            .map_err(|_| Error::KeyFormat("cannot encode SPKI"))
+    }
+
     /// Reads a public key from PEM: SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
     /// A private-key PEM is refused here: use [`EncryptionPrivateKey::from_pem`].
     pub fn from_pem(text: &str) -> Result<Self> {

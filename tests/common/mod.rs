@@ -76,3 +76,5 @@ pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
     }
     (passed, failures)
 }
+
+pub mod ledger;

@@ -1,0 +1,436 @@
+//! Ledger entries v1 (SPEC.md §4.2): what a participant signs — registration, the owner's
+//! grant of one SMeR to an authorized person, its revocation, access receipts, care records
+//! sealed back to the patient, payments, erasure, and authority-set changes.
+
+use sha2::{Digest, Sha256};
+
+use super::codec::{Reader, Writer};
+use super::error::{LedgerError, LedgerResult};
+use super::merkle::Hash;
+use crate::signing::{SigningPrivateKey, SIGNATURE_LEN};
+
+/// Entry format version.
+pub const ENTRY_VERSION: u8 = 1;
+/// Most signatures on one entry.
+pub const MAX_SIGNATURES: usize = 16;
+/// Most authorities in a genesis entry.
+pub const MAX_AUTHORITIES: usize = 64;
+/// Longest free-text field (data index, currency, reference, chain id).
+pub const MAX_TEXT: usize = 256;
+const ENTRY_DOMAIN: &[u8] = b"SEMRES ledger v1 entry\0";
+const SIGNATURE_DOMAIN: &[u8] = b"SEMRES ledger v1 entry signature\0";
+
+/// A participant's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Owns records (EMR owner).
+    Patient = 1,
+    /// Reads records and adds care records (authorized person); admitted by an authority.
+    Clinician = 2,
+    /// Runs a Proof-of-Authority node; admitted by an authority.
+    Authority = 3,
+}
+
+impl Role {
+    fn from_u8(v: u8) -> LedgerResult<Role> {
+        match v {
+            1 => Ok(Role::Patient),
+            2 => Ok(Role::Clinician),
+            3 => Ok(Role::Authority),
+            _ => Err(LedgerError::Malformed("unknown role")),
+        }
+    }
+}
+
+/// What an entry says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryBody {
+    /// Block 0: the chain id and the initial authorities' Ed25519 keys.
+    Genesis {
+        /// The log's name (the checkpoint origin).
+        chain_id: String,
+        /// Initial authority set.
+        authorities: Vec<[u8; 32]>,
+    },
+    /// A participant's keys and role.
+    Register {
+        /// Role.
+        role: Role,
+        /// Ed25519 public key (its thumbprint is the entry's signer).
+        signing_key: [u8; 32],
+        /// RSA encryption public key, SPKI DER.
+        encryption_key: Vec<u8>,
+    },
+    /// The owner authorizes `recipient` for one SMeR.
+    Grant {
+        /// SHA-256 of the SMeR.
+        smer_hash: Hash,
+        /// Where DERy stores it.
+        data_index: String,
+        /// Key id of the authorized person.
+        recipient: String,
+        /// Seconds since the epoch after which the grant lapses.
+        expires: Option<i64>,
+    },
+    /// The owner withdraws a grant.
+    Revoke {
+        /// Entry hash of the grant.
+        grant: Hash,
+    },
+    /// The recipient's receipt that they fetched and verified the SMeR.
+    Access {
+        /// Entry hash of the grant.
+        grant: Hash,
+    },
+    /// New clinical data, sealed to the patient, under a grant.
+    Care {
+        /// Entry hash of the grant.
+        grant: Hash,
+        /// SHA-256 of the new SMeR.
+        smer_hash: Hash,
+        /// Where DERy stores it.
+        data_index: String,
+    },
+    /// Settlement of a care entry.
+    Payment {
+        /// Entry hash of the care entry.
+        care: Hash,
+        /// Amount in minor units (cents) or insurance points.
+        amount: u64,
+        /// ISO 4217 code, or `NHI-points`.
+        currency: String,
+        /// Key id of the payer (the signer).
+        payer: String,
+        /// Key id of the payee (the care entry's clinician).
+        payee: String,
+        /// Free reference (claim number, …).
+        reference: String,
+    },
+    /// The owner tombstones a SMeR (DERy deletes the ciphertext; the hash stays).
+    Erase {
+        /// SHA-256 of the SMeR.
+        smer_hash: Hash,
+    },
+    /// Add or remove one validator; signed by a strict majority of the current set.
+    AuthorityChange {
+        /// True to add, false to remove.
+        add: bool,
+        /// The authority's Ed25519 key.
+        authority: [u8; 32],
+    },
+}
+
+impl EntryBody {
+    /// The kind byte.
+    pub fn kind(&self) -> u8 {
+        match self {
+            EntryBody::Genesis { .. } => 0,
+            EntryBody::Register { .. } => 1,
+            EntryBody::Grant { .. } => 2,
+            EntryBody::Revoke { .. } => 3,
+            EntryBody::Access { .. } => 4,
+            EntryBody::Care { .. } => 5,
+            EntryBody::Payment { .. } => 6,
+            EntryBody::Erase { .. } => 7,
+            EntryBody::AuthorityChange { .. } => 8,
+        }
+    }
+
+    /// The kind's name, for display.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            EntryBody::Genesis { .. } => "genesis",
+            EntryBody::Register { .. } => "register",
+            EntryBody::Grant { .. } => "grant",
+            EntryBody::Revoke { .. } => "revoke",
+            EntryBody::Access { .. } => "access",
+            EntryBody::Care { .. } => "care",
+            EntryBody::Payment { .. } => "payment",
+            EntryBody::Erase { .. } => "erase",
+            EntryBody::AuthorityChange { .. } => "authority-change",
+        }
+    }
+}
+
+/// One signature on an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySignature {
+    /// Key id of the signing key.
+    pub key_id: String,
+    /// Ed25519 signature over the entry hash (SPEC.md §4.2).
+    pub signature: [u8; SIGNATURE_LEN],
+}
+
+/// A signed ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Key id of the participant making the entry.
+    pub signer: String,
+    /// The signer's claimed time, Unix seconds.
+    pub time: i64,
+    /// 16 random bytes: two otherwise identical entries differ.
+    pub nonce: [u8; 16],
+    /// What the entry says.
+    pub body: EntryBody,
+    /// Signatures (the signer's first; then co-signers such as an admitting authority).
+    pub signatures: Vec<EntrySignature>,
+}
+
+fn check_text(s: &str) -> LedgerResult<()> {
+    if s.len() > MAX_TEXT || s.chars().any(char::is_control) {
+        return Err(LedgerError::Malformed(
+            "text field too long or has control characters",
+        ));
+    }
+    Ok(())
+}
+
+impl Entry {
+    /// An unsigned entry.
+    pub fn new(signer: &str, time: i64, nonce: [u8; 16], body: EntryBody) -> Self {
+        Entry {
+            signer: signer.to_owned(),
+            time,
+            nonce,
+            body,
+            signatures: Vec::new(),
+        }
+    }
+
+    /// The bytes that are hashed (everything but the signatures).
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u8(ENTRY_VERSION)
+            .u8(self.body.kind())
+            .str(&self.signer)
+            .i64(self.time)
+            .fixed(&self.nonce);
+        match &self.body {
+            EntryBody::Genesis {
+                chain_id,
+                authorities,
+            } => {
+                w.str(chain_id).u8(authorities.len() as u8);
+                for a in authorities {
+                    w.fixed(a);
+                }
+            }
+            EntryBody::Register {
+                role,
+                signing_key,
+                encryption_key,
+            } => {
+                w.u8(*role as u8).fixed(signing_key).bytes(encryption_key);
+            }
+            EntryBody::Grant {
+                smer_hash,
+                data_index,
+                recipient,
+                expires,
+            } => {
+                w.fixed(smer_hash).str(data_index).str(recipient);
+                match expires {
+                    Some(t) => w.u8(1).i64(*t),
+                    None => w.u8(0),
+                };
+            }
+            EntryBody::Revoke { grant } | EntryBody::Access { grant } => {
+                w.fixed(grant);
+            }
+            EntryBody::Care {
+                grant,
+                smer_hash,
+                data_index,
+            } => {
+                w.fixed(grant).fixed(smer_hash).str(data_index);
+            }
+            EntryBody::Payment {
+                care,
+                amount,
+                currency,
+                payer,
+                payee,
+                reference,
+            } => {
+                w.fixed(care)
+                    .u64(*amount)
+                    .str(currency)
+                    .str(payer)
+                    .str(payee)
+                    .str(reference);
+            }
+            EntryBody::Erase { smer_hash } => {
+                w.fixed(smer_hash);
+            }
+            EntryBody::AuthorityChange { add, authority } => {
+                w.u8(if *add { 1 } else { 2 }).fixed(authority);
+            }
+        }
+        w.0
+    }
+
+    /// The entry hash: SHA-256("SEMRES ledger v1 entry\0" || signing bytes). Unique per
+    /// entry (the nonce), it is how other entries refer to this one.
+    pub fn hash(&self) -> Hash {
+        let mut h = Sha256::new();
+        h.update(ENTRY_DOMAIN);
+        h.update(self.signing_bytes());
+        h.finalize().into()
+    }
+
+    /// The message an entry signature signs.
+    pub fn signature_message(hash: &Hash) -> Vec<u8> {
+        [SIGNATURE_DOMAIN, hash.as_slice()].concat()
+    }
+
+    /// Adds a signature by `key`.
+    pub fn sign(mut self, key: &SigningPrivateKey) -> Self {
+        let signature = key.sign(&Self::signature_message(&self.hash()));
+        self.signatures.push(EntrySignature {
+            key_id: key.key_id().to_owned(),
+            signature,
+        });
+        self
+    }
+
+    /// The full encoding: signing bytes, then the signatures.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(self.signing_bytes());
+        w.u8(self.signatures.len() as u8);
+        for s in &self.signatures {
+            w.str(&s.key_id).fixed(&s.signature);
+        }
+        w.0
+    }
+
+    /// Decodes one entry from a reader (strict).
+    pub fn read(r: &mut Reader<'_>) -> LedgerResult<Entry> {
+        let version = r.u8()?;
+        if version != ENTRY_VERSION {
+            return Err(LedgerError::UnsupportedVersion(version));
+        }
+        let kind = r.u8()?;
+        let signer = r.str()?;
+        let time = r.i64()?;
+        let nonce = r.fixed::<16>()?;
+        let body = match kind {
+            0 => {
+                let chain_id = r.str()?;
+                let n = r.u8()? as usize;
+                if n == 0 || n > MAX_AUTHORITIES {
+                    return Err(LedgerError::Malformed("authority count out of range"));
+                }
+                let authorities = (0..n)
+                    .map(|_| r.fixed::<32>())
+                    .collect::<LedgerResult<_>>()?;
+                EntryBody::Genesis {
+                    chain_id,
+                    authorities,
+                }
+            }
+            1 => EntryBody::Register {
+                role: Role::from_u8(r.u8()?)?,
+                signing_key: r.fixed()?,
+                encryption_key: r.bytes()?.to_vec(),
+            },
+            2 => {
+                let smer_hash = r.fixed()?;
+                let data_index = r.str()?;
+                let recipient = r.str()?;
+                let expires = match r.u8()? {
+                    0 => None,
+                    1 => Some(r.i64()?),
+                    _ => return Err(LedgerError::Malformed("bad option tag")),
+                };
+                EntryBody::Grant {
+                    smer_hash,
+                    data_index,
+                    recipient,
+                    expires,
+                }
+            }
+            3 => EntryBody::Revoke { grant: r.fixed()? },
+            4 => EntryBody::Access { grant: r.fixed()? },
+            5 => EntryBody::Care {
+                grant: r.fixed()?,
+                smer_hash: r.fixed()?,
+                data_index: r.str()?,
+            },
+            6 => EntryBody::Payment {
+                care: r.fixed()?,
+                amount: r.u64()?,
+                currency: r.str()?,
+                payer: r.str()?,
+                payee: r.str()?,
+                reference: r.str()?,
+            },
+            7 => EntryBody::Erase {
+                smer_hash: r.fixed()?,
+            },
+            8 => {
+                let add = match r.u8()? {
+                    1 => true,
+                    2 => false,
+                    _ => return Err(LedgerError::Malformed("bad authority action")),
+                };
+                EntryBody::AuthorityChange {
+                    add,
+                    authority: r.fixed()?,
+                }
+            }
+            _ => return Err(LedgerError::Malformed("unknown entry kind")),
+        };
+        let n = r.u8()? as usize;
+        if n > MAX_SIGNATURES {
+            return Err(LedgerError::Malformed("too many signatures"));
+        }
+        let mut signatures = Vec::with_capacity(n);
+        for _ in 0..n {
+            signatures.push(EntrySignature {
+                key_id: r.str()?,
+                signature: r.fixed()?,
+            });
+        }
+        let entry = Entry {
+            signer,
+            time,
+            nonce,
+            body,
+            signatures,
+        };
+        entry.check_fields()?;
+        Ok(entry)
+    }
+
+    /// Decodes an entry that is the whole of `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> LedgerResult<Entry> {
+        let mut r = Reader::new(bytes);
+        let entry = Self::read(&mut r)?;
+        r.finish()?;
+        Ok(entry)
+    }
+
+    fn check_fields(&self) -> LedgerResult<()> {
+        check_text(&self.signer)?;
+        match &self.body {
+            EntryBody::Genesis { chain_id, .. } => check_text(chain_id),
+            EntryBody::Grant {
+                data_index,
+                recipient,
+                ..
+            } => check_text(data_index).and(check_text(recipient)),
+            EntryBody::Care { data_index, .. } => check_text(data_index),
+            EntryBody::Payment {
+                currency,
+                payer,
+                payee,
+                reference,
+                ..
+            } => check_text(currency)
+                .and(check_text(payer))
+                .and(check_text(payee))
+                .and(check_text(reference)),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Ledger v1 vectors natively, and property tests: any randomly generated valid chain
+//! verifies; any single mutation of it fails.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use proptest::prelude::*;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use semres::ledger::entry::{Entry, EntryBody, Role};
+use semres::ledger::{genesis_block, verify_chain, Block, LedgerState};
+use semres::signing::SigningPrivateKey;
+use semres::EncryptionPrivateKey;
+
+#[test]
+fn ledger_v1_vectors_native() {
+    let (passed, failures) = common::ledger::run_ledger_vectors(common::ledger::LEDGER_VECTORS);
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(passed >= 60, "{passed}");
+}
+
+/// A random valid chain: registrations, then a random walk over grants, accesses, care,
+/// payments, revocations and erasures, each step legal in the state so far.
+fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let authority = SigningPrivateKey::generate(&mut rng).unwrap();
+    static SPKI: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let spki = SPKI.get_or_init(|| {
+        EncryptionPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(99), 2048)
+            .unwrap()
+            .public_key()
+            .to_spki_der()
+            .unwrap()
+    });
+    let mut nonce = || {
+        let mut n = [0u8; 16];
+        rng.fill_bytes(&mut n);
+        n
+    };
+    let genesis = genesis_block("semres.test/prop", &[&authority], 1000, nonce()).unwrap();
+    let mut state = LedgerState::genesis(&genesis).unwrap();
+    let mut blocks = vec![genesis];
+    let people: Vec<SigningPrivateKey> = (0..4)
+        .map(|i| {
+            SigningPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(seed * 10 + i)).unwrap()
+        })
+        .collect();
+    let mut t = 1000;
+    for (i, p) in people.iter().enumerate() {
+        let role = if i % 2 == 0 {
+            Role::Patient
+        } else {
+            Role::Clinician
+        };
+        let e = Entry::new(
+            p.key_id(),
+            t,
+            nonce(),
+            EntryBody::Register {
+                role,
+                signing_key: p.public_key().to_bytes(),
+                encryption_key: spki.clone(),
+            },
+        )
+        .sign(p)
+        .sign(&authority);
+        t += 1;
+        blocks.push(state.seal_next(e, t, &authority).unwrap());
+    }
+    let mut grants: Vec<([u8; 32], usize, usize)> = vec![];
+    let mut cares: Vec<([u8; 32], usize)> = vec![];
+    let mut step_rng = ChaCha20Rng::seed_from_u64(seed ^ 0xabcdef);
+    for step in 0..steps {
+        t += 10;
+        let pick = (step_rng.next_u32() % 5) as usize;
+        let owner = (step_rng.next_u32() % 4) as usize;
+        let candidate = match pick {
+            0 | 1 => {
+                let recipient = (owner + 1 + (step_rng.next_u32() % 3) as usize) % 4;
+                let smer = semres::smer_hash(format!("{seed}-{step}").as_bytes());
+                Some((
+                    Entry::new(
+                        people[owner].key_id(),
+                        t,
+                        nonce(),
+                        EntryBody::Grant {
+                            smer_hash: smer,
+                            data_index: "d".into(),
+                            recipient: people[recipient].key_id().into(),
+                            expires: None,
+                        },
+                    )
+                    .sign(&people[owner]),
+                    Some((owner, recipient)),
+                ))
+            }
+            2 if !grants.is_empty() => {
+                let (g, _, r) = grants[(step_rng.next_u32() as usize) % grants.len()];
+                Some((
+                    Entry::new(
+                        people[r].key_id(),
+                        t,
+                        nonce(),
+                        EntryBody::Access { grant: g },
+                    )
+                    .sign(&people[r]),
+                    None,
+                ))
+            }
+            3 if !grants.is_empty() => {
+                let (g, _, r) = grants[(step_rng.next_u32() as usize) % grants.len()];
+                let smer = semres::smer_hash(format!("care-{seed}-{step}").as_bytes());
+                Some((
+                    Entry::new(
+                        people[r].key_id(),
+                        t,
+                        nonce(),
+                        EntryBody::Care {
+                            grant: g,
+                            smer_hash: smer,
+                            data_index: "c".into(),
+                        },
+                    )
+                    .sign(&people[r]),
+                    Some((99, r)),
+                ))
+            }
+            4 if !cares.is_empty() => {
+                let (c, clinician) = cares.remove(0);
+                let payer = &people[owner];
+                Some((
+                    Entry::new(
+                        payer.key_id(),
+                        t,
+                        nonce(),
+                        EntryBody::Payment {
+                            care: c,
+                            amount: 10,
+                            currency: "TWD".into(),
+                            payer: payer.key_id().into(),
+                            payee: people[clinician].key_id().into(),
+                            reference: "r".into(),
+                        },
+                    )
+                    .sign(payer),
+                    None,
+                ))
+            }
+            _ => None,
+        };
+        let Some((entry, track)) = candidate else {
+            continue;
+        };
+        let hash = entry.hash();
+        if let Ok(block) = state.seal_next(entry, t, &authority) {
+            blocks.push(block);
+            match track {
+                Some((99, clinician)) => cares.push((hash, clinician)),
+                Some((o, r)) => grants.push((hash, o, r)),
+                None => {}
+            }
+        }
+    }
+    blocks
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_valid_chains_verify_and_any_single_mutation_fails(seed in 1u64..1_000_000, steps in 5usize..30, which in any::<prop::sample::Index>(), byte in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let blocks = random_chain(seed, steps);
+        prop_assert!(verify_chain(&blocks).is_ok());
+        // Mutate one bit of one block's encoding: it must no longer decode, or the chain
+        // must fail verification.
+        let i = which.index(blocks.len());
+        let mut bytes = blocks[i].to_bytes();
+        let at = byte.index(bytes.len());
+        bytes[at] ^= 1 << bit;
+        match Block::from_bytes(&bytes) {
+            Err(_) => {}
+            Ok(mutated) => {
+                let mut chain = blocks.clone();
+                chain[i] = mutated;
+                prop_assert!(verify_chain(&chain).is_err(), "block {} byte {} bit {} flipped and the chain still verifies", i, at, bit);
+            }
+        }
+    }
+}
