@@ -24,7 +24,12 @@ export type SemresErrorCode =
   | "DecryptionFailed" | "MalformedSmer" | "UnsupportedAlgorithm" | "UnsupportedVersion"
   | "KeyFormat" | "UnsupportedKeySize" | "PassphraseRequired" | "WrongPassphrase"
   | "BadSignature" | "TooLarge" | "NoMatchingRecipient"
-  | "InvalidInput" | "RandomnessUnavailable";
+  | "InvalidInput" | "RandomnessUnavailable"
+  // ledger codes (then the error also has `blockIndex` when a block is at fault)
+  | "MalformedLedgerData" | "BadBlockNumber" | "BadPreviousHash" | "BadTime"
+  | "UnknownAuthority" | "BadSeal" | "MissingSignature" | "NotRegistered" | "NotAuthorized"
+  | "GrantInactive" | "UnknownReference" | "Duplicate" | "BadGenesis" | "BadCheckpoint"
+  | "BadProof";
 
 /**
  * The one error every SEMRES function throws: a standard `Error` whose `name` is
@@ -33,6 +38,8 @@ export type SemresErrorCode =
 export interface SemresError extends Error {
   name: "SemresError";
   code: SemresErrorCode;
+  /** For chain verification: the index of the first bad block. */
+  blockIndex?: number;
 }
 
 /** Options of `sealSmer`. Everything here is authenticated but NOT encrypted. */
@@ -692,4 +699,410 @@ pub fn inspect_smer(smer: &[u8], options: Option<OpenOptionsObject>) -> JsResult
 #[wasm_bindgen(js_name = smerHash)]
 pub fn smer_hash(smer: &[u8]) -> String {
     smer::smer_hash_hex(smer)
+}
+
+// ---------------------------------------------------------------------------------------
+// Ledger (paper §3.3–3.4): verification of chains, checkpoints and proofs, and entries
+// built and signed in the browser.
+
+use crate::ledger::checkpoint::Checkpoint;
+use crate::ledger::entry::{Entry, EntryBody, Role};
+use crate::ledger::merkle::{self, Hash};
+use crate::ledger::{verify_chain, verify_chain_structure, Block, LedgerError};
+
+fn ledger_js(error: LedgerError, block_index: Option<u64>) -> JsValue {
+    let js = js_sys::Error::new(&match block_index {
+        Some(i) => format!("block {i}: {error}"),
+        None => error.to_string(),
+    });
+    js.set_name("SemresError");
+    let _ = js_sys::Reflect::set(
+        &js,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(error.code()),
+    );
+    if let Some(i) = block_index {
+        let _ = js_sys::Reflect::set(
+            &js,
+            &JsValue::from_str("blockIndex"),
+            &JsValue::from_f64(i as f64),
+        );
+    }
+    js.into()
+}
+
+/// Splits a chain file (each block as a 4-byte big-endian length, then its bytes).
+fn read_chain_file(file: &[u8]) -> Result<Vec<Block>, JsValue> {
+    let mut blocks = Vec::new();
+    let mut rest = file;
+    while !rest.is_empty() {
+        let index = Some(blocks.len() as u64);
+        let malformed = || ledger_js(LedgerError::Malformed("chain file framing"), index);
+        let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(malformed)?;
+        let len = u32::from_be_bytes(*len) as usize;
+        let body = tail.get(..len).ok_or_else(malformed)?;
+        blocks.push(Block::from_bytes(body).map_err(|e| ledger_js(e, index))?);
+        rest = &tail[len..];
+    }
+    Ok(blocks)
+}
+
+/// Result of a chain verification.
+#[wasm_bindgen(js_name = ChainReport)]
+pub struct ChainReport {
+    size: u64,
+    root: Hash,
+    last_hash: Hash,
+    chain_id: Option<String>,
+}
+
+#[wasm_bindgen(js_class = ChainReport)]
+impl ChainReport {
+    /// Number of blocks.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.size as f64
+    }
+    /// Merkle root of the block hashes (base64, as in checkpoints).
+    #[wasm_bindgen(getter, js_name = rootBase64)]
+    pub fn root_base64(&self) -> String {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(&self.root)
+    }
+    /// Hash of the last block, hex.
+    #[wasm_bindgen(getter, js_name = lastHash)]
+    pub fn last_hash(&self) -> String {
+        smer::to_hex(&self.last_hash)
+    }
+    /// The chain id from genesis (full verification only).
+    #[wasm_bindgen(getter, js_name = chainId)]
+    pub fn chain_id(&self) -> Option<String> {
+        self.chain_id.clone()
+    }
+}
+
+/// Fully verifies a chain file from genesis: links, numbering, time, every seal by the
+/// authority set in force, every entry signature and rule. Throws `SemresError` with the
+/// ledger code and `blockIndex` of the first bad block.
+#[wasm_bindgen(js_name = verifyChain)]
+pub fn verify_chain_file(file: &[u8]) -> JsResult<ChainReport> {
+    let blocks = read_chain_file(file)?;
+    let state = verify_chain(&blocks).map_err(|e| ledger_js(e.error, Some(e.index)))?;
+    let root = state.tree().root(state.size()).unwrap_or_default();
+    Ok(ChainReport {
+        size: state.size(),
+        root,
+        last_hash: state.last_hash(),
+        chain_id: Some(state.chain_id().to_owned()),
+    })
+}
+
+/// Structural verification of a chain file (numbering, hash links, time; no signatures):
+/// compare its `rootBase64` with a verified checkpoint's.
+#[wasm_bindgen(js_name = verifyChainStructure)]
+pub fn verify_chain_structure_file(file: &[u8]) -> JsResult<ChainReport> {
+    let blocks = read_chain_file(file)?;
+    let tree = verify_chain_structure(&blocks).map_err(|e| ledger_js(e.error, Some(e.index)))?;
+    let last_hash = blocks.last().map(Block::hash).unwrap_or_default();
+    Ok(ChainReport {
+        size: tree.size(),
+        root: tree.root(tree.size()).unwrap_or_default(),
+        last_hash,
+        chain_id: None,
+    })
+}
+
+/// Ed25519 keys trusted as ledger authorities (for checkpoints).
+#[wasm_bindgen(js_name = SigningKeyList)]
+#[derive(Default)]
+pub struct SigningKeyList(Vec<SigningPublicKey>);
+
+#[wasm_bindgen(js_class = SigningKeyList)]
+impl SigningKeyList {
+    /// An empty list.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> SigningKeyList {
+        SigningKeyList::default()
+    }
+    /// Adds a key (the object stays usable).
+    pub fn add(&mut self, key: &JsSigningPublicKey) {
+        self.0.push(key.0.clone());
+    }
+}
+
+/// A verified checkpoint.
+#[wasm_bindgen(js_name = CheckpointInfo)]
+pub struct CheckpointInfo(Checkpoint);
+
+#[wasm_bindgen(js_class = CheckpointInfo)]
+impl CheckpointInfo {
+    /// The log's origin (chain id).
+    #[wasm_bindgen(getter)]
+    pub fn origin(&self) -> String {
+        self.0.origin.clone()
+    }
+    /// Tree size.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.0.size as f64
+    }
+    /// Root hash, base64.
+    #[wasm_bindgen(getter, js_name = rootBase64)]
+    pub fn root_base64(&self) -> String {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(&self.0.root)
+    }
+}
+
+/// Verifies a C2SP signed checkpoint against trusted authority keys.
+#[wasm_bindgen(js_name = verifyCheckpoint)]
+pub fn verify_checkpoint(note: &str, authorities: &SigningKeyList) -> JsResult<CheckpointInfo> {
+    Checkpoint::verify(note, &authorities.0)
+        .map(CheckpointInfo)
+        .map_err(|e| ledger_js(e, None))
+}
+
+fn proof_hashes(proof: &[u8]) -> Result<Vec<Hash>, JsValue> {
+    if !proof.len().is_multiple_of(32) {
+        return Err(ledger_js(
+            LedgerError::Malformed("a proof is a sequence of 32-byte hashes"),
+            None,
+        ));
+    }
+    Ok(proof
+        .chunks_exact(32)
+        .map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            h
+        })
+        .collect())
+}
+
+/// Verifies that `block` (its bytes) is block `index` of the log in `checkpoint`, with an
+/// RFC 6962 inclusion proof (concatenated 32-byte hashes). Throws `BadProof` otherwise.
+#[wasm_bindgen(js_name = verifyInclusion)]
+pub fn verify_inclusion(
+    block: &[u8],
+    index: f64,
+    proof: &[u8],
+    checkpoint: &CheckpointInfo,
+) -> JsResult<()> {
+    let block = Block::from_bytes(block).map_err(|e| ledger_js(e, None))?;
+    if block.number as f64 != index {
+        return Err(ledger_js(LedgerError::BadProof, None));
+    }
+    let leaf = merkle::leaf_hash(&block.hash());
+    merkle::verify_inclusion(
+        &leaf,
+        block.number,
+        checkpoint.0.size,
+        &proof_hashes(proof)?,
+        &checkpoint.0.root,
+    )
+    .map_err(|_| ledger_js(LedgerError::BadProof, None))
+}
+
+/// Verifies that the log in `older` is a prefix of the log in `newer` (RFC 6962
+/// consistency proof, concatenated 32-byte hashes).
+#[wasm_bindgen(js_name = verifyConsistency)]
+pub fn verify_consistency(
+    older: &CheckpointInfo,
+    newer: &CheckpointInfo,
+    proof: &[u8],
+) -> JsResult<()> {
+    merkle::verify_consistency(
+        older.0.size,
+        newer.0.size,
+        &proof_hashes(proof)?,
+        &older.0.root,
+        &newer.0.root,
+    )
+    .map_err(|_| ledger_js(LedgerError::BadProof, None))
+}
+
+fn hash_from_hex(hex: &str) -> Result<Hash, JsValue> {
+    let bad = || to_js(Error::InvalidInput("a hash is 64 hex digits"));
+    if hex.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
+            .map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+fn signed_entry(key: &JsSigningPrivateKey, body: EntryBody) -> JsResult<Vec<u8>> {
+    let mut nonce = [0u8; 16];
+    rand_core::TryRng::try_fill_bytes(&mut SysRng, &mut nonce)
+        .map_err(|_| to_js(Error::RandomnessUnavailable))?;
+    let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+    Ok(Entry::new(key.0.key_id(), now, nonce, body)
+        .sign(&key.0)
+        .to_bytes())
+}
+
+/// A Register entry for this participant (`role`: "patient", "clinician", "authority"),
+/// signed by its signing key. Clinicians and authorities also need an authority's
+/// signature: see `cosignEntry`.
+#[wasm_bindgen(js_name = registerEntry)]
+pub fn register_entry(
+    signing: &JsSigningPrivateKey,
+    encryption: &PublicKey,
+    role: &str,
+) -> JsResult<Vec<u8>> {
+    let role = match role {
+        "patient" => Role::Patient,
+        "clinician" => Role::Clinician,
+        "authority" => Role::Authority,
+        _ => {
+            return Err(to_js(Error::InvalidInput(
+                "role is patient, clinician or authority",
+            )))
+        }
+    };
+    let encryption_key = encryption.0.to_spki_der().map_err(to_js)?;
+    signed_entry(
+        signing,
+        EntryBody::Register {
+            role,
+            signing_key: signing.0.public_key().to_bytes(),
+            encryption_key,
+        },
+    )
+}
+
+/// Adds a co-signature (e.g. an authority admitting a clinician) to an entry.
+#[wasm_bindgen(js_name = cosignEntry)]
+pub fn cosign_entry(entry: &[u8], key: &JsSigningPrivateKey) -> JsResult<Vec<u8>> {
+    let entry = Entry::from_bytes(entry).map_err(|e| ledger_js(e, None))?;
+    Ok(entry.sign(&key.0).to_bytes())
+}
+
+/// A Grant: the owner authorizes `recipientKeyId` for the SMeR with `smerHashHex`, stored at
+/// `dataIndex`, optionally until `expires` (Unix seconds).
+#[wasm_bindgen(js_name = grantEntry)]
+pub fn grant_entry(
+    owner: &JsSigningPrivateKey,
+    smer_hash_hex: &str,
+    data_index: &str,
+    recipient_key_id: &str,
+    expires: Option<f64>,
+) -> JsResult<Vec<u8>> {
+    let body = EntryBody::Grant {
+        smer_hash: hash_from_hex(smer_hash_hex)?,
+        data_index: data_index.to_owned(),
+        recipient: recipient_key_id.to_owned(),
+        expires: expires.map(|t| t as i64),
+    };
+    signed_entry(owner, body)
+}
+
+/// A Revoke of the grant with entry hash `grantHashHex`.
+#[wasm_bindgen(js_name = revokeEntry)]
+pub fn revoke_entry(owner: &JsSigningPrivateKey, grant_hash_hex: &str) -> JsResult<Vec<u8>> {
+    signed_entry(
+        owner,
+        EntryBody::Revoke {
+            grant: hash_from_hex(grant_hash_hex)?,
+        },
+    )
+}
+
+/// An Access receipt for the grant `grantHashHex`, by its recipient.
+#[wasm_bindgen(js_name = accessEntry)]
+pub fn access_entry(recipient: &JsSigningPrivateKey, grant_hash_hex: &str) -> JsResult<Vec<u8>> {
+    signed_entry(
+        recipient,
+        EntryBody::Access {
+            grant: hash_from_hex(grant_hash_hex)?,
+        },
+    )
+}
+
+/// A Care entry: a new SMeR (sealed to the patient) under the grant `grantHashHex`.
+#[wasm_bindgen(js_name = careEntry)]
+pub fn care_entry(
+    clinician: &JsSigningPrivateKey,
+    grant_hash_hex: &str,
+    smer_hash_hex: &str,
+    data_index: &str,
+) -> JsResult<Vec<u8>> {
+    let body = EntryBody::Care {
+        grant: hash_from_hex(grant_hash_hex)?,
+        smer_hash: hash_from_hex(smer_hash_hex)?,
+        data_index: data_index.to_owned(),
+    };
+    signed_entry(clinician, body)
+}
+
+/// A Payment of the care entry `careHashHex`, signed by the payer.
+#[wasm_bindgen(js_name = paymentEntry)]
+pub fn payment_entry(
+    payer: &JsSigningPrivateKey,
+    care_hash_hex: &str,
+    amount: f64,
+    currency: &str,
+    payee_key_id: &str,
+    reference: &str,
+) -> JsResult<Vec<u8>> {
+    if !(amount.is_finite() && amount >= 0.0 && amount.fract() == 0.0 && amount < 9.0e15) {
+        return Err(to_js(Error::InvalidInput(
+            "amount is a whole number of minor units",
+        )));
+    }
+    let body = EntryBody::Payment {
+        care: hash_from_hex(care_hash_hex)?,
+        amount: amount as u64,
+        currency: currency.to_owned(),
+        payer: payer.0.key_id().to_owned(),
+        payee: payee_key_id.to_owned(),
+        reference: reference.to_owned(),
+    };
+    signed_entry(payer, body)
+}
+
+/// An Erase (tombstone) of the SMeR `smerHashHex` by its owner.
+#[wasm_bindgen(js_name = eraseEntry)]
+pub fn erase_entry(owner: &JsSigningPrivateKey, smer_hash_hex: &str) -> JsResult<Vec<u8>> {
+    signed_entry(
+        owner,
+        EntryBody::Erase {
+            smer_hash: hash_from_hex(smer_hash_hex)?,
+        },
+    )
+}
+
+/// The entry hash (hex) by which other entries refer to this one.
+#[wasm_bindgen(js_name = entryHash)]
+pub fn entry_hash(entry: &[u8]) -> JsResult<String> {
+    Entry::from_bytes(entry)
+        .map(|e| smer::to_hex(&e.hash()))
+        .map_err(|e| ledger_js(e, None))
+}
+
+/// The paper's fields of a block (Fig. 6), as a plain object with hex hashes.
+#[wasm_bindgen(js_name = blockFields)]
+pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
+    let b = Block::from_bytes(block).map_err(|e| ledger_js(e, None))?;
+    let v = b.paper_view();
+    let object = serde_json::json!({
+        "blockNumber": v.block_number,
+        "previousHash": smer::to_hex(&v.previous_hash),
+        "hash": smer::to_hex(&v.hash),
+        "time": v.time,
+        "owner": v.owner,
+        "authorizedPerson": v.authorized_person,
+        "dataIndex": v.data_index,
+        "smerHash": v.smer_hash.map(|h| smer::to_hex(&h)),
+        "authorityStatus": v.authority_status,
+        "signature": v.signature.map(|s| smer::to_hex(&s)),
+        "payment": v.payment.map(|(amount, currency)| serde_json::json!({"amount": amount, "currency": currency})),
+        "sealer": b.sealer,
+        "entryHash": smer::to_hex(&b.entry.hash()),
+    });
+    serde::Serialize::serialize(&object, &serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|_| to_js(Error::InvalidInput("cannot convert block")))
 }

@@ -1,0 +1,99 @@
+// The ledger through the JS API: a chain file verified fully and structurally, the
+// checkpoint, an inclusion proof, every damaged chain refused at the right block with the
+// right code, and entries built and signed in JS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadSemres, root } from './helpers.mjs';
+
+const semres = await loadSemres();
+const vectors = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/ledger_v1.json'), 'utf8'));
+const fromB64u = (s) => Buffer.from(s, 'base64url');
+function chainFile(blocks) {
+  const parts = [];
+  for (const b of blocks) {
+    const bytes = fromB64u(b);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    parts.push(len, bytes);
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+const authorities = new semres.SigningKeyList();
+for (const k of vectors.checkpoint_authorities) authorities.add(semres.SigningPublicKey.fromBytes(fromB64u(k)));
+const story = vectors.chains.find((c) => c.expect === 'ok');
+
+test('the story chain verifies fully and structurally, and matches its signed checkpoint', () => {
+  const full = semres.verifyChain(chainFile(story.blocks));
+  assert.equal(full.size, story.blocks.length);
+  assert.equal(full.chainId, vectors.chain_id);
+  const structural = semres.verifyChainStructure(chainFile(story.blocks));
+  assert.equal(structural.rootBase64, full.rootBase64);
+  const cp = semres.verifyCheckpoint(vectors.checkpoints[0].note, authorities);
+  assert.equal(cp.size, full.size);
+  assert.equal(cp.rootBase64, full.rootBase64);
+  assert.equal(cp.origin, vectors.chain_id);
+});
+
+test('every damaged chain is refused at its first bad block with its code', () => {
+  for (const c of vectors.chains.filter((x) => x.expect !== 'ok')) {
+    assert.throws(() => semres.verifyChain(chainFile(c.blocks)), (e) => {
+      assert.equal(e.name, 'SemresError', c.name);
+      assert.equal(e.code, c.expect.code, c.name);
+      assert.equal(e.blockIndex, c.expect.index, c.name);
+      return true;
+    });
+  }
+});
+
+test('inclusion of one block against the checkpoint, and proof damage refused', () => {
+  const cp = semres.verifyCheckpoint(vectors.checkpoints[0].note, authorities);
+  const v = vectors.proofs.find((p) => p.name === `inclusion-5-of-${story.blocks.length}`);
+  const proof = new Uint8Array(Buffer.concat(v.proof.map((h) => Buffer.from(h, 'base64'))));
+  const block = fromB64u(story.blocks[5]);
+  semres.verifyInclusion(block, 5, proof, cp);
+  const bad = proof.slice();
+  bad[3] ^= 1;
+  assert.throws(() => semres.verifyInclusion(block, 5, bad, cp), { code: 'BadProof' });
+  assert.throws(() => semres.verifyInclusion(fromB64u(story.blocks[6]), 5, proof, cp), { code: 'BadProof' });
+  assert.throws(() => semres.verifyInclusion(block, 5, proof.slice(0, 33), cp), { code: 'MalformedLedgerData' });
+  for (const c of vectors.checkpoints.filter((x) => x.expect !== 'ok')) {
+    assert.throws(() => semres.verifyCheckpoint(c.note, authorities), { code: c.expect }, c.name);
+  }
+});
+
+test("a block's paper fields", () => {
+  const grantBlock = story.blocks.map(fromB64u).find((b) => semres.blockFields(b).authorityStatus === 'grant');
+  const f = semres.blockFields(grantBlock);
+  for (const k of ['blockNumber', 'previousHash', 'hash', 'time', 'owner', 'authorizedPerson', 'dataIndex', 'smerHash', 'authorityStatus', 'signature', 'payment']) {
+    assert.ok(k in f, k);
+  }
+  assert.match(f.smerHash, /^[0-9a-f]{64}$/);
+  assert.match(f.dataIndex, /^dery:sha256:/);
+});
+
+test('entries built and signed in JS decode, hash, and carry the signer', () => {
+  const david = semres.SigningPrivateKey.generate();
+  const lawson = semres.SigningPrivateKey.generate();
+  const rsa = semres.PrivateKey.fromPem(JSON.parse(readFileSync(path.join(root, 'tests/vectors/smer/smer_v1.json'), 'utf8')).keys.alice.private_pkcs8_pem);
+  const smerHash = 'ab'.repeat(32);
+  const grant = semres.grantEntry(david, smerHash, `dery:sha256:${smerHash}`, lawson.keyId, Date.now() / 1000 + 3600);
+  const grantHash = semres.entryHash(grant);
+  assert.match(grantHash, /^[0-9a-f]{64}$/);
+  for (const entry of [
+    semres.registerEntry(david, rsa.publicKey(), 'patient'),
+    semres.cosignEntry(semres.registerEntry(lawson, rsa.publicKey(), 'clinician'), david),
+    semres.accessEntry(lawson, grantHash),
+    semres.careEntry(lawson, grantHash, 'cd'.repeat(32), 'dery:x'),
+    semres.paymentEntry(david, grantHash, 412, 'NHI-points', lawson.keyId, 'claim-1'),
+    semres.revokeEntry(david, grantHash),
+    semres.eraseEntry(david, smerHash),
+  ]) {
+    assert.match(semres.entryHash(entry), /^[0-9a-f]{64}$/);
+  }
+  assert.notEqual(semres.entryHash(semres.revokeEntry(david, grantHash)), semres.entryHash(semres.revokeEntry(david, grantHash)), 'nonces differ');
+  assert.throws(() => semres.grantEntry(david, 'xyz', 'd', lawson.keyId), { code: 'InvalidInput' });
+  assert.throws(() => semres.registerEntry(david, rsa.publicKey(), 'king'), { code: 'InvalidInput' });
+  assert.throws(() => semres.entryHash(new Uint8Array([1, 2, 3])), { code: 'MalformedLedgerData' });
+});
