@@ -25,6 +25,7 @@ const mounts = [
   ['/jose/', path.join(root, 'node_modules/jose/dist/webapi')],
   ['/openpgp/', path.join(root, 'node_modules/openpgp/dist')],
   ['/bench/', path.join(root, 'tests/bench')],
+  ['/ledger-data/', path.join(root, 'target/bench')],
 ];
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
@@ -43,6 +44,11 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
 
+// Ledger data and native figures.
+const ledgerBlocks = quick ? 10_000 : 100_000;
+execFileSync('cargo', ['build', '--release', '-q', '-p', 'semres-node', '--bin', 'bench-ledger'], { cwd: root, stdio: 'inherit' });
+const native = JSON.parse(execFileSync(path.join(root, 'target/release/bench-ledger'), [String(ledgerBlocks)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
+
 // An RSA-3072 key for every implementation, and an OpenPGP RSA-3072 key.
 const pkcs8Pem = execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
 const { privateKey: openpgpKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 3072, userIDs: [{ name: 'bench' }] });
@@ -50,6 +56,7 @@ const { privateKey: openpgpKey } = await openpgp.generateKey({ type: 'rsa', rsaB
 
 const browser = await launchBrowser();
 let rows;
+let ledgerRows;
 try {
   const page = await browser.context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -57,6 +64,7 @@ try {
   await page.waitForFunction(() => document.getElementById('status').textContent === 'ready');
   page.setDefaultTimeout(30 * 60 * 1000);
   rows = await page.evaluate((c) => window.runBench(c), { ...config, pkcs8Pem, openpgpKey });
+  ledgerRows = await page.evaluate((c) => window.runLedgerBench(c), { blocks: ledgerBlocks, structuralRuns: 3, fullRuns: quick ? 1 : 2, inclusionIndex: native.inclusion_index });
 } finally {
   await browser.close();
   server.close();
@@ -88,7 +96,16 @@ const header = [
   `Medians of ${config.smallRuns} runs (1 KiB), ${config.midRuns} (1 MiB), ${config.bigRuns} (64 MiB), ${config.keygenRuns} (keygen), after one warm-up. (× SEMRES) > 1 means the peer is slower.`,
   'Seal/open: RSA-OAEP-256 + A256CBC-HS512, one RSA-3072 recipient (openpgp.js: RSA-3072 + AES-256 SEIPD). "open" includes the RSA unwrap.',
 ];
-const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n`;
+const fmtLedger = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${fmtMs(ms)} ms`);
+const ledgerLines = [
+  '| ledger operation | native (release) | Chromium (WASM) | target (Chromium) |',
+  '|---|---|---|---|',
+  `| ${ledgerRows[0].op} | ${fmtLedger(native.native_structural_ms)} | ${fmtLedger(ledgerRows[0].ms)} | < 1 s at 100,000 |`,
+  `| ${ledgerRows[1].op} | ${fmtLedger(native.native_full_ms)} | ${fmtLedger(ledgerRows[1].ms)} | < 15 s at 100,000 |`,
+  `| ${ledgerRows[2].op} | ${fmtLedger(native.native_inclusion_verify_ms_1m)} | ${fmtLedger(ledgerRows[2].ms)} | < 1 ms |`,
+  `| inclusion proof generation, log of 1,000,000 | ${fmtLedger(native.native_inclusion_proof_generate_ms_1m)} | — | (endpoint: < 5 ms) |`,
+];
+const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${ledgerLines.join('\n')}\n`;
 console.log(markdown);
 const wasm = readFileSync(path.join(root, 'pkg/semres_bg.wasm'));
 const gzip = (await import('node:zlib')).gzipSync(wasm, { level: 9 }).length;
@@ -96,5 +113,5 @@ console.log(`semres_bg.wasm: ${(wasm.length / 1024).toFixed(0)} KiB, ${(gzip / 1
 const out = path.join(root, 'target/bench');
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, 'bench.md'), markdown);
-writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows }, null, 2));
+writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows, ledger: { native, browser: ledgerRows } }, null, 2));
 console.log(`wrote ${path.join(out, 'bench.md')} and bench.json`);
