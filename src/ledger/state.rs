@@ -159,12 +159,11 @@ impl LedgerState {
             tree: MerkleTree::new(),
         };
         state.seen.insert(hash);
-        state.advance(block);
+        state.advance(block, block.hash());
         Ok(state)
     }
 
-    fn advance(&mut self, block: &Block) {
-        let hash = block.hash();
+    fn advance(&mut self, block: &Block, hash: Hash) {
         self.tree.push_leaf_hash(leaf_hash(&hash));
         self.next_number = block.number + 1;
         self.last_hash = hash;
@@ -233,13 +232,15 @@ impl LedgerState {
             .authorities
             .get(&block.sealer)
             .ok_or(LedgerError::UnknownAuthority)?;
+        let block_hash = block.hash();
         authority
-            .verify(&Block::seal_message(&block.hash()), &block.seal)
+            .verify(&Block::seal_message(&block_hash), &block.seal)
             .map_err(|_| LedgerError::BadSeal)?;
-        let effect = self.check_entry(&block.entry, block.time)?;
-        self.seen.insert(block.entry.hash());
-        self.commit(effect, &block.entry);
-        self.advance(block);
+        let entry_hash = block.entry.hash();
+        let effect = self.check_entry(&block.entry, &entry_hash, block.time)?;
+        self.seen.insert(entry_hash);
+        self.commit(effect, &block.entry.signer, entry_hash);
+        self.advance(block, block_hash);
         Ok(())
     }
 
@@ -259,11 +260,12 @@ impl LedgerState {
     /// Checks an entry as the next block would carry it at `block_time`, without changing
     /// the state: the endpoint calls this before sealing.
     pub fn check_entry_at(&self, entry: &Entry, block_time: i64) -> LedgerResult<()> {
-        self.check_entry(entry, block_time).map(|_| ())
+        self.check_entry(entry, &entry.hash(), block_time)
+            .map(|_| ())
     }
 
-    fn check_entry(&self, entry: &Entry, block_time: i64) -> LedgerResult<Effect> {
-        let hash = entry.hash();
+    fn check_entry(&self, entry: &Entry, hash: &Hash, block_time: i64) -> LedgerResult<Effect> {
+        let hash = *hash;
         if self.seen.contains(&hash) {
             return Err(LedgerError::Duplicate);
         }
@@ -441,11 +443,10 @@ impl LedgerState {
         }
     }
 
-    fn commit(&mut self, effect: Effect, entry: &Entry) {
-        let hash = entry.hash();
+    fn commit(&mut self, effect: Effect, signer: &str, hash: Hash) {
         match effect {
             Effect::Register(p) => {
-                self.participants.insert(entry.signer.clone(), p);
+                self.participants.insert(signer.to_owned(), p);
             }
             Effect::Grant(record, new_smer) => {
                 if new_smer {
@@ -520,7 +521,7 @@ impl LedgerState {
             return Err(LedgerError::UnknownAuthority);
         }
         let time = time.max(self.last_time);
-        self.check_entry(&entry, time)?;
+        self.check_entry(&entry, &entry.hash(), time)?;
         let block = Block::seal(self.next_number, self.last_hash, time, entry, sealer);
         self.apply(&block)?;
         Ok(block)
