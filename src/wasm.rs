@@ -28,7 +28,7 @@ export type SemresErrorCode =
   // ledger codes (then the error also has `blockIndex` when a block is at fault)
   | "MalformedLedgerData" | "BadBlockNumber" | "BadPreviousHash" | "BadTime"
   | "UnknownAuthority" | "BadSeal" | "MissingSignature" | "NotRegistered" | "NotAuthorized"
-  | "GrantInactive" | "UnknownReference" | "Duplicate" | "BadGenesis" | "BadCheckpoint"
+  | "GrantInactive" | "UnknownReference" | "Duplicate" | "BadGenesis" | "RecipientMismatch" | "BadCheckpoint"
   | "BadProof";
 
 /**

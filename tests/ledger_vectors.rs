@@ -24,6 +24,64 @@ fn ledger_v1_vectors_native() {
     assert!(passed >= 60, "{passed}");
 }
 
+#[test]
+fn a_grant_recipient_must_be_among_the_smer_recipients() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let authority = SigningPrivateKey::generate(&mut rng).unwrap();
+    let genesis = genesis_block("semres.test/recipients", &[&authority], 1000, [1; 16]).unwrap();
+    let mut state = LedgerState::genesis(&genesis).unwrap();
+    let people: Vec<(SigningPrivateKey, EncryptionPrivateKey)> = (0..2)
+        .map(|_| {
+            (
+                SigningPrivateKey::generate(&mut rng).unwrap(),
+                EncryptionPrivateKey::generate(&mut rng, 2048).unwrap(),
+            )
+        })
+        .collect();
+    for (i, (s, e)) in people.iter().enumerate() {
+        let body = EntryBody::Register {
+            role: Role::Patient,
+            signing_key: s.public_key().to_bytes(),
+            encryption_key: e.public_key().to_spki_der().unwrap(),
+        };
+        state
+            .seal_next(
+                Entry::new(s.key_id(), 1000, [i as u8 + 2; 16], body).sign(s),
+                1001,
+                &authority,
+            )
+            .unwrap();
+    }
+    let (david, lawson) = (&people[0], &people[1]);
+    let options = semres::SealOptions::new("application/xml", david.0.key_id(), 1000);
+    let to_lawson = semres::seal(
+        &mut rng,
+        b"r",
+        &[lawson.1.public_key()],
+        &options,
+        &semres::Limits::default(),
+    )
+    .unwrap();
+    let parsed = semres::ParsedSmer::parse(&to_lawson, &semres::Limits::default()).unwrap();
+    state
+        .check_smer_recipient(lawson.0.key_id(), &parsed)
+        .unwrap();
+    assert_eq!(
+        state
+            .check_smer_recipient(david.0.key_id(), &parsed)
+            .unwrap_err()
+            .code(),
+        "RecipientMismatch"
+    );
+    assert_eq!(
+        state
+            .check_smer_recipient("nobody", &parsed)
+            .unwrap_err()
+            .code(),
+        "NotRegistered"
+    );
+}
+
 /// A random valid chain: registrations, then a random walk over grants, accesses, care,
 /// payments, revocations and erasures, each step legal in the state so far.
 fn random_chain(seed: u64, steps: usize) -> Vec<Block> {

@@ -636,8 +636,14 @@ pub fn generate_ledger() -> Result<String, String> {
     };
     let signed = checkpoint.sign(&auth_a);
     let by_outsider = checkpoint.sign(&outsider);
+    let older = Checkpoint {
+        origin: CHAIN_ID.into(),
+        size: 4,
+        root: tree.root(4).ok_or("root4")?,
+    };
     let checkpoints = vec![
         json!({"name": "checkpoint-valid", "note": signed, "expect": "ok", "size": size, "root": b(&root)}),
+        json!({"name": "checkpoint-older", "note": older.sign(&auth_b), "expect": "ok", "size": 4, "root": b(&older.root)}),
         json!({"name": "checkpoint-size-changed", "note": signed.replacen(&format!("\n{size}\n"), &format!("\n{}\n", size + 1), 1), "expect": "BadCheckpoint"}),
         json!({"name": "checkpoint-unknown-signer", "note": by_outsider, "expect": "BadCheckpoint"}),
         json!({"name": "checkpoint-no-signature", "note": checkpoint.body() + "\n", "expect": "BadCheckpoint"}),

@@ -37,6 +37,8 @@ pub enum LedgerError {
     Duplicate,
     /// The genesis block is not a valid genesis.
     BadGenesis,
+    /// The grant's recipient is not among the recipients the SMeR is sealed to.
+    RecipientMismatch,
     /// A checkpoint has no valid signature from a known authority.
     BadCheckpoint,
     /// A Merkle proof does not verify.
@@ -62,6 +64,7 @@ impl LedgerError {
             LedgerError::UnknownReference => "UnknownReference",
             LedgerError::Duplicate => "Duplicate",
             LedgerError::BadGenesis => "BadGenesis",
+            LedgerError::RecipientMismatch => "RecipientMismatch",
             LedgerError::BadCheckpoint => "BadCheckpoint",
             LedgerError::BadProof => "BadProof",
         }
@@ -98,6 +101,9 @@ impl fmt::Display for LedgerError {
             LedgerError::BadGenesis => f.write_str("invalid genesis block"),
             LedgerError::BadCheckpoint => {
                 f.write_str("the checkpoint has no valid authority signature")
+            }
+            LedgerError::RecipientMismatch => {
+                f.write_str("the SMeR is not sealed to the grant's recipient")
             }
             LedgerError::BadProof => f.write_str("the Merkle proof does not verify"),
         }

@@ -508,6 +508,30 @@ impl LedgerState {
 }
 
 impl LedgerState {
+    /// Checks that a SMeR is sealed to a grant's recipient: the recipient's registered RSA
+    /// key id is one of the SMeR's recipient `kid`s. The ledger holds only hashes, so the
+    /// endpoint (on upload) and the clinician (before decrypting) call this with the SMeR.
+    pub fn check_smer_recipient(
+        &self,
+        recipient: &str,
+        smer: &crate::smer::ParsedSmer,
+    ) -> LedgerResult<()> {
+        let participant = self
+            .participants
+            .get(recipient)
+            .ok_or(LedgerError::NotRegistered)?;
+        let wanted = participant.encryption.key_id();
+        if smer
+            .recipients()
+            .iter()
+            .any(|r| r.key_id.as_deref() == Some(wanted))
+        {
+            Ok(())
+        } else {
+            Err(LedgerError::RecipientMismatch)
+        }
+    }
+
     /// An authority's append (what the endpoint does): checks `entry` against the state,
     /// seals it into the next block at `time` (never earlier than the last block) with
     /// `sealer`, applies it, and returns the block.

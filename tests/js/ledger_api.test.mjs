@@ -97,3 +97,15 @@ test('entries built and signed in JS decode, hash, and carry the signer', () => 
   assert.throws(() => semres.registerEntry(david, rsa.publicKey(), 'king'), { code: 'InvalidInput' });
   assert.throws(() => semres.entryHash(new Uint8Array([1, 2, 3])), { code: 'MalformedLedgerData' });
 });
+
+test('consistency between two signed checkpoints', () => {
+  const newer = semres.verifyCheckpoint(vectors.checkpoints.find((c) => c.name === 'checkpoint-valid').note, authorities);
+  const older = semres.verifyCheckpoint(vectors.checkpoints.find((c) => c.name === 'checkpoint-older').note, authorities);
+  const v = vectors.proofs.find((p) => p.name === `consistency-4-${story.blocks.length}`);
+  const proof = new Uint8Array(Buffer.concat(v.proof.map((h) => Buffer.from(h, 'base64'))));
+  semres.verifyConsistency(older, newer, proof);
+  const bad = proof.slice();
+  bad[40] ^= 1;
+  assert.throws(() => semres.verifyConsistency(older, newer, bad), { code: 'BadProof' });
+  assert.throws(() => semres.verifyConsistency(newer, older, proof), { code: 'BadProof' });
+});
