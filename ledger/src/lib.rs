@@ -6,5 +6,7 @@
 
 pub mod cli;
 pub mod ledger_vectors;
+pub mod node;
 pub mod server;
+pub mod store;
 pub mod vectors;

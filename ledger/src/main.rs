@@ -90,6 +90,13 @@ enum Command {
         /// Where to write the record (created with mode 0600).
         output: PathBuf,
     },
+    /// Re-verify the stored ledger (every block: links, seals, signatures, rules) and every
+    /// stored SMeR against its hash. Exits non-zero naming the first bad block or SMeR.
+    VerifyChain {
+        /// The endpoint's data directory.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
     /// Print the SMeR hash (SHA-256 of the file, hex) — the value DERy and the ledger hold.
     Hash {
         /// The SMeR file.
@@ -106,6 +113,9 @@ enum Command {
         /// Folder of the wasm-pack output.
         #[arg(long, default_value = "pkg")]
         pkg: PathBuf,
+        /// The ledger's data directory (SQLite database, authority key); created if missing.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
     },
 }
 
@@ -179,7 +189,37 @@ fn main() -> ExitCode {
             cli::open(&key, passphrase_file.as_deref(), &input, &output).map(|()| vec![]),
         ),
         Command::Hash { input } => report("hash", cli::hash(&input).map(|hash| vec![hash])),
-        Command::Serve { listen, www, pkg } => {
+        Command::VerifyChain { data_dir } => match semres_node::node::verify_data_dir(&data_dir) {
+            Ok((blocks, smers)) => {
+                println!("ok: {blocks} blocks and {smers} SMeRs verified");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("semres verify-chain: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve {
+            listen,
+            www,
+            pkg,
+            data_dir,
+        } => {
+            // The stored chain is re-verified before anything is served.
+            match semres_node::node::Node::open(&data_dir, None) {
+                Ok(node) => println!(
+                    "ledger: {} blocks verified in {}",
+                    node.state().size(),
+                    data_dir.display()
+                ),
+                Err(e) => {
+                    eprintln!(
+                        "semres serve: the ledger in {} does not verify: {e}",
+                        data_dir.display()
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
             if !pkg.join("semres_bg.wasm").is_file() {
                 eprintln!(
                     "semres serve: {} has no semres_bg.wasm — build it first (npm start does)",

@@ -11,7 +11,8 @@ export const artifacts = path.join(root, 'test-artifacts');
 
 export async function startServer() {
   const binary = path.join(root, 'target/debug/semres');
-  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--www', path.join(root, 'www'), '--pkg', path.join(root, 'pkg')], {
+  const dataDir = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'semres-data-'));
+  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--www', path.join(root, 'www'), '--pkg', path.join(root, 'pkg'), '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {
@@ -24,7 +25,7 @@ export async function startServer() {
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, stop: () => { child.kill('SIGTERM'); rmSync(dataDir, { recursive: true, force: true }); } };
 }
 
 export async function launchBrowser() {

@@ -1,0 +1,160 @@
+//! The ledger node over a data directory: genesis on first start, durable appends that
+//! survive a restart, the start-up re-verification, and `semres verify-chain` naming the
+//! first bad block or SMeR after the database is tampered with.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use semres::ledger::entry::{Entry, EntryBody, Role};
+use semres::signing::SigningPrivateKey;
+use semres::EncryptionPrivateKey;
+use semres_node::node::{database_path, verify_data_dir, Node, NodeError};
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("node-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn register(key: &SigningPrivateKey, spki: &[u8], n: u8) -> Entry {
+    let body = EntryBody::Register {
+        role: Role::Patient,
+        signing_key: key.public_key().to_bytes(),
+        encryption_key: spki.to_vec(),
+    };
+    Entry::new(key.key_id(), 1_795_564_800, [n; 16], body).sign(key)
+}
+
+fn populate(dir: &Path) -> (usize, [u8; 32]) {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let spki = EncryptionPrivateKey::generate(&mut rng, 2048)
+        .unwrap()
+        .public_key()
+        .to_spki_der()
+        .unwrap();
+    let mut node = Node::open(dir, None).unwrap();
+    assert_eq!(node.state().size(), 1, "genesis on first start");
+    let david = SigningPrivateKey::generate(&mut rng).unwrap();
+    let lawson = SigningPrivateKey::generate(&mut rng).unwrap();
+    node.append(register(&david, &spki, 1), 1_795_564_801)
+        .unwrap();
+    node.append(register(&lawson, &spki, 2), 1_795_564_802)
+        .unwrap();
+    let smer = b"{\"synthetic\":\"smer\"}".to_vec();
+    let hash = semres::smer_hash(&smer);
+    assert!(node.smers().put(&hash, &smer).unwrap());
+    assert!(
+        !node.smers().put(&hash, &smer).unwrap(),
+        "idempotent by hash"
+    );
+    let grant = EntryBody::Grant {
+        smer_hash: hash,
+        data_index: "dery:sha256:x".into(),
+        recipient: lawson.key_id().into(),
+        expires: None,
+    };
+    node.append(
+        Entry::new(david.key_id(), 1_795_564_803, [3; 16], grant.clone()).sign(&david),
+        1_795_564_803,
+    )
+    .unwrap();
+    // A replay is refused and nothing is stored.
+    match node.append(
+        Entry::new(david.key_id(), 1_795_564_803, [3; 16], grant).sign(&david),
+        1_795_564_804,
+    ) {
+        Err(NodeError::Refused(e)) => assert_eq!(e.code(), "Duplicate"),
+        other => panic!("{:?}", other.map(|b| b.number)),
+    }
+    (node.state().size() as usize, hash)
+}
+
+#[test]
+fn appends_survive_a_restart_and_verify() {
+    let dir = workdir("restart");
+    let (size, hash) = populate(&dir);
+    assert_eq!(size, 4);
+    let mut again = Node::open(&dir, None).unwrap();
+    assert_eq!(again.state().size(), 4);
+    assert!(again.smers().get(&hash).unwrap().is_some());
+    assert_eq!(verify_data_dir(&dir).unwrap(), (4, 1));
+    let out = Command::new(env!("CARGO_BIN_EXE_semres"))
+        .args(["verify-chain", "--data-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn sql(dir: &Path, statement: &str) {
+    let conn = rusqlite::Connection::open(database_path(dir)).unwrap();
+    conn.execute_batch(statement).unwrap();
+}
+
+#[test]
+fn a_tampered_block_is_named_at_start_and_by_verify_chain() {
+    let dir = workdir("tamper-block");
+    populate(&dir);
+    // Flip one byte near the end of block 2 (inside its entry's signature area).
+    let conn = rusqlite::Connection::open(database_path(&dir)).unwrap();
+    let mut bytes: Vec<u8> = conn
+        .query_row("SELECT bytes FROM blocks WHERE number = 2", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let at = bytes.len() - 80;
+    bytes[at] ^= 1;
+    conn.execute("UPDATE blocks SET bytes = ?1 WHERE number = 2", [bytes])
+        .unwrap();
+    drop(conn);
+    match Node::open(&dir, None) {
+        Err(NodeError::Chain { index, .. }) => assert_eq!(index, 2),
+        other => panic!(
+            "opened a tampered ledger: {:?}",
+            other.map(|n| n.state().size())
+        ),
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_semres"))
+        .args(["verify-chain", "--data-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("block 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_tampered_smer_is_named_by_verify_chain() {
+    let dir = workdir("tamper-smer");
+    let (_, hash) = populate(&dir);
+    sql(&dir, "UPDATE smers SET bytes = X'7b7d'");
+    let err = verify_data_dir(&dir).unwrap_err();
+    assert!(err.contains(&semres::smer::to_hex(&hash)), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_semres"))
+        .args(["verify-chain", "--data-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn a_deleted_block_breaks_the_chain() {
+    let dir = workdir("gap");
+    populate(&dir);
+    sql(&dir, "DELETE FROM blocks WHERE number = 2");
+    match Node::open(&dir, None) {
+        Err(NodeError::Chain { index, error }) => {
+            assert_eq!(index, 2);
+            assert_eq!(error.code(), "BadBlockNumber");
+        }
+        other => panic!("{:?}", other.map(|n| n.state().size())),
+    }
+}
