@@ -158,3 +158,86 @@ fn a_deleted_block_breaks_the_chain() {
         other => panic!("{:?}", other.map(|n| n.state().size())),
     }
 }
+
+/// The writer half of the crash test: appends registrations forever, printing `ack N` after
+/// each block is stored. Runs only when the crash test starts it in a child process.
+#[test]
+#[ignore = "child process of kill9_during_appends_loses_no_acknowledged_block"]
+fn crash_writer() {
+    let Ok(dir) = std::env::var("SEMRES_CRASH_DIR") else {
+        return;
+    };
+    let mut node = Node::open(Path::new(&dir), None).unwrap();
+    let spki = std::fs::read(Path::new(&dir).join("spki.der")).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    for i in 0u32.. {
+        let key = SigningPrivateKey::generate(&mut rng).unwrap();
+        let body = EntryBody::Register {
+            role: Role::Patient,
+            signing_key: key.public_key().to_bytes(),
+            encryption_key: spki.clone(),
+        };
+        let mut nonce = [0u8; 16];
+        nonce[..4].copy_from_slice(&i.to_be_bytes());
+        let block = node
+            .append(
+                Entry::new(key.key_id(), 1_795_564_800, nonce, body).sign(&key),
+                1_795_564_800,
+            )
+            .unwrap();
+        writeln!(out, "ack {}", block.number).unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+fn kill9_during_appends_loses_no_acknowledged_block() {
+    use std::io::{BufRead, BufReader};
+    let dir = workdir("kill9");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let spki = EncryptionPrivateKey::generate(&mut rng, 2048)
+        .unwrap()
+        .public_key()
+        .to_spki_der()
+        .unwrap();
+    std::fs::write(dir.join("spki.der"), spki).unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_writer",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("SEMRES_CRASH_DIR", &dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    let mut acked = 0u64;
+    for line in reader.lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("ack ") {
+            acked = n.trim().parse().unwrap();
+            if acked >= 150 {
+                break;
+            }
+        }
+    }
+    // SIGKILL: no destructor, no flush, mid-stream.
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(acked >= 150, "the writer acknowledged {acked} blocks");
+    let node = Node::open(&dir, None).expect("the ledger reopens and re-verifies after kill -9");
+    assert!(
+        node.state().size() > acked,
+        "block {acked} was acknowledged, the ledger has {}",
+        node.state().size()
+    );
+    verify_data_dir(&dir).unwrap();
+}
