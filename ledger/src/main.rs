@@ -206,12 +206,15 @@ fn main() -> ExitCode {
             data_dir,
         } => {
             // The stored chain is re-verified before anything is served.
-            match semres_node::node::Node::open(&data_dir, None) {
-                Ok(node) => println!(
-                    "ledger: {} blocks verified in {}",
-                    node.state().size(),
-                    data_dir.display()
-                ),
+            let node = match semres_node::node::Node::open(&data_dir, None) {
+                Ok(node) => {
+                    println!(
+                        "ledger: {} blocks verified in {}",
+                        node.state().size(),
+                        data_dir.display()
+                    );
+                    node
+                }
                 Err(e) => {
                     eprintln!(
                         "semres serve: the ledger in {} does not verify: {e}",
@@ -219,7 +222,7 @@ fn main() -> ExitCode {
                     );
                     return ExitCode::FAILURE;
                 }
-            }
+            };
             if !pkg.join("semres_bg.wasm").is_file() {
                 eprintln!(
                     "semres serve: {} has no semres_bg.wasm — build it first (npm start does)",
@@ -237,7 +240,8 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(serve(listen, SiteDirs { www, pkg })) {
+            let api = semres_node::api::ApiState::new(node);
+            match runtime.block_on(serve(listen, SiteDirs { www, pkg }, api)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("semres serve: {e}");

@@ -61,6 +61,7 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
 /// A running node.
 pub struct Node {
     state: LedgerState,
+    blocks: Vec<Block>,
     store: Sqlite,
     authority: SigningPrivateKey,
 }
@@ -156,6 +157,7 @@ impl Node {
         store.set_verified(state.size(), &root)?;
         Ok(Node {
             state,
+            blocks,
             store,
             authority,
         })
@@ -182,7 +184,13 @@ impl Node {
         self.state
             .apply_with(&block, Check::TrustedPrefix)
             .map_err(NodeError::Refused)?;
+        self.blocks.push(block.clone());
         Ok(block)
+    }
+
+    /// Block `number`, if the chain has it.
+    pub fn block(&self, number: u64) -> Option<&Block> {
+        self.blocks.get(usize::try_from(number).ok()?)
     }
 
     /// The SMeR store (DERy).

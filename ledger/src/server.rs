@@ -26,10 +26,11 @@ pub struct SiteDirs {
     pub pkg: PathBuf,
 }
 
-/// Builds the router: `/pkg/*` from the package folder, everything else from `www/`, with
-/// security headers on every response.
-pub fn router(dirs: &SiteDirs) -> Router {
+/// Builds the router: the ledger API under `/api/v1`, `/pkg/*` from the package folder,
+/// everything else from `www/`, with security headers on every response.
+pub fn router(dirs: &SiteDirs, api: crate::api::ApiState) -> Router {
     Router::new()
+        .nest("/api/v1", crate::api::routes(api))
         .nest_service("/pkg", ServeDir::new(&dirs.pkg))
         .fallback_service(ServeDir::new(&dirs.www))
         .layer(SetResponseHeaderLayer::overriding(
@@ -55,11 +56,15 @@ pub fn router(dirs: &SiteDirs) -> Router {
 }
 
 /// Serves until Ctrl-C / SIGTERM. Prints the bound address (useful with port 0).
-pub async fn serve(listen: SocketAddr, dirs: SiteDirs) -> std::io::Result<()> {
+pub async fn serve(
+    listen: SocketAddr,
+    dirs: SiteDirs,
+    api: crate::api::ApiState,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     println!("SEMRES listening on http://{bound}/");
-    axum::serve(listener, router(&dirs))
+    axum::serve(listener, router(&dirs, api))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
