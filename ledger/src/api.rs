@@ -25,19 +25,115 @@ pub const MAX_RANGE: u64 = 1000;
 /// Largest request body of the entries API.
 pub const MAX_ENTRY_BODY: usize = 128 * 1024;
 
-/// Shared state of the handlers: the node, appends serialized by its lock.
+/// Default limit on an uploaded SMeR: a 256 MiB record's SMeR.
+pub const DEFAULT_MAX_SMER_BYTES: usize = 360 * 1024 * 1024;
+/// How far a signed request's time may be from the server's, seconds.
+pub const REQUEST_WINDOW: i64 = 300;
+const REQUEST_DOMAIN: &str = "SEMRES request v1\0";
+
+/// Shared state of the handlers: the node (appends serialized by its lock) and the nonces
+/// of recent signed requests (replay protection).
 #[derive(Clone)]
 pub struct ApiState {
     node: Arc<Mutex<Node>>,
+    nonces: Arc<Mutex<std::collections::BTreeMap<(String, String), i64>>>,
+    max_smer_bytes: usize,
 }
 
 impl ApiState {
-    /// Wraps a node.
+    /// Wraps a node, with the default SMeR size limit.
     pub fn new(node: Node) -> Self {
+        Self::with_limit(node, DEFAULT_MAX_SMER_BYTES)
+    }
+
+    /// Wraps a node with a SMeR size limit in bytes.
+    pub fn with_limit(node: Node, max_smer_bytes: usize) -> Self {
         ApiState {
             node: Arc::new(Mutex::new(node)),
+            nonces: Arc::default(),
+            max_smer_bytes,
         }
     }
+}
+
+/// The bytes a client signs to authenticate a request: a domain separator, then method,
+/// path with query, time and nonce, each on its own line.
+pub fn request_signing_bytes(method: &str, path: &str, time: i64, nonce: &str) -> Vec<u8> {
+    format!("{REQUEST_DOMAIN}{method}\n{path}\n{time}\n{nonce}").into_bytes()
+}
+
+/// Checks a signed request: a registered participant's key, a time within the window, a
+/// fresh nonce, and a valid signature. Returns the participant's key id.
+fn authenticate(
+    state: &ApiState,
+    node: &Node,
+    method: &str,
+    uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+) -> ApiResult<String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let unauthenticated =
+        |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "Unauthenticated", why);
+    let (Some(key_id), Some(time), Some(nonce), Some(signature)) = (
+        header("semres-key-id"),
+        header("semres-time"),
+        header("semres-nonce"),
+        header("semres-signature"),
+    ) else {
+        return Err(unauthenticated(
+            "sign the request: Semres-Key-Id, Semres-Time, Semres-Nonce, Semres-Signature",
+        ));
+    };
+    let time: i64 = time
+        .parse()
+        .map_err(|_| unauthenticated("Semres-Time is not an integer"))?;
+    let now = now();
+    if (now - time).abs() > REQUEST_WINDOW {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "StaleRequest",
+            "the request's time is too far from the server's",
+        ));
+    }
+    if nonce.len() < 16 || nonce.len() > 64 || b64::decode(&nonce).is_none() {
+        return Err(unauthenticated(
+            "Semres-Nonce must be 12-48 random bytes, base64url",
+        ));
+    }
+    let participant = node.state().participant(&key_id).ok_or_else(|| {
+        ApiError::new(StatusCode::UNAUTHORIZED, "NotRegistered", "unknown key id")
+    })?;
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let signature = b64::decode(&signature)
+        .ok_or_else(|| unauthenticated("Semres-Signature is not base64url"))?;
+    participant
+        .signing
+        .verify(
+            &request_signing_bytes(method, path, time, &nonce),
+            &signature,
+        )
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "BadSignature",
+                "the request signature does not verify",
+            )
+        })?;
+    let mut nonces = state.nonces.lock().map_err(|_| ApiError::internal())?;
+    nonces.retain(|_, t| (now - *t).abs() <= 2 * REQUEST_WINDOW);
+    if nonces.insert((key_id.clone(), nonce), time).is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "ReplayedRequest",
+            "this request was already received",
+        ));
+    }
+    Ok(key_id)
 }
 
 /// An API error: HTTP status plus the stable `{code, message}` body.
@@ -138,6 +234,12 @@ pub fn routes(state: ApiState) -> Router {
         .route("/proofs/consistency", get(consistency))
         .route("/entries", post(submit_entry))
         .route("/participants/{key_id}", get(participant))
+        .route(
+            "/smers/{hash}",
+            get(download_smer)
+                .put(upload_smer)
+                .layer(DefaultBodyLimit::max(state.max_smer_bytes)),
+        )
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(DefaultBodyLimit::max(MAX_ENTRY_BODY))
         .with_state(state)
@@ -272,10 +374,34 @@ async fn submit_entry(
     let bytes = b64::decode(&request.entry)
         .ok_or_else(|| ApiError::bad_request("entry is not canonical base64url"))?;
     let entry = Entry::from_bytes(&bytes)?;
+    // A grant of a SMeR already in DERy must name one of its recipients.
+    if let semres::ledger::EntryBody::Grant {
+        smer_hash,
+        recipient,
+        ..
+    } = &entry.body
+    {
+        let mut node = lock(&state)?;
+        if let Some(smer) = node
+            .smers()
+            .get(smer_hash)
+            .map_err(|_| ApiError::internal())?
+        {
+            let parsed = semres::ParsedSmer::parse(&smer, &semres::Limits::default())
+                .map_err(|_| ApiError::internal())?;
+            node.state().check_smer_recipient(recipient, &parsed)?;
+        }
+    }
     // Sealing stores the block with an fsync: keep it off the async workers.
     let result = tokio::task::spawn_blocking(move || -> ApiResult<Value> {
         let mut node = lock(&state)?;
         let block = node.append(entry, now())?;
+        // Erasure: DERy deletes the ciphertext; the hash stays on the ledger.
+        if let semres::ledger::EntryBody::Erase { smer_hash } = &block.entry.body {
+            node.smers()
+                .delete(smer_hash)
+                .map_err(|_| ApiError::internal())?;
+        }
         let size = node.state().size();
         let proof = node
             .state()
@@ -318,4 +444,101 @@ async fn participant(
         "encryptionKey": p.encryption.to_pem().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal", e.to_string()))?,
         "encryptionKeyId": p.encryption.key_id(),
     })))
+}
+
+fn parse_hash(hex: &str) -> ApiResult<[u8; 32]> {
+    let bad = || ApiError::bad_request("a SMeR hash is 64 lower-case hex digits");
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// `PUT /smers/{hash}`: a registered participant uploads a SMeR; the server recomputes its
+/// SHA-256, refuses a mismatch or a document that is not a SMeR, and is idempotent.
+async fn upload_smer(
+    State(state): State<ApiState>,
+    Path(hash): Path<String>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let hash = parse_hash(&hash)?;
+    if semres::smer_hash(&body) != hash {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "HashMismatch",
+            "the body's SHA-256 is not the hash in the path",
+        ));
+    }
+    semres::ParsedSmer::parse(&body, &semres::Limits::default())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
+    tokio::task::spawn_blocking(move || -> ApiResult<(StatusCode, Json<Value>)> {
+        let mut node = lock(&state)?;
+        authenticate(&state, &node, "PUT", &uri, &headers)?;
+        if node
+            .state()
+            .smer_owner(&hash)
+            .is_some_and(|(_, erased)| erased)
+        {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "Erased",
+                "this SMeR was erased by its owner",
+            ));
+        }
+        let created = node
+            .smers()
+            .put(&hash, &body)
+            .map_err(|_| ApiError::internal())?;
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((
+            status,
+            Json(json!({"hash": semres::smer::to_hex(&hash), "stored": created})),
+        ))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+}
+
+/// `GET /smers/{hash}`: only the owner, or the recipient of an active grant, with a signed
+/// request.
+async fn download_smer(
+    State(state): State<ApiState>,
+    Path(hash): Path<String>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let hash = parse_hash(&hash)?;
+    let mut node = lock(&state)?;
+    let key_id = authenticate(&state, &node, "GET", &uri, &headers)?;
+    if !node.state().may_read(&key_id, &hash, now()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAuthorized",
+            "no active grant of this SMeR to this key",
+        ));
+    }
+    let smer = node
+        .smers()
+        .get(&hash)
+        .map_err(|_| ApiError::internal())?
+        .ok_or_else(|| ApiError::not_found("the SMeR is not stored here"))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/jose+json")],
+        smer,
+    )
+        .into_response())
 }

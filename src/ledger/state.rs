@@ -66,6 +66,7 @@ pub struct LedgerState {
     participants: BTreeMap<String, Participant>,
     smers: BTreeMap<Hash, SmerRecord>,
     grants: BTreeMap<Hash, GrantRecord>,
+    grants_by_smer: BTreeMap<Hash, Vec<Hash>>,
     cares: BTreeMap<Hash, CareRecord>,
     seen: HashSet<Hash>,
     tree: MerkleTree,
@@ -168,6 +169,7 @@ impl LedgerState {
             participants: BTreeMap::new(),
             smers: BTreeMap::new(),
             grants: BTreeMap::new(),
+            grants_by_smer: BTreeMap::new(),
             cares: BTreeMap::new(),
             seen: HashSet::new(),
             tree: MerkleTree::new(),
@@ -230,6 +232,22 @@ impl LedgerState {
         self.smers
             .get(smer_hash)
             .map(|s| (s.owner.as_str(), s.erased))
+    }
+
+    /// True when `key_id` may read the SMeR at `time`: its owner (unless erased), or the
+    /// recipient of an active grant for it. DERy asks this before serving ciphertext.
+    pub fn may_read(&self, key_id: &str, smer_hash: &Hash, time: i64) -> bool {
+        match self.smers.get(smer_hash) {
+            None => false,
+            Some(s) if s.erased => false,
+            Some(s) if s.owner == key_id => true,
+            Some(_) => self.grants_by_smer.get(smer_hash).is_some_and(|grants| {
+                grants.iter().any(|g| {
+                    self.grants.get(g).is_some_and(|r| r.recipient == key_id)
+                        && self.grant_active(g, time)
+                })
+            }),
+        }
     }
 
     fn key(&self, key_id: &str) -> Option<SigningPublicKey> {
@@ -490,6 +508,10 @@ impl LedgerState {
                         },
                     );
                 }
+                self.grants_by_smer
+                    .entry(record.smer_hash)
+                    .or_default()
+                    .push(hash);
                 self.grants.insert(hash, record);
             }
             Effect::Revoke(grant) => {

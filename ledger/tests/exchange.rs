@@ -1,0 +1,423 @@
+//! The whole SEMRES exchange over HTTP on 127.0.0.1, as the paper tells it: David and Lawson
+//! register (Lawson admitted by the authority), David seals his record to Lawson and uploads
+//! the SMeR, grants it; Lawson downloads with a signed request, checks the hash against the
+//! ledger, opens it, leaves an access receipt and a care record sealed back to David, which
+//! is paid; David revokes (Lawson is then refused) and erases (the ciphertext is gone, the
+//! chain still verifies). Plus the authorization failures, each with its code.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use semres::b64;
+use semres::ledger::entry::{Entry, EntryBody, Role};
+use semres::signing::SigningPrivateKey;
+use semres::smer::{self, Limits, SealOptions};
+use semres::EncryptionPrivateKey;
+use semres_node::api::{request_signing_bytes, ApiState};
+use semres_node::node::{verify_data_dir, Node};
+use semres_node::server::{router, SiteDirs};
+use serde_json::{json, Value};
+
+fn start(name: &str) -> (SocketAddr, PathBuf) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("exchange-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let node = Node::open(&dir, None).unwrap();
+    let dirs = SiteDirs {
+        www: dir.join("www"),
+        pkg: dir.join("pkg"),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router(&dirs, ApiState::new(node)))
+                .await
+                .unwrap();
+        });
+    });
+    (addr, dir)
+}
+
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = response[split + 4..].to_vec();
+    if head.to_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let len = usize::from_str_radix(std::str::from_utf8(&rest[..end]).unwrap().trim(), 16)
+                .unwrap();
+            if len == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[end + 2..end + 2 + len]);
+            rest = &rest[end + 2 + len + 2..];
+        }
+        body = out;
+    }
+    (status, body)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn signed(
+    key: &SigningPrivateKey,
+    method: &str,
+    path: &str,
+    time: i64,
+    rng: &mut ChaCha20Rng,
+) -> Vec<(String, String)> {
+    let mut nonce = [0u8; 16];
+    rng.fill_bytes(&mut nonce);
+    let nonce = b64::encode(&nonce);
+    let signature = key.sign(&request_signing_bytes(method, path, time, &nonce));
+    vec![
+        ("Semres-Key-Id".into(), key.key_id().into()),
+        ("Semres-Time".into(), time.to_string()),
+        ("Semres-Nonce".into(), nonce),
+        ("Semres-Signature".into(), b64::encode(&signature)),
+    ]
+}
+
+struct Person {
+    signing: SigningPrivateKey,
+    encryption: EncryptionPrivateKey,
+}
+
+fn person(rng: &mut ChaCha20Rng) -> Person {
+    Person {
+        signing: SigningPrivateKey::generate(rng).unwrap(),
+        encryption: EncryptionPrivateKey::generate(rng, 2048).unwrap(),
+    }
+}
+
+fn entry(signer: &SigningPrivateKey, body: EntryBody, rng: &mut ChaCha20Rng) -> Entry {
+    let mut nonce = [0u8; 16];
+    rng.fill_bytes(&mut nonce);
+    Entry::new(signer.key_id(), now(), nonce, body).sign(signer)
+}
+
+fn submit(addr: SocketAddr, e: &Entry) -> (u16, Value) {
+    let body = json!({"entry": b64::encode(&e.to_bytes())}).to_string();
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/v1/entries",
+        &[("Content-Type".into(), "application/json".into())],
+        body.as_bytes(),
+    );
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn register(p: &Person, role: Role, rng: &mut ChaCha20Rng) -> Entry {
+    let body = EntryBody::Register {
+        role,
+        signing_key: p.signing.public_key().to_bytes(),
+        encryption_key: p.encryption.public_key().to_spki_der().unwrap(),
+    };
+    entry(&p.signing, body, rng)
+}
+
+fn upload(addr: SocketAddr, who: &SigningPrivateKey, smer: &[u8], rng: &mut ChaCha20Rng) -> u16 {
+    let path = format!("/api/v1/smers/{}", smer::smer_hash_hex(smer));
+    http(
+        addr,
+        "PUT",
+        &path,
+        &signed(who, "PUT", &path, now(), rng),
+        smer,
+    )
+    .0
+}
+
+fn download(
+    addr: SocketAddr,
+    who: &SigningPrivateKey,
+    hash: &str,
+    rng: &mut ChaCha20Rng,
+) -> (u16, Vec<u8>) {
+    let path = format!("/api/v1/smers/{hash}");
+    http(
+        addr,
+        "GET",
+        &path,
+        &signed(who, "GET", &path, now(), rng),
+        b"",
+    )
+}
+
+fn code(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_whole_exchange_over_http() {
+    let (addr, dir) = start("story");
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let authority = SigningPrivateKey::from_pem(
+        &std::fs::read_to_string(dir.join("authority.key.pem")).unwrap(),
+        None,
+    )
+    .unwrap();
+    let (david, lawson, mallory) = (person(&mut rng), person(&mut rng), person(&mut rng));
+
+    // A clinician without admission is refused; with the authority's co-signature, accepted.
+    let (status, v) = submit(addr, &register(&lawson, Role::Clinician, &mut rng));
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (403, Some("MissingSignature"))
+    );
+    assert_eq!(
+        submit(
+            addr,
+            &register(&lawson, Role::Clinician, &mut rng).sign(&authority)
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        submit(addr, &register(&david, Role::Patient, &mut rng)).0,
+        201
+    );
+    assert_eq!(
+        submit(addr, &register(&mallory, Role::Patient, &mut rng)).0,
+        201
+    );
+
+    // David seals a synthetic My Health Bank record to Lawson (and himself) and uploads it.
+    let record = b"<myhealthbank><r1><r1.9>Synthetic diagnosis</r1.9><r1_1><r1_1.2>Synthetic drug</r1_1.2></r1_1></r1></myhealthbank>";
+    let options = SealOptions::new("application/xml", david.signing.key_id(), now());
+    let sealed = smer::seal(
+        &mut rng,
+        record,
+        &[
+            david.encryption.public_key(),
+            lawson.encryption.public_key(),
+        ],
+        &options,
+        &Limits::default(),
+    )
+    .unwrap();
+    let hash = smer::smer_hash_hex(&sealed);
+    // Upload checks: unsigned, hash mismatch, not a SMeR; then stored, idempotently.
+    let (status, body) = http(addr, "PUT", &format!("/api/v1/smers/{hash}"), &[], &sealed);
+    assert_eq!((status, code(&body)), (401, "Unauthenticated".into()));
+    let wrong = format!("/api/v1/smers/{}", "0".repeat(64));
+    let (status, body) = http(
+        addr,
+        "PUT",
+        &wrong,
+        &signed(&david.signing, "PUT", &wrong, now(), &mut rng),
+        &sealed,
+    );
+    assert_eq!((status, code(&body)), (400, "HashMismatch".into()));
+    let junk = b"{\"not\":\"a smer\"}";
+    let junk_path = format!("/api/v1/smers/{}", smer::smer_hash_hex(junk));
+    let (status, body) = http(
+        addr,
+        "PUT",
+        &junk_path,
+        &signed(&david.signing, "PUT", &junk_path, now(), &mut rng),
+        junk,
+    );
+    assert_eq!((status, code(&body)), (400, "MalformedSmer".into()));
+    assert_eq!(upload(addr, &david.signing, &sealed, &mut rng), 201);
+    assert_eq!(
+        upload(addr, &david.signing, &sealed, &mut rng),
+        200,
+        "idempotent by hash"
+    );
+
+    // A grant to Mallory, who is not among the SMeR's recipients, is refused.
+    let smer_hash = semres::smer_hash(&sealed);
+    let to = |who: &Person| EntryBody::Grant {
+        smer_hash,
+        data_index: format!("dery:sha256:{hash}"),
+        recipient: who.signing.key_id().into(),
+        expires: None,
+    };
+    let (status, v) = submit(addr, &entry(&david.signing, to(&mallory), &mut rng));
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (409, Some("RecipientMismatch"))
+    );
+    let (status, v) = submit(addr, &entry(&david.signing, to(&lawson), &mut rng));
+    assert_eq!(status, 201, "{v}");
+    let grant = v["entryHash"].as_str().unwrap().to_owned();
+    let grant_hash: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&grant[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+
+    // Lawson downloads (signed), checks the hash the ledger holds, opens.
+    let (status, got) = download(addr, &lawson.signing, &hash, &mut rng);
+    assert_eq!(status, 200);
+    assert_eq!(smer::smer_hash_hex(&got), hash);
+    let opened = smer::open(&got, &lawson.encryption, &mut rng, &Limits::default()).unwrap();
+    assert_eq!(opened.record.as_slice(), record);
+    // Mallory may not; an unsigned, a stale and a replayed request are refused.
+    let (status, body) = download(addr, &mallory.signing, &hash, &mut rng);
+    assert_eq!((status, code(&body)), (403, "NotAuthorized".into()));
+    let path = format!("/api/v1/smers/{hash}");
+    assert_eq!(
+        code(&http(addr, "GET", &path, &[], b"").1),
+        "Unauthenticated"
+    );
+    let stale = signed(&lawson.signing, "GET", &path, now() - 3600, &mut rng);
+    assert_eq!(
+        code(&http(addr, "GET", &path, &stale, b"").1),
+        "StaleRequest"
+    );
+    let once = signed(&lawson.signing, "GET", &path, now(), &mut rng);
+    assert_eq!(http(addr, "GET", &path, &once, b"").0, 200);
+    assert_eq!(
+        code(&http(addr, "GET", &path, &once, b"").1),
+        "ReplayedRequest"
+    );
+    let mut forged = signed(&lawson.signing, "GET", &path, now(), &mut rng);
+    forged[3].1 = b64::encode(&[7u8; 64]);
+    assert_eq!(
+        code(&http(addr, "GET", &path, &forged, b"").1),
+        "BadSignature"
+    );
+
+    // Access receipt; care record sealed back to David; payment.
+    assert_eq!(
+        submit(
+            addr,
+            &entry(
+                &lawson.signing,
+                EntryBody::Access { grant: grant_hash },
+                &mut rng
+            )
+        )
+        .0,
+        201
+    );
+    let care_smer = smer::seal(
+        &mut rng,
+        b"Care note (synthetic)",
+        &[david.encryption.public_key()],
+        &SealOptions::new("text/plain", david.signing.key_id(), now()),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(upload(addr, &lawson.signing, &care_smer, &mut rng), 201);
+    let care_body = EntryBody::Care {
+        grant: grant_hash,
+        smer_hash: semres::smer_hash(&care_smer),
+        data_index: "dery:care".into(),
+    };
+    let (status, v) = submit(addr, &entry(&lawson.signing, care_body, &mut rng));
+    assert_eq!(status, 201, "{v}");
+    let care = v["entryHash"].as_str().unwrap().to_owned();
+    let care_hash: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&care[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let (status, got) = download(
+        addr,
+        &david.signing,
+        &smer::smer_hash_hex(&care_smer),
+        &mut rng,
+    );
+    assert_eq!(status, 200, "the care record belongs to the patient");
+    assert_eq!(
+        smer::open(&got, &david.encryption, &mut rng, &Limits::default())
+            .unwrap()
+            .record
+            .as_slice(),
+        b"Care note (synthetic)"
+    );
+    let pay = EntryBody::Payment {
+        care: care_hash,
+        amount: 412,
+        currency: "NHI-points".into(),
+        payer: david.signing.key_id().into(),
+        payee: lawson.signing.key_id().into(),
+        reference: "claim-1".into(),
+    };
+    assert_eq!(submit(addr, &entry(&david.signing, pay, &mut rng)).0, 201);
+
+    // Revoke: Lawson is refused. Erase: the ciphertext is gone, the chain still verifies.
+    assert_eq!(
+        submit(
+            addr,
+            &entry(
+                &david.signing,
+                EntryBody::Revoke { grant: grant_hash },
+                &mut rng
+            )
+        )
+        .0,
+        201
+    );
+    assert_eq!(download(addr, &lawson.signing, &hash, &mut rng).0, 403);
+    assert_eq!(
+        download(addr, &david.signing, &hash, &mut rng).0,
+        200,
+        "the owner still reads it"
+    );
+    assert_eq!(
+        submit(
+            addr,
+            &entry(&david.signing, EntryBody::Erase { smer_hash }, &mut rng)
+        )
+        .0,
+        201
+    );
+    assert_eq!(download(addr, &david.signing, &hash, &mut rng).0, 403);
+    assert_eq!(
+        upload(addr, &david.signing, &sealed, &mut rng),
+        410,
+        "an erased SMeR is not taken back"
+    );
+    let (blocks, smers) = verify_data_dir(&dir).unwrap();
+    assert_eq!(smers, 1, "only the care SMeR remains");
+    assert_eq!(
+        blocks, 10,
+        "genesis, three registrations, grant, access, care, payment, revoke, erase"
+    );
+}
