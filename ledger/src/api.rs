@@ -234,6 +234,9 @@ pub fn routes(state: ApiState) -> Router {
         .route("/proofs/consistency", get(consistency))
         .route("/entries", post(submit_entry))
         .route("/participants/{key_id}", get(participant))
+        .route("/me/shared-with-me", get(shared_with_me))
+        .route("/me/granted-by-me", get(granted_by_me))
+        .route("/me/audit-trail", get(audit_trail))
         .route(
             "/smers/{hash}",
             get(download_smer)
@@ -541,4 +544,87 @@ async fn download_smer(
         smer,
     )
         .into_response())
+}
+
+fn grant_json(hash: &[u8; 32], g: &semres::ledger::state::GrantRecord, active: bool) -> Value {
+    json!({
+        "grant": semres::smer::to_hex(hash),
+        "owner": g.owner,
+        "recipient": g.recipient,
+        "smerHash": semres::smer::to_hex(&g.smer_hash),
+        "dataIndex": g.data_index,
+        "expires": g.expires,
+        "revoked": g.revoked,
+        "active": active,
+    })
+}
+
+fn my_grants(
+    state: &ApiState,
+    uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+    as_recipient: bool,
+) -> ApiResult<Json<Value>> {
+    let node = lock(state)?;
+    let me = authenticate(state, &node, "GET", uri, headers)?;
+    let now = now();
+    let list: Vec<Value> = node
+        .state()
+        .grants()
+        .filter(|(_, g)| {
+            if as_recipient {
+                g.recipient == me
+            } else {
+                g.owner == me
+            }
+        })
+        .map(|(h, g)| grant_json(h, g, node.state().grant_active(h, now)))
+        .collect();
+    Ok(Json(json!({"keyId": me, "grants": list})))
+}
+
+/// `GET /me/shared-with-me` (signed): grants whose recipient is the caller.
+async fn shared_with_me(
+    State(state): State<ApiState>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<Value>> {
+    my_grants(&state, &uri, &headers, true)
+}
+
+/// `GET /me/granted-by-me` (signed): grants the caller made.
+async fn granted_by_me(
+    State(state): State<ApiState>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<Value>> {
+    my_grants(&state, &uri, &headers, false)
+}
+
+/// `GET /me/audit-trail` (signed): access, care and payment entries about the caller's
+/// records, as blocks with their paper fields.
+async fn audit_trail(
+    State(state): State<ApiState>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let node = lock(&state)?;
+    let me = authenticate(&state, &node, "GET", &uri, &headers)?;
+    let events: Vec<Value> = node
+        .audit_trail(&me)
+        .into_iter()
+        .map(|b| {
+            let v = b.paper_view();
+            json!({
+                "blockNumber": b.number,
+                "time": b.time,
+                "kind": v.authority_status,
+                "by": b.entry.signer,
+                "smerHash": v.smer_hash.map(|h| semres::smer::to_hex(&h)),
+                "payment": v.payment.map(|(amount, currency)| json!({"amount": amount, "currency": currency})),
+                "block": b64::encode(&b.to_bytes()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"keyId": me, "events": events})))
 }

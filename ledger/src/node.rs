@@ -188,6 +188,33 @@ impl Node {
         Ok(block)
     }
 
+    /// The blocks whose entries concern `owner`'s records: access receipts and care entries
+    /// under grants `owner` made, and payments of those care entries (the audit trail).
+    pub fn audit_trail(&self, owner: &str) -> Vec<&Block> {
+        use semres::ledger::EntryBody;
+        let mut my_cares = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for block in &self.blocks {
+            let mine = |grant: &Hash| self.state.grant(grant).is_some_and(|g| g.owner == owner);
+            let include = match &block.entry.body {
+                EntryBody::Access { grant } => mine(grant),
+                EntryBody::Care { grant, .. } => {
+                    let m = mine(grant);
+                    if m {
+                        my_cares.insert(block.entry.hash());
+                    }
+                    m
+                }
+                EntryBody::Payment { care, .. } => my_cares.contains(care),
+                _ => false,
+            };
+            if include {
+                out.push(block);
+            }
+        }
+        out
+    }
+
     /// Block `number`, if the chain has it.
     pub fn block(&self, number: u64) -> Option<&Block> {
         self.blocks.get(usize::try_from(number).ok()?)

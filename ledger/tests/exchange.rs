@@ -381,6 +381,50 @@ fn the_whole_exchange_over_http() {
     };
     assert_eq!(submit(addr, &entry(&david.signing, pay, &mut rng)).0, 201);
 
+    // The views: shared with Lawson, granted by David, David's audit trail.
+    let get = |who: &SigningPrivateKey, path: &str, rng: &mut ChaCha20Rng| -> Value {
+        let (status, body) = http(
+            addr,
+            "GET",
+            path,
+            &signed(who, "GET", path, now(), rng),
+            b"",
+        );
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    };
+    let shared = get(&lawson.signing, "/api/v1/me/shared-with-me", &mut rng);
+    assert_eq!(shared["grants"].as_array().unwrap().len(), 1);
+    assert_eq!(shared["grants"][0]["smerHash"], hash.as_str());
+    assert_eq!(shared["grants"][0]["active"], true);
+    let granted = get(&david.signing, "/api/v1/me/granted-by-me", &mut rng);
+    assert_eq!(granted["grants"].as_array().unwrap().len(), 1);
+    assert!(
+        get(&mallory.signing, "/api/v1/me/shared-with-me", &mut rng)["grants"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let trail = get(&david.signing, "/api/v1/me/audit-trail", &mut rng);
+    let kinds: Vec<&str> = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["access", "care", "payment"]);
+    assert_eq!(trail["events"][2]["payment"]["amount"], 412);
+    assert!(
+        get(&lawson.signing, "/api/v1/me/audit-trail", &mut rng)["events"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        code(&http(addr, "GET", "/api/v1/me/audit-trail", &[], b"").1),
+        "Unauthenticated"
+    );
+
     // Revoke: Lawson is refused. Erase: the ciphertext is gone, the chain still verifies.
     assert_eq!(
         submit(
@@ -395,6 +439,10 @@ fn the_whole_exchange_over_http() {
         201
     );
     assert_eq!(download(addr, &lawson.signing, &hash, &mut rng).0, 403);
+    assert_eq!(
+        get(&lawson.signing, "/api/v1/me/shared-with-me", &mut rng)["grants"][0]["active"],
+        false
+    );
     assert_eq!(
         download(addr, &david.signing, &hash, &mut rng).0,
         200,

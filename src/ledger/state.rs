@@ -218,6 +218,10 @@ impl LedgerState {
     pub fn grant(&self, entry_hash: &Hash) -> Option<&GrantRecord> {
         self.grants.get(entry_hash)
     }
+    /// Every grant, with its entry hash (for "shared with me" and "granted by me").
+    pub fn grants(&self) -> impl Iterator<Item = (&Hash, &GrantRecord)> {
+        self.grants.iter()
+    }
     /// True when the grant exists, is not revoked, not expired at `time`, and its SMeR is
     /// not erased.
     pub fn grant_active(&self, entry_hash: &Hash, time: i64) -> bool {
