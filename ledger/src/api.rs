@@ -234,6 +234,11 @@ pub fn routes(state: ApiState) -> Router {
         .route("/proofs/consistency", get(consistency))
         .route("/entries", post(submit_entry))
         .route("/participants/{key_id}", get(participant))
+        .route("/directory", get(search_directory))
+        .route(
+            "/directory/{key_id}",
+            axum::routing::put(set_directory_name),
+        )
         .route("/me/shared-with-me", get(shared_with_me))
         .route("/me/granted-by-me", get(granted_by_me))
         .route("/me/audit-trail", get(audit_trail))
@@ -627,4 +632,79 @@ async fn audit_trail(
         })
         .collect();
     Ok(Json(json!({"keyId": me, "events": events})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameRequest {
+    name: String,
+}
+
+/// `PUT /directory/{keyId}` (signed by that key): sets the participant's display name.
+async fn set_directory_name(
+    State(state): State<ApiState>,
+    Path(key_id): Path<String>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let request: NameRequest = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad_request("the body must be {\"name\": \"…\"}"))?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "a name is 1-128 characters without control characters",
+        ));
+    }
+    let mut node = lock(&state)?;
+    let me = authenticate(&state, &node, "PUT", &uri, &headers)?;
+    if me != key_id {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAuthorized",
+            "a participant may only name itself",
+        ));
+    }
+    node.directory()
+        .set_name(&key_id, name)
+        .map_err(|_| ApiError::internal())?;
+    Ok(Json(json!({"keyId": key_id, "name": name})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: String,
+}
+
+/// `GET /directory?q=…` (signed, any registered participant): up to 20 participants whose
+/// name contains `q`, with role and encryption key id — the patient's recipient picker.
+async fn search_directory(
+    State(state): State<ApiState>,
+    Query(query): Query<SearchQuery>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<Value>> {
+    if query.q.chars().count() > 128 {
+        return Err(ApiError::bad_request("q is at most 128 characters"));
+    }
+    let mut node = lock(&state)?;
+    authenticate(&state, &node, "GET", &uri, &headers)?;
+    let found = node
+        .directory()
+        .search(&query.q, 20)
+        .map_err(|_| ApiError::internal())?;
+    let list: Vec<Value> = found
+        .into_iter()
+        .filter_map(|(key_id, name)| {
+            let p = node.state().participant(&key_id)?;
+            let role = match p.role {
+                semres::ledger::Role::Patient => "patient",
+                semres::ledger::Role::Clinician => "clinician",
+                semres::ledger::Role::Authority => "authority",
+            };
+            Some(json!({"keyId": key_id, "name": name, "role": role, "encryptionKeyId": p.encryption.key_id()}))
+        })
+        .collect();
+    Ok(Json(json!({"results": list})))
 }

@@ -11,7 +11,7 @@ use semres::ledger::state::Check;
 use semres::ledger::{genesis_block, Block, LedgerError, LedgerState};
 use semres::signing::SigningPrivateKey;
 
-use crate::store::{LedgerStore, SmerStore, Sqlite, StoreError};
+use crate::store::{Directory, LedgerStore, SmerStore, Sqlite, StoreError};
 
 /// The chain id of a new local ledger (the checkpoint origin).
 pub const DEFAULT_CHAIN_ID: &str = "semres.local/ledger";
@@ -218,6 +218,11 @@ impl Node {
     /// Block `number`, if the chain has it.
     pub fn block(&self, number: u64) -> Option<&Block> {
         self.blocks.get(usize::try_from(number).ok()?)
+    }
+
+    /// The participant directory (names, never on the ledger).
+    pub fn directory(&mut self) -> &mut dyn Directory {
+        &mut self.store
     }
 
     /// The SMeR store (DERy).

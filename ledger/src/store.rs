@@ -66,7 +66,16 @@ pub trait SmerStore: Send {
     fn for_each(&self, f: &mut dyn FnMut(&Hash, &[u8]) -> bool) -> StoreResult<()>;
 }
 
-/// SQLite implementation of both stores, one database file.
+/// The participant directory: display names by key id, for the recipient picker. Names
+/// live only here — never on the ledger.
+pub trait Directory: Send {
+    /// Sets (or replaces) a participant's display name.
+    fn set_name(&mut self, key_id: &str, name: &str) -> StoreResult<()>;
+    /// Up to `limit` (key id, name) whose name contains `query` (case-insensitive).
+    fn search(&self, query: &str, limit: usize) -> StoreResult<Vec<(String, String)>>;
+}
+
+/// SQLite implementation of the stores, one database file.
 pub struct Sqlite {
     conn: Connection,
 }
@@ -80,7 +89,8 @@ impl Sqlite {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, bytes BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS smers (hash BLOB PRIMARY KEY, bytes BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);",
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS directory (key_id TEXT PRIMARY KEY, name TEXT NOT NULL);",
         )?;
         Ok(Sqlite { conn })
     }
@@ -178,5 +188,27 @@ impl SmerStore for Sqlite {
             }
         }
         Ok(())
+    }
+}
+
+impl Directory for Sqlite {
+    fn set_name(&mut self, key_id: &str, name: &str) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO directory (key_id, name) VALUES (?1, ?2)",
+            params![key_id, name],
+        )?;
+        Ok(())
+    }
+
+    fn search(&self, query: &str, limit: usize) -> StoreResult<Vec<(String, String)>> {
+        let escaped = query
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let mut stmt = self.conn.prepare("SELECT key_id, name FROM directory WHERE name LIKE ?1 ESCAPE '\\' ORDER BY name LIMIT ?2")?;
+        let rows = stmt.query_map(params![format!("%{escaped}%"), limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

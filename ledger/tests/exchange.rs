@@ -224,6 +224,78 @@ fn the_whole_exchange_over_http() {
         201
     );
 
+    // Names go into the directory only; David finds Lawson by name for his recipient picker.
+    let name = |who: &Person, key_id: &str, value: &str, rng: &mut ChaCha20Rng| {
+        let path = format!("/api/v1/directory/{key_id}");
+        let body = json!({"name": value}).to_string();
+        http(
+            addr,
+            "PUT",
+            &path,
+            &signed(&who.signing, "PUT", &path, now(), rng),
+            body.as_bytes(),
+        )
+    };
+    assert_eq!(
+        name(
+            &lawson,
+            lawson.signing.key_id(),
+            "Dr. Lawson (synthetic)",
+            &mut rng
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        name(
+            &david,
+            david.signing.key_id(),
+            "David (synthetic)",
+            &mut rng
+        )
+        .0,
+        200
+    );
+    let (status, body) = name(
+        &mallory,
+        lawson.signing.key_id(),
+        "Mallory was here",
+        &mut rng,
+    );
+    assert_eq!((status, code(&body)), (403, "NotAuthorized".into()));
+    let search = "/api/v1/directory?q=laws";
+    let (status, body) = http(
+        addr,
+        "GET",
+        search,
+        &signed(&david.signing, "GET", search, now(), &mut rng),
+        b"",
+    );
+    assert_eq!(status, 200);
+    let found: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(found["results"].as_array().unwrap().len(), 1);
+    assert_eq!(found["results"][0]["keyId"], lawson.signing.key_id());
+    assert_eq!(found["results"][0]["role"], "clinician");
+    assert_eq!(
+        found["results"][0]["encryptionKeyId"],
+        lawson.encryption.key_id()
+    );
+    let wildcard = "/api/v1/directory?q=%25";
+    let (_, body) = http(
+        addr,
+        "GET",
+        wildcard,
+        &signed(&david.signing, "GET", wildcard, now(), &mut rng),
+        b"",
+    );
+    assert!(
+        serde_json::from_slice::<Value>(&body).unwrap()["results"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "% is a literal"
+    );
+
     // David seals a synthetic My Health Bank record to Lawson (and himself) and uploads it.
     let record = b"<myhealthbank><r1><r1.9>Synthetic diagnosis</r1.9><r1_1><r1_1.2>Synthetic drug</r1_1.2></r1_1></r1></myhealthbank>";
     let options = SealOptions::new("application/xml", david.signing.key_id(), now());
@@ -463,6 +535,16 @@ fn the_whole_exchange_over_http() {
         "an erased SMeR is not taken back"
     );
     let (blocks, smers) = verify_data_dir(&dir).unwrap();
+    // No name ever reaches the ledger.
+    let (_, body) = http(addr, "GET", "/api/v1/blocks?from=0&count=100", &[], b"");
+    let chain: Value = serde_json::from_slice(&body).unwrap();
+    for b in chain["blocks"].as_array().unwrap() {
+        let bytes = b64::decode(b.as_str().unwrap()).unwrap();
+        assert!(
+            !bytes.windows(6).any(|w| w == b"Lawson" || w == b"David "),
+            "a name on the ledger"
+        );
+    }
     assert_eq!(smers, 1, "only the care SMeR remains");
     assert_eq!(
         blocks, 10,
