@@ -79,7 +79,8 @@ enum Command {
     /// Open a SMeR with your private key and write the record. On any failure: a one-line
     /// error with its code, a non-zero exit, and no output file.
     Open {
-        /// Your RSA private key file (PEM: PKCS#8, PKCS#1, encrypted PKCS#8; JWK; .NET XML).
+        /// Your RSA private key file (PEM: PKCS#8, PKCS#1, encrypted PKCS#8; JWK; .NET XML), or
+        /// your identity file (identity.json, with --passphrase-file).
         #[arg(long)]
         key: PathBuf,
         /// File whose first line is the key's passphrase.
