@@ -227,12 +227,22 @@ pub fn read_public_key(path: &Path) -> CliResult<EncryptionPublicKey> {
     Ok(EncryptionPublicKey::from_any(&read_text(path)?)?)
 }
 
-/// Reads an RSA private key file in any format, opening an encrypted one with `passphrase`.
+/// True when `text` is an identity file (a PBES2 JWE) rather than a key.
+fn is_identity_file(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+        && text.contains("\"encrypted_key\"")
+        && text.contains("\"protected\"")
+}
+
+/// Reads an RSA private key file in any format — or the encryption key of an identity
+/// file — opening an encrypted one with `passphrase`.
 pub fn read_private_key(path: &Path, passphrase: Option<&[u8]>) -> CliResult<EncryptionPrivateKey> {
-    Ok(EncryptionPrivateKey::from_any(
-        &read_text(path)?,
-        passphrase,
-    )?)
+    let text = read_text(path)?;
+    if is_identity_file(&text) {
+        let passphrase = passphrase.ok_or(CliError::Core(semres::Error::PassphraseRequired))?;
+        return Ok(Identity::import(text.as_bytes(), passphrase)?.encryption);
+    }
+    Ok(EncryptionPrivateKey::from_any(&text, passphrase)?)
 }
 
 /// The key id named by `--owner`: a key file (encryption or signing, public or private), or

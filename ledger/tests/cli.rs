@@ -146,6 +146,23 @@ fn keygen_seal_to_two_open_by_each_and_failures_leave_no_output() {
         std::fs::read(&record).unwrap()
     );
 
+    // Lawson's identity file opens it too (the CLI imports identities).
+    let by_identity = dir.join("by-identity.xml");
+    ok(&semres(&[
+        "open",
+        "--key",
+        s(&lawson.join("identity.json")),
+        "--passphrase-file",
+        s(&pass),
+        s(&smer),
+        s(&by_identity),
+    ]));
+    assert_eq!(
+        std::fs::read(&by_identity).unwrap(),
+        std::fs::read(&record).unwrap()
+    );
+    std::fs::remove_file(&by_identity).unwrap();
+
     // Failures: no output file, not even a partial one, and nothing left in the folder.
     let before: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
