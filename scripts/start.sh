@@ -7,4 +7,4 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/bootstrap.sh
 bash scripts/build-wasm.sh
 cargo build --release -q -p semres-node --bin semres
-exec target/release/semres serve --listen "${SEMRES_LISTEN:-127.0.0.1:8080}" --www www --pkg pkg --data-dir "${SEMRES_DATA_DIR:-data}"
+exec target/release/semres serve --listen "${SEMRES_LISTEN:-127.0.0.1:8080}" --www www --pkg pkg --data-dir "${SEMRES_DATA_DIR:-data}" --demo

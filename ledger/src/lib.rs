@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod demo;
 pub mod ledger_vectors;
 pub mod node;
 pub mod server;

@@ -117,6 +117,10 @@ enum Command {
         /// The ledger's data directory (SQLite database, authority key); created if missing.
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
+        /// On a new ledger, create the demo participants David and Lawson and a granted
+        /// synthetic record.
+        #[arg(long)]
+        demo: bool,
     },
 }
 
@@ -205,9 +209,10 @@ fn main() -> ExitCode {
             www,
             pkg,
             data_dir,
+            demo,
         } => {
             // The stored chain is re-verified before anything is served.
-            let node = match semres_node::node::Node::open(&data_dir, None) {
+            let mut node = match semres_node::node::Node::open(&data_dir, None) {
                 Ok(node) => {
                     println!(
                         "ledger: {} blocks verified in {}",
@@ -241,6 +246,15 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            if demo {
+                match semres_node::demo::seed_if_new(&mut node, &data_dir) {
+                    Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                    Err(e) => {
+                        eprintln!("semres serve: cannot create the demo data: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
             let api = semres_node::api::ApiState::new(node);
             match runtime.block_on(serve(listen, SiteDirs { www, pkg }, api)) {
                 Ok(()) => ExitCode::SUCCESS,
