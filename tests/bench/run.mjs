@@ -46,7 +46,8 @@ const base = `http://127.0.0.1:${server.address().port}`;
 
 // Ledger data and native figures.
 const ledgerBlocks = quick ? 10_000 : 100_000;
-execFileSync('cargo', ['build', '--release', '-q', '-p', 'semres-node', '--bin', 'bench-ledger'], { cwd: root, stdio: 'inherit' });
+execFileSync('cargo', ['build', '--release', '-q', '-p', 'semres-node', '--bin', 'bench-ledger', '--bin', 'bench-endpoint'], { cwd: root, stdio: 'inherit' });
+const endpoint = JSON.parse(execFileSync(path.join(root, 'target/release/bench-endpoint'), [quick ? '2' : '5'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
 const native = JSON.parse(execFileSync(path.join(root, 'target/release/bench-ledger'), [String(ledgerBlocks)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
 
 // An RSA-3072 key for every implementation, and an OpenPGP RSA-3072 key.
@@ -105,7 +106,18 @@ const ledgerLines = [
   `| ${ledgerRows[2].op} | ${fmtLedger(native.native_inclusion_verify_ms_1m)} | ${fmtLedger(ledgerRows[2].ms)} | < 1 ms |`,
   `| inclusion proof generation, log of 1,000,000 | ${fmtLedger(native.native_inclusion_proof_generate_ms_1m)} | — | (endpoint: < 5 ms) |`,
 ];
-const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${ledgerLines.join('\n')}\n`;
+const endpointLines = [
+  '| endpoint (HTTP on 127.0.0.1, release build) | figure | target |',
+  '|---|---|---|',
+  ...[1, 8, 32].map((c) => {
+    const r = endpoint[`appends_${c}_clients`];
+    return `| sealed appends, ${c} client${c > 1 ? 's' : ''} | ${r.per_second.toFixed(0)}/s, p50 ${fmtMs(r.p50_ms)} ms, p99 ${fmtMs(r.p99_ms)} ms | ${c === 32 ? '≥ 2,000/s, p99 < 50 ms' : ''} |`;
+  }),
+  `| SMeR upload, 1 MiB | ${endpoint.upload_1MiB_mb_per_s.toFixed(0)} MiB/s | |`,
+  `| SMeR upload, 64 MiB | ${endpoint.upload_64MiB_mb_per_s.toFixed(0)} MiB/s | |`,
+  `| checkpoint + inclusion proof, 1,000,000 blocks (server side) | ${fmtMs(endpoint.checkpoint_and_proof_ms_1m)} ms | < 5 ms |`,
+];
+const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${ledgerLines.join('\n')}\n\n${endpointLines.join('\n')}\n`;
 console.log(markdown);
 const wasm = readFileSync(path.join(root, 'pkg/semres_bg.wasm'));
 const gzip = (await import('node:zlib')).gzipSync(wasm, { level: 9 }).length;
@@ -113,5 +125,5 @@ console.log(`semres_bg.wasm: ${(wasm.length / 1024).toFixed(0)} KiB, ${(gzip / 1
 const out = path.join(root, 'target/bench');
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, 'bench.md'), markdown);
-writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows, ledger: { native, browser: ledgerRows } }, null, 2));
+writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows, ledger: { native, browser: ledgerRows }, endpoint }, null, 2));
 console.log(`wrote ${path.join(out, 'bench.md')} and bench.json`);
