@@ -370,3 +370,73 @@ pub fn open(
 pub fn hash(input: &Path) -> CliResult<String> {
     Ok(smer::smer_hash_hex(&read(input)?))
 }
+
+/// Reads an Ed25519 private key file (PEM or JWK; an encrypted PEM needs its passphrase).
+pub fn read_signing_key(path: &Path) -> CliResult<SigningPrivateKey> {
+    Ok(SigningPrivateKey::from_any(&read_text(path)?, None)?)
+}
+
+/// `semres register`: a Register entry for the identity, base64url, written to `output`.
+pub fn register_entry(
+    identity: &Path,
+    passphrase_file: &Path,
+    role: &str,
+    output: &Path,
+) -> CliResult<String> {
+    use semres::ledger::entry::{Entry, EntryBody, Role};
+    let role = match role {
+        "patient" => Role::Patient,
+        "clinician" => Role::Clinician,
+        "authority" => Role::Authority,
+        _ => {
+            return Err(CliError::Core(semres::Error::InvalidInput(
+                "role is patient, clinician or authority",
+            )))
+        }
+    };
+    let passphrase = read_passphrase(passphrase_file)?;
+    let identity = Identity::import(&read(identity)?, &passphrase)?;
+    let mut nonce = [0u8; 16];
+    rand_core::TryRng::try_fill_bytes(&mut SysRng, &mut nonce)
+        .map_err(|_| CliError::Core(semres::Error::RandomnessUnavailable))?;
+    let body = EntryBody::Register {
+        role,
+        signing_key: identity.signing.public_key().to_bytes(),
+        encryption_key: identity.encryption.public_key().to_spki_der()?,
+    };
+    let entry = Entry::new(identity.signing.key_id(), now(), nonce, body).sign(&identity.signing);
+    write_atomically(
+        output,
+        semres::b64::encode(&entry.to_bytes()).as_bytes(),
+        false,
+    )?;
+    Ok(identity.signing.key_id().to_owned())
+}
+
+/// `semres admit`: adds the authority's co-signature to an entry file.
+pub fn admit(
+    authority_key: &Path,
+    passphrase_file: Option<&Path>,
+    input: &Path,
+    output: &Path,
+) -> CliResult<()> {
+    let passphrase = passphrase_file.map(read_passphrase).transpose()?;
+    let key = SigningPrivateKey::from_any(
+        &read_text(authority_key)?,
+        passphrase.as_deref().map(Vec::as_slice),
+    )?;
+    let text = read_text(input)?;
+    let bytes = semres::b64::decode(text.trim()).ok_or(CliError::Core(
+        semres::Error::InvalidInput("the entry file is not base64url"),
+    ))?;
+    let entry = semres::ledger::Entry::from_bytes(&bytes).map_err(|_| {
+        CliError::Core(semres::Error::InvalidInput(
+            "the file is not a ledger entry",
+        ))
+    })?;
+    write_atomically(
+        output,
+        semres::b64::encode(&entry.sign(&key).to_bytes()).as_bytes(),
+        false,
+    )
+}

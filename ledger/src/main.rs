@@ -121,6 +121,41 @@ enum Command {
         /// synthetic record.
         #[arg(long)]
         demo: bool,
+        /// The node's Ed25519 authority key (PEM); default: DATA_DIR/authority.key.pem,
+        /// created on first start.
+        #[arg(long)]
+        authority_key: Option<PathBuf>,
+        /// Largest SMeR accepted for upload, bytes (default: the SMeR of a 256 MiB record).
+        #[arg(long, default_value_t = semres_node::api::DEFAULT_MAX_SMER_BYTES)]
+        max_smer_bytes: usize,
+    },
+    /// Build a Register entry for an identity (to POST to /api/v1/entries as
+    /// {"entry": "<contents>"}). Clinicians and authorities then need `semres admit`.
+    Register {
+        /// The identity file.
+        #[arg(long)]
+        identity: PathBuf,
+        /// File whose first line is the identity's passphrase.
+        #[arg(long)]
+        passphrase_file: PathBuf,
+        /// patient, clinician or authority.
+        #[arg(long)]
+        role: String,
+        /// Where to write the entry (base64url text).
+        output: PathBuf,
+    },
+    /// Admit a clinician or authority: add an authority's co-signature to a Register entry.
+    Admit {
+        /// The authority's Ed25519 key (PEM), e.g. DATA_DIR/authority.key.pem.
+        #[arg(long)]
+        authority_key: PathBuf,
+        /// File whose first line is the key's passphrase, if it is encrypted.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// The entry (base64url text) to co-sign.
+        input: PathBuf,
+        /// Where to write the co-signed entry.
+        output: PathBuf,
     },
 }
 
@@ -194,6 +229,26 @@ fn main() -> ExitCode {
             cli::open(&key, passphrase_file.as_deref(), &input, &output).map(|()| vec![]),
         ),
         Command::Hash { input } => report("hash", cli::hash(&input).map(|hash| vec![hash])),
+        Command::Register {
+            identity,
+            passphrase_file,
+            role,
+            output,
+        } => report(
+            "register",
+            cli::register_entry(&identity, &passphrase_file, &role, &output)
+                .map(|id| vec![format!("entry for {id} written")]),
+        ),
+        Command::Admit {
+            authority_key,
+            passphrase_file,
+            input,
+            output,
+        } => report(
+            "admit",
+            cli::admit(&authority_key, passphrase_file.as_deref(), &input, &output)
+                .map(|()| vec!["co-signed".into()]),
+        ),
         Command::VerifyChain { data_dir } => match semres_node::node::verify_data_dir(&data_dir) {
             Ok((blocks, smers)) => {
                 println!("ok: {blocks} blocks and {smers} SMeRs verified");
@@ -210,9 +265,19 @@ fn main() -> ExitCode {
             pkg,
             data_dir,
             demo,
+            authority_key,
+            max_smer_bytes,
         } => {
+            let authority = match authority_key.as_deref().map(cli::read_signing_key) {
+                None => None,
+                Some(Ok(key)) => Some(key),
+                Some(Err(e)) => {
+                    eprintln!("semres serve: {}: {e}", e.code());
+                    return ExitCode::FAILURE;
+                }
+            };
             // The stored chain is re-verified before anything is served.
-            let mut node = match semres_node::node::Node::open(&data_dir, None) {
+            let mut node = match semres_node::node::Node::open(&data_dir, authority) {
                 Ok(node) => {
                     println!(
                         "ledger: {} blocks verified in {}",
@@ -255,7 +320,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            let api = semres_node::api::ApiState::new(node);
+            let api = semres_node::api::ApiState::with_limit(node, max_smer_bytes);
             match runtime.block_on(serve(listen, SiteDirs { www, pkg }, api)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

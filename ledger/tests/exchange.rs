@@ -551,3 +551,69 @@ fn the_whole_exchange_over_http() {
         "genesis, three registrations, grant, access, care, payment, revoke, erase"
     );
 }
+
+#[test]
+fn a_clinician_registers_with_the_cli_and_is_admitted_by_the_authority() {
+    let (addr, dir) = start("cli-admit");
+    let work = dir.join("cli");
+    std::fs::create_dir_all(&work).unwrap();
+    let semres = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_semres"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let p = |name: &str| work.join(name).to_str().unwrap().to_owned();
+    std::fs::write(work.join("pass"), "lawson pass\n").unwrap();
+    semres(&[
+        "keygen",
+        "--out",
+        &p("lawson"),
+        "--bits",
+        "2048",
+        "--name",
+        "Lawson",
+        "--passphrase-file",
+        &p("pass"),
+    ]);
+    semres(&[
+        "register",
+        "--identity",
+        &p("lawson/identity.json"),
+        "--passphrase-file",
+        &p("pass"),
+        "--role",
+        "clinician",
+        &p("register.txt"),
+    ]);
+    let post = |file: &str| {
+        let entry = std::fs::read_to_string(work.join(file)).unwrap();
+        let body = json!({"entry": entry.trim()}).to_string();
+        let (status, body) = http(
+            addr,
+            "POST",
+            "/api/v1/entries",
+            &[("Content-Type".into(), "application/json".into())],
+            body.as_bytes(),
+        );
+        (status, code(&body))
+    };
+    assert_eq!(
+        post("register.txt"),
+        (403, "MissingSignature".into()),
+        "not yet admitted"
+    );
+    semres(&[
+        "admit",
+        "--authority-key",
+        dir.join("authority.key.pem").to_str().unwrap(),
+        &p("register.txt"),
+        &p("admitted.txt"),
+    ]);
+    assert_eq!(post("admitted.txt").0, 201);
+}
