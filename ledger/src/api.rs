@@ -544,6 +544,15 @@ async fn download_smer(
         .get(&hash)
         .map_err(|_| ApiError::internal())?
         .ok_or_else(|| ApiError::not_found("the SMeR is not stored here"))?;
+    // DERy checks the hash on every exchange (paper §3.3): a stored SMeR that no longer
+    // matches its hash is never served.
+    if semres::smer_hash(&smer) != hash {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "CorruptSmer",
+            "the stored SMeR does not match its hash; run semres verify-chain",
+        ));
+    }
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/jose+json")],
         smer,

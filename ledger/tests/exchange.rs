@@ -394,6 +394,34 @@ fn the_whole_exchange_over_http() {
         "BadSignature"
     );
 
+    // A SMeR altered in the data directory is never served.
+    {
+        let conn = rusqlite::Connection::open(semres_node::node::database_path(&dir)).unwrap();
+        let original: Vec<u8> = conn
+            .query_row(
+                "SELECT bytes FROM smers WHERE hash = ?1",
+                [smer_hash.to_vec()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut altered = original.clone();
+        let at = altered.len() - 40;
+        altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+        conn.execute(
+            "UPDATE smers SET bytes = ?1 WHERE hash = ?2",
+            rusqlite::params![altered, smer_hash.to_vec()],
+        )
+        .unwrap();
+        let (status, body) = download(addr, &lawson.signing, &hash, &mut rng);
+        assert_eq!((status, code(&body)), (500, "CorruptSmer".into()));
+        assert!(verify_data_dir(&dir).is_err());
+        conn.execute(
+            "UPDATE smers SET bytes = ?1 WHERE hash = ?2",
+            rusqlite::params![original, smer_hash.to_vec()],
+        )
+        .unwrap();
+    }
+
     // Access receipt; care record sealed back to David; payment.
     assert_eq!(
         submit(
