@@ -1,6 +1,7 @@
 // SEMRES sample page: CEDA seal/open of a synthetic record, entirely in the browser.
 // Every cryptographic operation is the WASM core's; this file only wires the page.
 import init, { PrivateKey, RecipientList, sealSmer, openSmer, smerHash } from '/pkg/semres.js';
+import { readMhb, renderMhb } from './mhb.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -112,6 +113,7 @@ async function open(tamper) {
   setStatus('Opening…');
   $('opened').textContent = '';
   $('opened-meta').textContent = '';
+  $('opened-view').replaceChildren();
   await nextFrame();
   let smer = state.smer;
   if (tamper) {
@@ -131,6 +133,11 @@ async function open(tamper) {
     $('opened').textContent = header.contentType?.startsWith('text/') || header.contentType?.endsWith('xml') || header.contentType?.endsWith('json')
       ? new TextDecoder().decode(record)
       : `(binary record, ${record.length} bytes)`;
+    // A My Health Bank export is shown as tables (paper Fig. 15); text only, never HTML.
+    if (header.contentType?.endsWith('xml')) {
+      const model = readMhb(new TextDecoder().decode(record));
+      if (model.western) renderMhb(model, $('opened-view'));
+    }
     header.free();
     opened.free();
     setStatus(matches ? 'Opened and verified.' : 'Opened, but it differs from the original.', matches ? 'ok' : 'error');

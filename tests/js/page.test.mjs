@@ -41,6 +41,11 @@ test('the page seals and opens a record in the browser, and refuses a tampered S
     const opened = await page.textContent('#opened');
     const original = await page.inputValue('#record');
     assert.equal(opened, original);
+    // The My Health Bank record is rendered as tables (paper Fig. 15).
+    const tables = await page.$$eval('#opened-view table caption', (cs) => cs.map((c) => c.textContent));
+    assert.ok(tables.includes('Western-medicine visits'), tables.join());
+    const cells = await page.$$eval('#opened-view td', (tds) => tds.map((td) => td.textContent));
+    assert.ok(cells.includes('Metformin 500 mg') && cells.includes('E119'), cells.join('|'));
     assert.match(await page.textContent('#opened-meta'), new RegExp(`${enc}.*Identical to what the patient sealed`));
   }
   await page.screenshot({ path: path.join(artifacts, 'page-opened.png'), fullPage: true });
@@ -53,6 +58,29 @@ test('the page seals and opens a record in the browser, and refuses a tampered S
 
   assert.deepEqual(problems, []);
   assert.deepEqual(posted, [], 'the page sends nothing: sealing and opening are local');
+  await page.close();
+});
+
+test('markup inside a record is shown as text, never executed or rendered', async () => {
+  const page = await browser.context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.selectOption('#bits', '2048');
+  await page.click('#generate');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Keys ready'), null, { timeout: 30000 });
+  const hostile = '<myhealthbank><r1><r1.9>&lt;img src=x onerror="window.pwned=1"&gt;</r1.9><r1.4><![CDATA[x]]></r1.4></r1></myhealthbank>';
+  await page.fill('#record', hostile);
+  await page.click('#seal');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Sealed'));
+  await page.click('#open');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'Opened and verified.');
+  const cells = await page.$$eval('#opened-view td', (tds) => tds.map((td) => td.textContent));
+  assert.ok(cells.includes('<img src=x onerror="window.pwned=1">'), cells.join('|'));
+  assert.equal(await page.$$eval('#opened-view img', (imgs) => imgs.length), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.deepEqual(problems, []);
   await page.close();
 });
 
