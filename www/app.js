@@ -1,7 +1,27 @@
 // SEMRES sample page: CEDA seal/open of a synthetic record, entirely in the browser.
 // Every cryptographic operation is the WASM core's; this file only wires the page.
-import init, { PrivateKey, RecipientList, sealSmer, openSmer, smerHash } from '/pkg/semres.js';
 import { readMhb, renderMhb } from './mhb.js';
+
+// Every cryptographic operation runs in the worker (www/worker.js).
+const worker = new Worker('/worker.js', { type: 'module' });
+let nextId = 0;
+const pending = new Map();
+worker.onmessage = ({ data }) => {
+  const { resolve, reject } = pending.get(data.id);
+  pending.delete(data.id);
+  if (data.ok) resolve(data.result);
+  else reject(Object.assign(new Error(data.error.message), { name: data.error.name, code: data.error.code }));
+};
+function call(op, payload = {}, transfer = []) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, op, ...payload }, transfer);
+  });
+}
+
+/** Largest record shown inline (bigger ones are offered as a download). */
+const SHOW_LIMIT = 1 << 20;
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,7 +41,7 @@ const SAMPLE_RECORD = `<?xml version="1.0" encoding="UTF-8"?>
 </myhealthbank>
 `;
 
-const state = { patient: null, clinician: null, smer: null, original: null, fileName: null, contentType: 'application/xml' };
+const state = { keysReady: false, smer: null, recordHash: null, fileBytes: null, fileName: null, contentType: 'application/xml' };
 
 function setStatus(text, kind = '') {
   const status = $('status');
@@ -45,21 +65,17 @@ function explain(error) {
 }
 
 // Let the browser paint the status before a long synchronous WASM call.
-const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 async function generateKeys() {
   const bits = Number($('bits').value);
   $('generate').disabled = true;
   setStatus(`Generating two RSA-${bits} key pairs…`);
-  await nextFrame();
   try {
-    state.patient?.free();
-    state.clinician?.free();
     const started = performance.now();
-    state.patient = PrivateKey.generate(bits);
-    state.clinician = PrivateKey.generate(bits);
-    $('patient-kid').textContent = state.patient.keyId;
-    $('clinician-kid').textContent = state.clinician.keyId;
+    const ids = await call('generate', { bits });
+    $('patient-kid').textContent = ids.patient;
+    $('clinician-kid').textContent = ids.clinician;
+    state.keysReady = true;
     $('seal').disabled = false;
     setStatus(`Keys ready in ${Math.round(performance.now() - started)} ms.`, 'ok');
   } catch (error) {
@@ -72,26 +88,21 @@ async function generateKeys() {
 async function seal() {
   $('seal').disabled = true;
   setStatus('Sealing…');
-  await nextFrame();
   try {
     const record = state.fileBytes ?? new TextEncoder().encode($('record').value);
-    const recipients = new RecipientList();
-    recipients.add(state.clinician.publicKey());
-    const options = {
-      contentType: state.fileBytes ? state.contentType : 'application/xml',
-      ownerKeyId: state.patient.keyId,
-      enc: $('enc').value,
-    };
+    const options = { contentType: state.fileBytes ? state.contentType : 'application/xml', enc: $('enc').value };
     if (state.fileName) options.fileName = state.fileName;
-    const smer = sealSmer(record, recipients, options);
-    recipients.free();
-    state.smer = smer;
-    state.original = record;
-    $('smer-size').textContent = `${smer.length.toLocaleString()} bytes`;
-    $('smer-hash').textContent = smerHash(smer);
+    // The record's bytes move to the worker (transferred, not copied).
+    const buffer = record.buffer.byteLength === record.length ? record.buffer : record.slice().buffer;
+    state.fileBytes = null;
+    const sealed = await call('seal', { record: buffer, options }, [buffer]);
+    state.smer = new Uint8Array(sealed.smer);
+    state.recordHash = sealed.recordHash;
+    $('smer-size').textContent = `${state.smer.length.toLocaleString()} bytes`;
+    $('smer-hash').textContent = sealed.hash;
     const link = $('download-smer');
     if (link.href) URL.revokeObjectURL(link.href);
-    link.href = URL.createObjectURL(new Blob([smer], { type: 'application/jose+json' }));
+    link.href = URL.createObjectURL(new Blob([state.smer], { type: 'application/jose+json' }));
     link.classList.remove('hidden');
     $('open').disabled = false;
     $('tamper').disabled = false;
@@ -103,43 +114,31 @@ async function seal() {
   }
 }
 
-function sameBytes(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 async function open(tamper) {
   setStatus('Opening…');
   $('opened').textContent = '';
   $('opened-meta').textContent = '';
   $('opened-view').replaceChildren();
-  await nextFrame();
-  let smer = state.smer;
+  const smer = state.smer.slice();
   if (tamper) {
-    smer = smer.slice();
-    // Flip one bit in the middle of the ciphertext's base64url text, keeping it base64url.
-    const text = new TextDecoder().decode(smer);
-    const at = text.indexOf('"ciphertext":"') + 20;
+    // Flip one character of the ciphertext's base64url text, keeping it base64url.
+    const start = new TextDecoder().decode(smer.subarray(0, 4096)).indexOf('"ciphertext":"');
+    const at = start >= 0 ? start + 20 : Math.floor(smer.length / 2);
     smer[at] = smer[at] === 0x41 ? 0x42 : 0x41;
   }
   try {
-    const opened = openSmer(smer, state.clinician);
-    const record = opened.record;
-    const header = opened.header;
-    const matches = sameBytes(record, state.original);
-    $('opened-meta').textContent = `Opened: ${record.length} bytes, ${header.contentType ?? 'unknown type'}, ${opened.enc}, owner ${header.ownerKeyId ?? '—'}. ${matches ? 'Identical to what the patient sealed.' : 'DIFFERENT from the original!'}`;
-    // Shown as text, never as HTML.
-    $('opened').textContent = header.contentType?.startsWith('text/') || header.contentType?.endsWith('xml') || header.contentType?.endsWith('json')
-      ? new TextDecoder().decode(record)
-      : `(binary record, ${record.length} bytes)`;
+    const opened = await call('open', { smer: smer.buffer }, [smer.buffer]);
+    const record = new Uint8Array(opened.record);
+    const matches = opened.recordHash === state.recordHash;
+    $('opened-meta').textContent = `Opened: ${record.length} bytes, ${opened.contentType ?? 'unknown type'}, ${opened.enc}, owner ${opened.ownerKeyId ?? '—'}. ${matches ? 'Identical to what the patient sealed.' : 'DIFFERENT from the original!'}`;
+    const textual = opened.contentType?.startsWith('text/') || opened.contentType?.endsWith('xml') || opened.contentType?.endsWith('json');
+    // Shown as text, never as HTML; large records are not decoded on the main thread.
+    $('opened').textContent = textual && record.length <= SHOW_LIMIT ? new TextDecoder().decode(record) : `(record of ${record.length} bytes)`;
     // A My Health Bank export is shown as tables (paper Fig. 15); text only, never HTML.
-    if (header.contentType?.endsWith('xml')) {
+    if (opened.contentType?.endsWith('xml') && record.length <= SHOW_LIMIT) {
       const model = readMhb(new TextDecoder().decode(record));
       if (model.western) renderMhb(model, $('opened-view'));
     }
-    header.free();
-    opened.free();
     setStatus(matches ? 'Opened and verified.' : 'Opened, but it differs from the original.', matches ? 'ok' : 'error');
   } catch (error) {
     setStatus(explain(error), 'error');
@@ -161,12 +160,7 @@ async function pickFile(event) {
 
 async function main() {
   $('record').value = SAMPLE_RECORD;
-  try {
-    await init();
-  } catch (error) {
-    setStatus(`The WebAssembly module could not be loaded: ${error.message}`, 'error');
-    return;
-  }
+  worker.onerror = (event) => setStatus(`The cryptography worker could not start: ${event.message ?? 'unknown error'}`, 'error');
   $('generate').addEventListener('click', generateKeys);
   $('seal').addEventListener('click', seal);
   $('open').addEventListener('click', () => open(false));

@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { writeFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { startServer, launchBrowser, artifacts } from './browser.mjs';
 
 let server;
@@ -98,6 +100,39 @@ test('a file picked from disk is sealed with its name and type, and opens', asyn
   await page.click('#open');
   await page.waitForFunction(() => document.querySelector('#status').textContent === 'Opened and verified.');
   assert.match(await page.textContent('#opened-meta'), /7 bytes, image\/png/);
-  assert.equal(await page.textContent('#opened'), '(binary record, 7 bytes)');
+  assert.equal(await page.textContent('#opened'), '(record of 7 bytes)');
   await page.close();
+});
+
+test('a 64 MiB record seals and opens with no main-thread task over 100 ms', async () => {
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.selectOption('#bits', '2048');
+  await page.click('#generate');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Keys ready'), null, { timeout: 60000 });
+  const file = path.join(process.env.TMPDIR ?? '/tmp', 'semres-64mib.bin');
+  writeFileSync(file, randomBytes(64 << 20));
+  try {
+    await page.setInputFiles('#file', file);
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Picked'), null, { timeout: 60000 });
+    await page.evaluate(() => { window.__longTasks = []; });
+    await page.click('#seal');
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Sealed'), null, { timeout: 120000 });
+    await page.click('#open');
+    await page.waitForFunction(() => document.querySelector('#status').textContent === 'Opened and verified.', null, { timeout: 120000 });
+    assert.match(await page.textContent('#opened-meta'), /67108864 bytes.*Identical to what the patient sealed/);
+    const longTasks = await page.evaluate(() => window.__longTasks);
+    assert.ok(longTasks.every((d) => d <= 100), `main-thread long tasks: ${longTasks.map((d) => Math.round(d)).join(', ')} ms`);
+    // The instrument itself works: a deliberate 200 ms busy loop is seen as a long task.
+    await page.evaluate(() => setTimeout(() => { const t = performance.now(); while (performance.now() - t < 200); }, 0));
+    await page.waitForFunction(() => window.__longTasks.some((d) => d >= 150), null, { timeout: 5000 });
+  } finally {
+    rmSync(file, { force: true });
+    await page.close();
+  }
 });
