@@ -40,4 +40,4 @@ step "server binary for the page tests"
 cargo build -q -p semres-node --bin semres
 
 step "JS tests (node:test)"
-node --test --test-reporter=spec tests/js/
+node --test --test-concurrency=1 --test-reporter=spec tests/js/

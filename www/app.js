@@ -20,9 +20,6 @@ function call(op, payload = {}, transfer = []) {
   });
 }
 
-/** Largest record shown inline (bigger ones are offered as a download). */
-const SHOW_LIMIT = 1 << 20;
-
 const $ = (id) => document.getElementById(id);
 
 // A synthetic My Health Bank export (no real person): see shared/reference/mhb-format.md.
@@ -41,7 +38,7 @@ const SAMPLE_RECORD = `<?xml version="1.0" encoding="UTF-8"?>
 </myhealthbank>
 `;
 
-const state = { keysReady: false, smer: null, recordHash: null, fileBytes: null, fileName: null, contentType: 'application/xml' };
+const state = { keysReady: false, recordHash: null, fileBytes: null, fileName: null, contentType: 'application/xml' };
 
 function setStatus(text, kind = '') {
   const status = $('status');
@@ -96,13 +93,11 @@ async function seal() {
     const buffer = record.buffer.byteLength === record.length ? record.buffer : record.slice().buffer;
     state.fileBytes = null;
     const sealed = await call('seal', { record: buffer, options }, [buffer]);
-    state.smer = new Uint8Array(sealed.smer);
     state.recordHash = sealed.recordHash;
-    $('smer-size').textContent = `${state.smer.length.toLocaleString()} bytes`;
+    $('smer-size').textContent = `${sealed.size.toLocaleString()} bytes`;
     $('smer-hash').textContent = sealed.hash;
     const link = $('download-smer');
-    if (link.href) URL.revokeObjectURL(link.href);
-    link.href = URL.createObjectURL(new Blob([state.smer], { type: 'application/jose+json' }));
+    link.href = sealed.url;
     link.classList.remove('hidden');
     $('open').disabled = false;
     $('tamper').disabled = false;
@@ -119,23 +114,16 @@ async function open(tamper) {
   $('opened').textContent = '';
   $('opened-meta').textContent = '';
   $('opened-view').replaceChildren();
-  const smer = state.smer.slice();
-  if (tamper) {
-    // Flip one character of the ciphertext's base64url text, keeping it base64url.
-    const start = new TextDecoder().decode(smer.subarray(0, 4096)).indexOf('"ciphertext":"');
-    const at = start >= 0 ? start + 20 : Math.floor(smer.length / 2);
-    smer[at] = smer[at] === 0x41 ? 0x42 : 0x41;
-  }
   try {
-    const opened = await call('open', { smer: smer.buffer }, [smer.buffer]);
-    const record = new Uint8Array(opened.record);
+    const opened = await call('open', { tamper });
+    const record = opened.record ? new Uint8Array(opened.record) : null;
     const matches = opened.recordHash === state.recordHash;
-    $('opened-meta').textContent = `Opened: ${record.length} bytes, ${opened.contentType ?? 'unknown type'}, ${opened.enc}, owner ${opened.ownerKeyId ?? '—'}. ${matches ? 'Identical to what the patient sealed.' : 'DIFFERENT from the original!'}`;
+    $('opened-meta').textContent = `Opened: ${opened.length} bytes, ${opened.contentType ?? 'unknown type'}, ${opened.enc}, owner ${opened.ownerKeyId ?? '—'}. ${matches ? 'Identical to what the patient sealed.' : 'DIFFERENT from the original!'}`;
     const textual = opened.contentType?.startsWith('text/') || opened.contentType?.endsWith('xml') || opened.contentType?.endsWith('json');
     // Shown as text, never as HTML; large records are not decoded on the main thread.
-    $('opened').textContent = textual && record.length <= SHOW_LIMIT ? new TextDecoder().decode(record) : `(record of ${record.length} bytes)`;
+    $('opened').textContent = textual && record ? new TextDecoder().decode(record) : `(record of ${opened.length} bytes)`;
     // A My Health Bank export is shown as tables (paper Fig. 15); text only, never HTML.
-    if (opened.contentType?.endsWith('xml') && record.length <= SHOW_LIMIT) {
+    if (opened.contentType?.endsWith('xml') && record) {
       const model = readMhb(new TextDecoder().decode(record));
       if (model.western) renderMhb(model, $('opened-view'));
     }

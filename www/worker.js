@@ -5,6 +5,11 @@ import init, { PrivateKey, RecipientList, sealSmer, openSmer, smerHash } from '/
 
 const ready = init();
 const keys = { patient: null, clinician: null };
+/** The last SMeR sealed: kept here so that large buffers never cross to the page. */
+let lastSmer = null;
+let lastUrl = null;
+/** Largest opened record sent back to the page for display. */
+const SHOW_LIMIT = 1 << 20;
 
 const operations = {
   generate({ bits }) {
@@ -19,17 +24,29 @@ const operations = {
     const to = new RecipientList();
     const clinician = keys.clinician.publicKey();
     to.add(clinician);
-    const smer = sealSmer(bytes, to, { ...options, ownerKeyId: keys.patient.keyId });
+    lastSmer = sealSmer(bytes, to, { ...options, ownerKeyId: keys.patient.keyId });
     to.free();
     clinician.free();
-    return { result: { smer: smer.buffer, hash: smerHash(smer), recordHash: smerHash(bytes), size: bytes.length }, transfer: [smer.buffer] };
+    if (lastUrl) URL.revokeObjectURL(lastUrl);
+    lastUrl = URL.createObjectURL(new Blob([lastSmer], { type: 'application/jose+json' }));
+    return { result: { hash: smerHash(lastSmer), recordHash: smerHash(bytes), size: lastSmer.length, url: lastUrl } };
   },
-  open({ smer }) {
-    const opened = openSmer(new Uint8Array(smer), keys.clinician);
+  open({ tamper }) {
+    let smer = lastSmer;
+    if (tamper) {
+      // Flip one character of the ciphertext's base64url text, keeping it base64url.
+      smer = lastSmer.slice();
+      const start = new TextDecoder().decode(smer.subarray(0, 4096)).indexOf('"ciphertext":"');
+      const at = start >= 0 ? start + 20 : Math.floor(smer.length / 2);
+      smer[at] = smer[at] === 0x41 ? 0x42 : 0x41;
+    }
+    const opened = openSmer(smer, keys.clinician);
     const record = opened.record;
     const header = opened.header;
+    const small = record.length <= SHOW_LIMIT;
     const result = {
-      record: record.buffer,
+      record: small ? record.buffer : null,
+      length: record.length,
       recordHash: smerHash(record),
       contentType: header.contentType,
       ownerKeyId: header.ownerKeyId,
@@ -38,7 +55,7 @@ const operations = {
     };
     header.free();
     opened.free();
-    return { result, transfer: [record.buffer] };
+    return { result, transfer: small ? [record.buffer] : [] };
   },
 };
 
