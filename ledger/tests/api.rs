@@ -3,9 +3,8 @@
 //! bad requests get a clear 4xx `{code, message}` and the server keeps running; concurrent
 //! clients get contiguous block numbers and a chain that verifies.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use base64ct::{Base64, Encoding};
 use rand_chacha::ChaCha20Rng;
@@ -17,10 +16,10 @@ use semres::ledger::merkle::{leaf_hash, verify_inclusion, Hash};
 use semres::ledger::Block;
 use semres::signing::{SigningPrivateKey, SigningPublicKey};
 use semres::EncryptionPrivateKey;
-use semres_node::api::ApiState;
-use semres_node::node::{verify_data_dir, Node};
-use semres_node::server::{router, SiteDirs};
+use semres_node::node::verify_data_dir;
 use serde_json::{json, Value};
+
+mod support;
 
 struct Server {
     addr: SocketAddr,
@@ -28,69 +27,19 @@ struct Server {
 }
 
 fn start(name: &str) -> Server {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("api-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let node = Node::open(&dir, None).unwrap();
-    let dirs = SiteDirs {
-        www: dir.join("www"),
-        pkg: dir.join("pkg"),
-    };
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-            axum::serve(listener, router(&dirs, ApiState::new(node)))
-                .await
-                .unwrap();
-        });
-    });
+    let (addr, dir) = support::start_server(&format!("api-{name}"));
     Server { addr, dir }
 }
 
-/// One HTTP/1.1 request with `Connection: close`; returns (status, body).
+/// One JSON request to the server; returns (status, body).
 fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers");
-    let status_line = String::from_utf8_lossy(&response[..split])
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = String::from_utf8_lossy(&response[..split]).to_lowercase();
-    let mut body = response[split + 4..].to_vec();
-    if headers.contains("transfer-encoding: chunked") {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let len =
-                usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap().trim(), 16)
-                    .unwrap();
-            if len == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[line_end + 2..line_end + 2 + len]);
-            rest = &rest[line_end + 2 + len + 2..];
-        }
-        body = out;
-    }
-    (status, body)
+    support::http(
+        addr,
+        method,
+        path,
+        &[("Content-Type".into(), "application/json".into())],
+        body,
+    )
 }
 
 fn json_of(body: &[u8]) -> Value {

@@ -5,12 +5,10 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 
-use semres_node::api::ApiState;
-use semres_node::node::Node;
-use semres_node::server::{router, SiteDirs};
 use serde_json::Value;
+
+mod support;
 
 fn documented() -> BTreeSet<(String, String)> {
     let doc: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
@@ -51,28 +49,7 @@ fn every_route_is_documented_and_every_documented_route_answers() {
         "src/api.rs routes vs ledger/openapi.json"
     );
 
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi");
-    let _ = std::fs::remove_dir_all(&dir);
-    let node = Node::open(&dir, None).unwrap();
-    let dirs = SiteDirs {
-        www: dir.join("www"),
-        pkg: dir.join("pkg"),
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, router(&dirs, ApiState::new(node)))
-                .await
-                .unwrap();
-        });
-    });
+    let (addr, _dir) = support::start_server("openapi");
     for (method, path) in documented() {
         let concrete = path
             .replace("{number}", "0")
