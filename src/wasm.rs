@@ -754,6 +754,7 @@ pub struct ChainReport {
     root: Hash,
     last_hash: Hash,
     chain_id: Option<String>,
+    authorities: Vec<SigningPublicKey>,
 }
 
 #[wasm_bindgen(js_class = ChainReport)]
@@ -779,6 +780,19 @@ impl ChainReport {
     pub fn chain_id(&self) -> Option<String> {
         self.chain_id.clone()
     }
+    /// The authority set in force after the last block (full verification only; empty
+    /// after a structural check): the keys to check this chain's checkpoints with.
+    pub fn authorities(&self) -> SigningKeyList {
+        SigningKeyList(self.authorities.clone())
+    }
+    /// The key ids of `authorities()`.
+    #[wasm_bindgen(getter, js_name = authorityKeyIds)]
+    pub fn authority_key_ids(&self) -> Vec<String> {
+        self.authorities
+            .iter()
+            .map(|k| k.key_id().to_owned())
+            .collect()
+    }
 }
 
 /// Fully verifies a chain file from genesis: links, numbering, time, every seal by the
@@ -794,6 +808,7 @@ pub fn verify_chain_file(file: &[u8]) -> JsResult<ChainReport> {
         root,
         last_hash: state.last_hash(),
         chain_id: Some(state.chain_id().to_owned()),
+        authorities: state.authorities().cloned().collect(),
     })
 }
 
@@ -809,6 +824,7 @@ pub fn verify_chain_structure_file(file: &[u8]) -> JsResult<ChainReport> {
         root: tree.root(tree.size()).unwrap_or_default(),
         last_hash,
         chain_id: None,
+        authorities: Vec::new(),
     })
 }
 
@@ -828,6 +844,28 @@ impl SigningKeyList {
     pub fn add(&mut self, key: &JsSigningPublicKey) {
         self.0.push(key.0.clone());
     }
+}
+
+/// Checks one block without the chain: its sealer is one of `authorities` and the seal
+/// verifies. Throws `SemresError` `UnknownAuthority` or `BadSeal`. (A clinician checks the
+/// grant's block this way, and its place in the log with `verifyInclusion`.)
+#[wasm_bindgen(js_name = verifyBlockSeal)]
+pub fn verify_block_seal(block: &[u8], authorities: &SigningKeyList) -> JsResult<()> {
+    let block = Block::from_bytes(block).map_err(|e| ledger_js(e, None))?;
+    block
+        .verify_seal(&authorities.0)
+        .map_err(|e| ledger_js(e, None))
+}
+
+/// Checks that the block's entry was made and signed by `signer` (the owner's signature of
+/// the paper's block). Throws `SemresError` `BadSignature` otherwise.
+#[wasm_bindgen(js_name = verifyEntrySigner)]
+pub fn verify_entry_signer(block: &[u8], signer: &JsSigningPublicKey) -> JsResult<()> {
+    let block = Block::from_bytes(block).map_err(|e| ledger_js(e, None))?;
+    block
+        .entry
+        .verify_signed_by(&signer.0)
+        .map_err(|e| ledger_js(e, None))
 }
 
 /// A verified checkpoint.
@@ -1083,7 +1121,19 @@ pub fn entry_hash(entry: &[u8]) -> JsResult<String> {
         .map_err(|e| ledger_js(e, None))
 }
 
-/// The paper's fields of a block (Fig. 6), as a plain object with hex hashes.
+/// The entry an entry refers to: the grant of a revoke, access or care; the care of a
+/// payment.
+fn refers_to(body: &EntryBody) -> Option<&Hash> {
+    match body {
+        EntryBody::Revoke { grant } | EntryBody::Access { grant } => Some(grant),
+        EntryBody::Care { grant, .. } => Some(grant),
+        EntryBody::Payment { care, .. } => Some(care),
+        _ => None,
+    }
+}
+
+/// The paper's fields of a block (Fig. 6), as a plain object with hex hashes, plus the
+/// block's `sealer`, its `entryHash` and `refersTo` (the grant or care entry it refers to).
 #[wasm_bindgen(js_name = blockFields)]
 pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
     let b = Block::from_bytes(block).map_err(|e| ledger_js(e, None))?;
@@ -1102,6 +1152,7 @@ pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
         "payment": v.payment.map(|(amount, currency)| serde_json::json!({"amount": amount, "currency": currency})),
         "sealer": b.sealer,
         "entryHash": smer::to_hex(&b.entry.hash()),
+        "refersTo": refers_to(&b.entry.body).map(|h| smer::to_hex(h)),
     });
     serde::Serialize::serialize(&object, &serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|_| to_js(Error::InvalidInput("cannot convert block")))

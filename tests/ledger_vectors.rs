@@ -250,3 +250,56 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn one_block_is_checked_without_the_chain_seal_and_signer() {
+    use semres::ledger::LedgerError;
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let authority = SigningPrivateKey::generate(&mut rng).unwrap();
+    let stranger = SigningPrivateKey::generate(&mut rng).unwrap();
+    let patient = SigningPrivateKey::generate(&mut rng).unwrap();
+    let genesis = genesis_block("semres.test/one-block", &[&authority], 1000, [1; 16]).unwrap();
+    let mut state = LedgerState::genesis(&genesis).unwrap();
+    let rsa = EncryptionPrivateKey::generate(&mut rng, 2048).unwrap();
+    let body = EntryBody::Register {
+        role: Role::Patient,
+        signing_key: patient.public_key().to_bytes(),
+        encryption_key: rsa.public_key().to_spki_der().unwrap(),
+    };
+    let block = state
+        .seal_next(
+            Entry::new(patient.key_id(), 1000, [2; 16], body).sign(&patient),
+            1001,
+            &authority,
+        )
+        .unwrap();
+    let authorities = [authority.public_key().clone()];
+    block.verify_seal(&authorities).unwrap();
+    assert_eq!(
+        block.verify_seal(&[stranger.public_key().clone()]),
+        Err(LedgerError::UnknownAuthority)
+    );
+    let mut forged = block.clone();
+    forged.seal[0] ^= 1;
+    assert_eq!(forged.verify_seal(&authorities), Err(LedgerError::BadSeal));
+    let mut moved = block.clone();
+    moved.time += 1;
+    assert_eq!(moved.verify_seal(&authorities), Err(LedgerError::BadSeal));
+
+    block.entry.verify_signed_by(patient.public_key()).unwrap();
+    assert_eq!(
+        block.entry.verify_signed_by(stranger.public_key()),
+        Err(LedgerError::BadSignature)
+    );
+    let mut unsigned = block.entry.clone();
+    unsigned.signatures[0].signature[5] ^= 1;
+    assert_eq!(
+        unsigned.verify_signed_by(patient.public_key()),
+        Err(LedgerError::BadSignature)
+    );
+    unsigned.signatures.clear();
+    assert_eq!(
+        unsigned.verify_signed_by(patient.public_key()),
+        Err(LedgerError::BadSignature)
+    );
+}

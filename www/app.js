@@ -1,162 +1,289 @@
-// SEMRES sample page: CEDA seal/open of a synthetic record, entirely in the browser.
-// Every cryptographic operation is the WASM core's; this file only wires the page.
-import { readMhb, renderMhb } from './mhb.js';
+// SEMRES site: navigation, identity (create, unlock, export, import, register) and the
+// ledger authorities this browser trusts. The patient, clinician and auditor pages live in
+// their own modules; all cryptography runs in www/worker.js (WASM core).
+import { startWorker } from './lib/worker-client.js';
+import { createApi } from './lib/api.js';
+import * as store from './lib/store.js';
+import { explain } from './lib/errors.js';
+import { $, el, say, busy, download, short } from './lib/ui.js';
+import { initPatient } from './patient.js';
+import { initClinician } from './clinician.js';
+import { initAuditor } from './auditor.js';
 
-// Every cryptographic operation runs in the worker (www/worker.js).
-const worker = new Worker('/worker.js', { type: 'module' });
-let nextId = 0;
-const pending = new Map();
-worker.onmessage = ({ data }) => {
-  const { resolve, reject } = pending.get(data.id);
-  pending.delete(data.id);
-  if (data.ok) resolve(data.result);
-  else reject(Object.assign(new Error(data.error.message), { name: data.error.name, code: data.error.code }));
-};
-function call(op, payload = {}, transfer = []) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, op, ...payload }, transfer);
-  });
-}
+const call = startWorker((why) => say('identity-status', `The cryptography worker could not start: ${why}`, 'error'));
+const api = createApi(call);
 
-const $ = (id) => document.getElementById(id);
-
-// A synthetic My Health Bank export (no real person): see shared/reference/mhb-format.md.
-const SAMPLE_RECORD = `<?xml version="1.0" encoding="UTF-8"?>
-<myhealthbank>
-  <bdata><b1.1>Z10000****</b1.1><b1.2>20261120</b1.2></bdata>
-  <r1>
-    <r1.1>1</r1.1><r1.2>Synthetic District Business Group</r1.2>
-    <r1.3>0000000001</r1.3><r1.4>Synthetic General Hospital</r1.4>
-    <r1.5>20261102</r1.5><r1.6>20261102</r1.6><r1.7>IC01</r1.7>
-    <r1.8>E119</r1.8><r1.9>Type 2 diabetes mellitus without complications</r1.9>
-    <r1.12>50</r1.12><r1.13>412</r1.13>
-    <r1_1><r1_1.1>A000000100</r1_1.1><r1_1.2>Metformin 500 mg</r1_1.2><r1_1.3>60</r1_1.3><r1_1.4>30</r1_1.4></r1_1>
-  </r1>
-  <r6>無資料</r6>
-</myhealthbank>
-`;
-
-const state = { keysReady: false, recordHash: null, fileBytes: null, fileName: null, contentType: 'application/xml' };
-
-function setStatus(text, kind = '') {
-  const status = $('status');
-  status.textContent = text;
-  status.className = kind;
-}
-
-// Errors from the WASM core are SemresError with a stable code; show words and the code.
-function explain(error) {
-  const messages = {
-    DecryptionFailed: 'This record could not be decrypted with this key: it was altered, or it is not meant for this key.',
-    NoMatchingRecipient: 'This record was not shared with this key.',
-    MalformedSmer: 'This is not a valid SMeR file.',
-    TooLarge: 'The record is larger than allowed.',
-    UnsupportedAlgorithm: 'This record uses an algorithm SEMRES does not accept.',
-  };
-  if (error && error.name === 'SemresError') {
-    return `${messages[error.code] ?? error.message} (code ${error.code})`;
-  }
-  return `Unexpected error: ${error && error.message ? error.message : String(error)}`;
-}
-
-// Let the browser paint the status before a long synchronous WASM call.
-
-async function generateKeys() {
-  const bits = Number($('bits').value);
-  $('generate').disabled = true;
-  setStatus(`Generating two RSA-${bits} key pairs…`);
-  try {
-    const started = performance.now();
-    const ids = await call('generate', { bits });
-    $('patient-kid').textContent = ids.patient;
-    $('clinician-kid').textContent = ids.clinician;
-    state.keysReady = true;
-    $('seal').disabled = false;
-    setStatus(`Keys ready in ${Math.round(performance.now() - started)} ms.`, 'ok');
-  } catch (error) {
-    setStatus(explain(error), 'error');
-  } finally {
-    $('generate').disabled = false;
-  }
-}
-
-async function seal() {
-  $('seal').disabled = true;
-  setStatus('Sealing…');
-  try {
-    const record = state.fileBytes ?? new TextEncoder().encode($('record').value);
-    const options = { contentType: state.fileBytes ? state.contentType : 'application/xml', enc: $('enc').value };
-    if (state.fileName) options.fileName = state.fileName;
-    // The record's bytes move to the worker (transferred, not copied).
-    const buffer = record.buffer.byteLength === record.length ? record.buffer : record.slice().buffer;
-    state.fileBytes = null;
-    const sealed = await call('seal', { record: buffer, options }, [buffer]);
-    state.recordHash = sealed.recordHash;
-    $('smer-size').textContent = `${sealed.size.toLocaleString()} bytes`;
-    $('smer-hash').textContent = sealed.hash;
-    const link = $('download-smer');
-    link.href = sealed.url;
-    link.classList.remove('hidden');
-    $('open').disabled = false;
-    $('tamper').disabled = false;
-    setStatus('Sealed. Only the clinician\'s private key can open it.', 'ok');
-  } catch (error) {
-    setStatus(explain(error), 'error');
-  } finally {
-    $('seal').disabled = false;
-  }
-}
-
-async function open(tamper) {
-  setStatus('Opening…');
-  $('opened').textContent = '';
-  $('opened-meta').textContent = '';
-  $('opened-view').replaceChildren();
-  try {
-    const opened = await call('open', { tamper });
-    const record = opened.record ? new Uint8Array(opened.record) : null;
-    const matches = opened.recordHash === state.recordHash;
-    $('opened-meta').textContent = `Opened: ${opened.length} bytes, ${opened.contentType ?? 'unknown type'}, ${opened.enc}, owner ${opened.ownerKeyId ?? '—'}. ${matches ? 'Identical to what the patient sealed.' : 'DIFFERENT from the original!'}`;
-    const textual = opened.contentType?.startsWith('text/') || opened.contentType?.endsWith('xml') || opened.contentType?.endsWith('json');
-    // Shown as text, never as HTML; large records are not decoded on the main thread.
-    $('opened').textContent = textual && record ? new TextDecoder().decode(record) : `(record of ${opened.length} bytes)`;
-    // A My Health Bank export is shown as tables (paper Fig. 15); text only, never HTML.
-    if (opened.contentType?.endsWith('xml') && record) {
-      const model = readMhb(new TextDecoder().decode(record));
-      if (model.western) renderMhb(model, $('opened-view'));
+/** What the pages share: the worker, the endpoint, the signed-in profile, trusted authorities. */
+const session = {
+  call,
+  api,
+  profile: null,
+  role: null,
+  listeners: [],
+  onChange(listener) { this.listeners.push(listener); },
+  changed() { for (const l of this.listeners) l(this); },
+  /** The trusted authorities' public keys (base64url), pinned on first use. */
+  async authorities() {
+    const trust = await ensureTrust();
+    return trust.authorities.map((a) => a.publicKey);
+  },
+  /** The latest checkpoint, verified against the trusted authorities. */
+  async checkpoint() {
+    const note = await api.get('/checkpoint');
+    const facts = await call('verifyCheckpoint', { note, authorities: await this.authorities() });
+    return { note, ...facts };
+  },
+  /** Submits an entry and checks what comes back: seal by a trusted authority, our
+   *  signature, inclusion in the returned signed checkpoint. */
+  async submit(entry) {
+    const answer = await api.postEntry(entry);
+    const authorities = await this.authorities();
+    await call('verifyBlockSeal', { block: answer.block, authorities });
+    await call('verifyEntrySigner', { block: answer.block, signingKey: this.profile.signingKey });
+    await call('verifyInclusion', { block: answer.block, index: answer.blockNumber, proof: answer.inclusionProof, note: answer.checkpoint, authorities });
+    return answer;
+  },
+  names: new Map(),
+  /** A participant's display name from the directory (key ids only on the ledger). */
+  async nameOf(keyId) {
+    if (!keyId) return '—';
+    if (keyId === this.profile?.keyId) return `${this.profile.name} (you)`;
+    if (!this.names.has(keyId)) {
+      try {
+        const { results } = await api.signedGet(`/directory?q=${encodeURIComponent('')}`);
+        for (const r of results) this.names.set(r.keyId, r.name);
+      } catch { /* names are a convenience */ }
+      if (!this.names.has(keyId)) this.names.set(keyId, short(keyId));
     }
-    setStatus(matches ? 'Opened and verified.' : 'Opened, but it differs from the original.', matches ? 'ok' : 'error');
-  } catch (error) {
-    setStatus(explain(error), 'error');
+    return this.names.get(keyId);
+  },
+};
+
+async function ensureTrust(force = false) {
+  const origin = location.origin;
+  let trust = force ? null : await store.get('trust', origin);
+  if (!trust) {
+    const { authorities } = await api.get('/authorities');
+    const note = await api.get('/checkpoint');
+    // The endpoint's checkpoint must verify under the keys it names, or nothing is pinned.
+    const facts = await call('verifyCheckpoint', { note, authorities: authorities.map((a) => a.publicKey) });
+    trust = { origin, chainId: facts.origin, authorities, pinnedAt: Date.now() };
+    await store.put('trust', trust);
+    showTrust(trust);
   }
+  return trust;
 }
 
-async function pickFile(event) {
-  const file = event.target.files?.[0];
-  if (!file) {
-    state.fileBytes = null;
-    state.fileName = null;
+function showTrust(trust) {
+  $('trust-list').replaceChildren(...(trust?.authorities ?? []).map((a) => el('li', { className: 'mono', text: `${a.keyId}` })));
+  if (trust) $('trust-list').append(el('li', { text: `chain ${trust.chainId}, pinned ${new Date(trust.pinnedAt).toLocaleString()}` }));
+}
+
+// ---- navigation ----
+
+const VIEWS = ['identity', 'patient', 'clinician', 'auditor'];
+function route() {
+  const view = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'identity';
+  for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
+  for (const link of document.querySelectorAll('nav a[data-view]')) {
+    if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `SEMRES — ${view[0].toUpperCase()}${view.slice(1)}`;
+  session.changed();
+}
+
+// ---- identity ----
+
+async function refreshIdentityList() {
+  const identities = await store.all('identities');
+  const select = $('signin-identity');
+  select.replaceChildren(...identities.map((i) => el('option', { value: i.keyId, text: `${i.name} (${i.role ?? 'unregistered'}) — ${short(i.keyId)}` })));
+  $('no-identities').hidden = identities.length > 0;
+  $('signin-form').hidden = identities.length === 0;
+}
+
+async function signedIn(profile) {
+  session.profile = profile;
+  const saved = await store.get('identities', profile.keyId);
+  session.role = saved?.role ?? null;
+  // The ledger says what this key is registered as.
+  try {
+    const participant = await api.get(`/participants/${profile.keyId}`);
+    session.role = participant.role;
+    session.registered = true;
+  } catch (error) {
+    if (error.code !== 'NotFound') throw error;
+    session.registered = false;
+  }
+  if (saved && saved.role !== session.role && session.registered) await store.put('identities', { ...saved, role: session.role });
+  showSignedIn();
+  session.changed();
+}
+
+function showSignedIn() {
+  const p = session.profile;
+  $('current-box').hidden = !p;
+  $('signin-box').hidden = Boolean(p);
+  $('who').textContent = p ? `Signed in as ${p.name} — ${session.registered ? session.role : 'not registered yet'}` : 'Not signed in.';
+  if (!p) return;
+  $('me-name').textContent = p.name;
+  $('me-role').textContent = session.registered ? session.role : 'not registered on this ledger';
+  $('me-kid').textContent = p.keyId;
+  $('me-ekid').textContent = p.encryptionKeyId;
+  $('register-box').hidden = session.registered;
+  if (session.role === 'clinician' && !session.registered) $('register-role').value = 'clinician';
+}
+
+async function publishName() {
+  await api.signedPut(`/directory/${session.profile.keyId}`, { name: session.profile.name });
+}
+
+async function register() {
+  const role = $('register-role').value;
+  const { entry } = await call('entry', { kind: 'register', args: { role } });
+  if (role !== 'patient') {
+    session.pendingRequest = entry;
+    $('admission-box').hidden = false;
+    say('identity-status', 'Registration request ready: download it and have an authority admit it.');
     return;
   }
-  state.fileBytes = new Uint8Array(await file.arrayBuffer());
-  state.fileName = file.name.replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 255) || 'record';
-  state.contentType = file.type || 'application/octet-stream';
-  setStatus(`Picked ${state.fileName} (${state.fileBytes.length.toLocaleString()} bytes).`);
+  await finishRegistration(entry, role);
+}
+
+async function finishRegistration(entry, role) {
+  await ensureTrust();
+  const answer = await session.submit(entry);
+  const saved = await store.get('identities', session.profile.keyId);
+  if (saved) await store.put('identities', { ...saved, role, registeredBlock: answer.blockNumber });
+  session.registered = true;
+  session.role = role;
+  await publishName();
+  $('admission-box').hidden = true;
+  showSignedIn();
+  await refreshIdentityList();
+  session.changed();
+  say('identity-status', `Registered as ${role} in block ${answer.blockNumber} (seal, signature and inclusion verified).`, 'ok');
+}
+
+async function create(event) {
+  event.preventDefault();
+  const name = $('create-name').value.trim();
+  const passphrase = $('create-passphrase').value;
+  if (passphrase !== $('create-passphrase2').value) {
+    say('identity-status', 'The two passphrases differ. [code InvalidInput]', 'error');
+    return;
+  }
+  if (passphrase.length < 10) {
+    say('identity-status', 'Choose a passphrase of at least 10 characters. [code InvalidInput]', 'error');
+    return;
+  }
+  const role = $('create-role').value;
+  const progress = $('create-progress');
+  progress.hidden = false;
+  progress.value = 0;
+  await busy($('create'), async () => {
+    const { profile, file } = await call('createIdentity', { name, bits: Number($('create-bits').value), passphrase }, {
+      onProgress: (p) => { progress.value = p.step - 1; $('create-stage').textContent = p.text; },
+    });
+    await store.put('identities', { keyId: profile.keyId, name, role, encryptionKeyId: profile.encryptionKeyId, file, createdAt: Date.now() });
+    progress.value = 3;
+    $('create-stage').textContent = 'Identity created and saved (encrypted) in this browser. Export it to a file to keep a backup.';
+    $('create-passphrase').value = '';
+    $('create-passphrase2').value = '';
+    await refreshIdentityList();
+    await signedIn(profile);
+    if (!session.registered) {
+      $('register-role').value = role;
+      await register();
+    }
+  }, (error) => { progress.hidden = true; $('create-stage').textContent = ''; say('identity-status', explain(error), 'error'); });
+}
+
+async function unlock(event) {
+  event.preventDefault();
+  const keyId = $('signin-identity').value;
+  await busy($('signin'), async () => {
+    const saved = await store.get('identities', keyId);
+    if (!saved) throw Object.assign(new Error('no such identity'), { code: 'NotFound' });
+    const { profile } = await call('unlock', { file: saved.file, passphrase: $('signin-passphrase').value });
+    $('signin-passphrase').value = '';
+    await signedIn(profile);
+    say('identity-status', `Unlocked. Welcome, ${profile.name}.`, 'ok');
+  }, (error) => say('identity-status', explain(error), 'error'));
+}
+
+async function importIdentity(event) {
+  event.preventDefault();
+  const file = $('import-file').files?.[0];
+  if (!file) return;
+  await busy($('import'), async () => {
+    const bytes = await file.arrayBuffer();
+    const { profile } = await call('unlock', { file: bytes.slice(0), passphrase: $('import-passphrase').value });
+    $('import-passphrase').value = '';
+    await store.put('identities', { keyId: profile.keyId, name: profile.name, role: null, encryptionKeyId: profile.encryptionKeyId, file: bytes, createdAt: Date.now() });
+    await signedIn(profile);
+    const saved = await store.get('identities', profile.keyId);
+    await store.put('identities', { ...saved, role: session.role });
+    await refreshIdentityList();
+    say('identity-status', `Imported and unlocked ${profile.name}${session.registered ? ` (${session.role})` : ''}.`, 'ok');
+  }, (error) => say('identity-status', explain(error), 'error'));
+}
+
+async function exportIdentity() {
+  const saved = await store.get('identities', session.profile.keyId);
+  download(saved.file, `${saved.name.replace(/[^\p{L}\p{N}_-]+/gu, '_')}.identity.json`, 'application/json');
+  say('identity-status', 'Exported. The file is encrypted with your passphrase; keep both safe and separate.', 'ok');
+}
+
+async function lock() {
+  await call('lock');
+  session.profile = null;
+  session.role = null;
+  session.registered = false;
+  showSignedIn();
+  await refreshIdentityList();
+  session.changed();
+  say('identity-status', 'Locked. Your keys are no longer in memory.');
+}
+
+async function uploadAdmitted() {
+  const file = $('admitted-file').files?.[0];
+  if (!file) return;
+  try {
+    const entry = (await file.text()).trim();
+    await finishRegistration(entry, $('register-role').value);
+  } catch (error) {
+    say('identity-status', explain(error), 'error');
+  }
 }
 
 async function main() {
-  $('record').value = SAMPLE_RECORD;
-  worker.onerror = (event) => setStatus(`The cryptography worker could not start: ${event.message ?? 'unknown error'}`, 'error');
-  $('generate').addEventListener('click', generateKeys);
-  $('seal').addEventListener('click', seal);
-  $('open').addEventListener('click', () => open(false));
-  $('tamper').addEventListener('click', () => open(true));
-  $('file').addEventListener('change', pickFile);
-  $('generate').disabled = false;
+  window.addEventListener('hashchange', route);
+  $('create-form').addEventListener('submit', create);
+  $('signin-form').addEventListener('submit', unlock);
+  $('import-form').addEventListener('submit', importIdentity);
+  $('export-identity').addEventListener('click', exportIdentity);
+  $('lock').addEventListener('click', lock);
+  $('register').addEventListener('click', () => busy($('register'), register, (e) => say('identity-status', explain(e), 'error')));
+  $('download-request').addEventListener('click', () => download(new TextEncoder().encode(`${session.pendingRequest}\n`), 'registration-request.txt', 'text/plain'));
+  $('admitted-file').addEventListener('change', uploadAdmitted);
+  $('repin').addEventListener('click', () => busy($('repin'), async () => { showTrust(await ensureTrust(true)); say('identity-status', 'Pinned the endpoint\'s current authorities.', 'ok'); }, (e) => say('identity-status', explain(e), 'error')));
+  session.onChange(() => {
+    for (const node of document.querySelectorAll('.needs-identity')) node.hidden = Boolean(session.profile);
+  });
+  initPatient(session);
+  initClinician(session);
+  initAuditor(session);
+  try {
+    await refreshIdentityList();
+    showTrust(await store.get('trust', location.origin));
+  } catch (error) {
+    say('identity-status', explain(error), 'error');
+  }
+  showSignedIn();
+  route();
   document.body.dataset.ready = 'true';
-  setStatus('Ready. Start by generating keys.');
 }
 
 main();

@@ -570,6 +570,7 @@ fn grant_json(hash: &[u8; 32], g: &semres::ledger::state::GrantRecord, active: b
         "expires": g.expires,
         "revoked": g.revoked,
         "active": active,
+        "blockNumber": g.block,
     })
 }
 

@@ -8,7 +8,7 @@ use super::codec::{Reader, Writer};
 use super::entry::{Entry, EntryBody};
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::Hash;
-use crate::signing::{SigningPrivateKey, SIGNATURE_LEN};
+use crate::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
 
 /// Block format version.
 pub const BLOCK_VERSION: u8 = 1;
@@ -103,6 +103,19 @@ impl Block {
     /// The message a seal signs.
     pub fn seal_message(hash: &Hash) -> Vec<u8> {
         [SEAL_DOMAIN, hash.as_slice()].concat()
+    }
+
+    /// Checks the seal: the sealer is one of `authorities` and its Ed25519 signature over
+    /// the block hash verifies (`UnknownAuthority`, `BadSeal`). What a browser checks of one
+    /// block when it does not replay the chain.
+    pub fn verify_seal(&self, authorities: &[SigningPublicKey]) -> LedgerResult<()> {
+        let authority = authorities
+            .iter()
+            .find(|k| k.key_id() == self.sealer)
+            .ok_or(LedgerError::UnknownAuthority)?;
+        authority
+            .verify(&Self::seal_message(&self.hash()), &self.seal)
+            .map_err(|_| LedgerError::BadSeal)
     }
 
     /// Block hash: SHA-256("SEMRES ledger v1 block\0" || header bytes). The Merkle log's

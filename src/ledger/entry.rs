@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::codec::{Reader, Writer};
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::Hash;
-use crate::signing::{SigningPrivateKey, SIGNATURE_LEN};
+use crate::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
 
 /// Entry format version.
 pub const ENTRY_VERSION: u8 = 1;
@@ -195,6 +195,22 @@ impl Entry {
             body,
             signatures: Vec::new(),
         }
+    }
+
+    /// Checks that `key` is the entry's signer (its key id is `signer`) and that the
+    /// signer's signature verifies (`BadSignature` otherwise): the owner's signature of the
+    /// paper's block, checked without replaying the chain.
+    pub fn verify_signed_by(&self, key: &SigningPublicKey) -> LedgerResult<()> {
+        if key.key_id() != self.signer {
+            return Err(LedgerError::BadSignature);
+        }
+        let signature = self
+            .signatures
+            .iter()
+            .find(|s| s.key_id == self.signer)
+            .ok_or(LedgerError::BadSignature)?;
+        key.verify(&Self::signature_message(&self.hash()), &signature.signature)
+            .map_err(|_| LedgerError::BadSignature)
     }
 
     /// The bytes that are hashed (everything but the signatures).

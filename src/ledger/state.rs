@@ -41,6 +41,8 @@ pub struct GrantRecord {
     pub expires: Option<i64>,
     /// Revoked by the owner.
     pub revoked: bool,
+    /// Number of the block that carries the grant (for its inclusion proof).
+    pub block: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -398,6 +400,7 @@ impl LedgerState {
                     data_index: data_index.clone(),
                     expires: *expires,
                     revoked: false,
+                    block: self.next_number,
                 };
                 Ok(Effect::Grant(record, new_smer))
             }

@@ -20,7 +20,7 @@ test('the page seals and opens a record in the browser, and refuses a tampered S
   const posted = [];
   page.on('request', (r) => { if (r.method() !== 'GET') posted.push(`${r.method()} ${r.url()}`); });
 
-  const response = await page.goto(server.url);
+  const response = await page.goto(`${server.url}sample.html`);
   const csp = response.headers()['content-security-policy'];
   assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
   assert.doesNotMatch(csp, /unsafe-inline|'unsafe-eval'/);
@@ -67,7 +67,7 @@ test('markup inside a record is shown as text, never executed or rendered', asyn
   const page = await browser.context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(server.url);
+  await page.goto(`${server.url}sample.html`);
   await page.waitForSelector('body[data-ready="true"]');
   await page.selectOption('#bits', '2048');
   await page.click('#generate');
@@ -88,7 +88,7 @@ test('markup inside a record is shown as text, never executed or rendered', asyn
 
 test('a file picked from disk is sealed with its name and type, and opens', async () => {
   const page = await browser.context.newPage();
-  await page.goto(server.url);
+  await page.goto(`${server.url}sample.html`);
   await page.waitForSelector('body[data-ready="true"]');
   await page.selectOption('#bits', '2048');
   await page.click('#generate');
@@ -110,7 +110,7 @@ test('a 64 MiB record seals and opens with no main-thread task over 100 ms', asy
     window.__longTasks = [];
     new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
   });
-  await page.goto(server.url);
+  await page.goto(`${server.url}sample.html`);
   await page.waitForSelector('body[data-ready="true"]');
   await page.selectOption('#bits', '2048');
   await page.click('#generate');

@@ -1,0 +1,290 @@
+// The site in real headless Chromium against a real `semres serve`: patient David and
+// clinician Lawson in two separate browsers (their own IndexedDB), each creating an identity
+// in the page; the hospital's authority admits Lawson with the CLI; David seals a synthetic My
+// Health Bank record with progress and grants it; Lawson's page shows every check and the
+// record's tables; care record and payment; the audit trail; revocation refused; a SMeR
+// altered in the data directory refused naming the hash check; the auditor verifies the
+// chain and catches a tampered block in an exported file; no request body carries plaintext
+// or private keys.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { startServer, launchBrowser, artifacts } from './browser.mjs';
+import { root } from './helpers.mjs';
+
+const semres = path.join(root, 'target/debug/semres');
+const PASS_DAVID = 'david-passphrase-123';
+const PASS_LAWSON = 'lawson-passphrase-456';
+const CARE_NOTE = 'Synthetic follow-up: HbA1c 6.9 %, continue Metformin, review in 3 months';
+const FHIR_BUNDLE = JSON.stringify({
+  resourceType: 'Bundle', type: 'collection', entry: [
+    { resource: { resourceType: 'Patient', name: [{ family: 'Synthetic', given: ['David'] }], gender: 'male', birthDate: '1971-02-03' } },
+    { resource: { resourceType: 'Condition', code: { coding: [{ code: 'I10', display: 'Essential hypertension' }] }, clinicalStatus: { coding: [{ code: 'active' }] } } },
+    { resource: { resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { text: 'Amlodipine 5 mg' } } },
+    { resource: { resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure systolic' }, valueQuantity: { value: 128, unit: 'mmHg' } } },
+  ],
+});
+
+let server;
+let david;
+let lawson;
+let work;
+const bodies = [];
+const problems = [];
+
+before(async () => {
+  server = await startServer();
+  david = await launchBrowser();
+  lawson = await launchBrowser();
+  work = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'semres-site-'));
+});
+after(async () => {
+  await david?.close();
+  await lawson?.close();
+  server?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function open(browser, view = 'identity') {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  // API refusals (404 unregistered, 409 revoked, 500 corrupt SMeR) are expected and shown in
+  // the page; a failing static file or script is not.
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
+  page.on('response', (r) => { if (r.status() >= 400 && !r.url().includes('/api/v1/')) problems.push(`${r.status()} ${r.url()}`); });
+  await page.goto(`${server.url}#${view}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  return page;
+}
+
+function capture(browser) {
+  // Every request body leaving the browser, including the worker's uploads.
+  browser.context.on('request', (r) => {
+    const body = r.postDataBuffer();
+    if (body) bodies.push({ url: r.url(), method: r.method(), body });
+  });
+}
+
+const statusOf = (page, id) => page.textContent(`#${id}`);
+async function waitStatus(page, id, pattern, timeout = 60000) {
+  try {
+    await page.waitForFunction(([sel, src]) => new RegExp(src).test(document.querySelector(sel).textContent), [`#${id}`, pattern.source], { timeout });
+  } catch (error) {
+    throw new Error(`#${id} never matched ${pattern}: "${await statusOf(page, id)}"; problems: ${problems.join(' | ')}`);
+  }
+}
+
+async function createIdentity(page, name, role, passphrase) {
+  await page.fill('#create-name', name);
+  await page.selectOption('#create-role', role);
+  await page.selectOption('#create-bits', '2048');
+  await page.fill('#create-passphrase', passphrase);
+  await page.fill('#create-passphrase2', passphrase);
+  // Collect every progress text the page shows.
+  await page.evaluate(() => {
+    window.stages = [];
+    new MutationObserver(() => window.stages.push(document.querySelector('#create-stage').textContent))
+      .observe(document.querySelector('#create-stage'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#create');
+}
+
+async function checks(page) {
+  return page.$$eval('#c-checks li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.check, { state: li.dataset.state, text: li.textContent }])));
+}
+
+async function shareSample(page, { sample = true, file = null, to = 'Lawson' } = {}) {
+  await page.goto(`${server.url}#patient`);
+  if (sample) await page.click('#p-sample');
+  if (file) await page.setInputFiles('#p-file', file);
+  await waitStatus(page, 'p-picked', /Chosen/);
+  await page.fill('#p-search', to);
+  await page.click('#p-search-go');
+  const box = page.locator('#p-results input[type=checkbox]').first();
+  await box.waitFor();
+  await box.check();
+  await page.click('#p-seal');
+  await waitStatus(page, 'patient-status', /Shared .* with Dr Lawson/);
+  return page.textContent('#p-result-hash');
+}
+
+test('David and Lawson exchange a record through the site, verified at every step', async () => {
+  capture(david);
+  capture(lawson);
+
+  // --- identities ---
+  const d = await open(david);
+  const csp = (await d.request.get(server.url)).headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(csp, /unsafe-inline|'unsafe-eval'/);
+  await createIdentity(d, 'David', 'patient', PASS_DAVID);
+  await waitStatus(d, 'identity-status', /Registered as patient in block \d+/);
+  const stages = await d.evaluate(() => window.stages.join('\n'));
+  assert.match(stages, /Generating your keys/);
+  assert.match(stages, /Protecting them with your passphrase/);
+  assert.equal(await d.getAttribute('#create-progress', 'value'), '3');
+  assert.match(await d.textContent('#who'), /David — patient/);
+  await d.screenshot({ path: path.join(artifacts, 'site-identity-david.png'), fullPage: true });
+
+  const l = await open(lawson);
+  await createIdentity(l, 'Dr Lawson', 'clinician', PASS_LAWSON);
+  await waitStatus(l, 'identity-status', /Registration request ready/);
+  const [requestDownload] = await Promise.all([l.waitForEvent('download'), l.click('#download-request')]);
+  const request = path.join(work, 'request.txt');
+  const admitted = path.join(work, 'admitted.txt');
+  await requestDownload.saveAs(request);
+  // The hospital's ledger authority admits the clinician.
+  execFileSync(semres, ['admit', '--authority-key', path.join(server.dataDir, 'authority.key.pem'), request, admitted]);
+  await l.setInputFiles('#admitted-file', admitted);
+  await waitStatus(l, 'identity-status', /Registered as clinician/);
+
+  // --- David seals and shares a My Health Bank record ---
+  const hash = await shareSample(d);
+  assert.match(hash, /^[0-9a-f]{64}$/);
+  const stageStates = await d.$$eval('#p-stages li', (lis) => lis.map((li) => li.dataset.state));
+  assert.deepEqual(stageStates, ['done', 'done', 'done', 'done', 'done']);
+  assert.equal(await d.getAttribute('#p-progress', 'value'), '5');
+  assert.match(await d.textContent('#p-result-block'), /^\d+$/);
+  assert.match(await d.textContent('#p-result-inclusion'), /^verified/);
+  await d.screenshot({ path: path.join(artifacts, 'site-patient-shared.png'), fullPage: true });
+
+  // --- Lawson verifies, then decrypts ---
+  await l.goto(`${server.url}#clinician`);
+  await l.click('#c-refresh');
+  await l.locator('#c-grants button', { hasText: 'Verify and open' }).first().click();
+  await waitStatus(l, 'clinician-status', /Verified and decrypted/);
+  const passed = await checks(l);
+  for (const name of ['authority', 'owner', 'inclusion', 'active', 'hash', 'decrypt']) {
+    assert.equal(passed[name].state, 'pass', `${name}: ${passed[name].text}`);
+  }
+  assert.match(passed.owner.text, /David/);
+  assert.match(passed.hash.text, /as on the ledger/);
+  const cells = await l.$$eval('#c-view td', (tds) => tds.map((td) => td.textContent));
+  for (const expected of ['E119', 'Type 2 diabetes mellitus without complications', 'Metformin 500 mg', 'J069', 'Acetaminophen 500 mg', 'Synthetic General Hospital']) {
+    assert.ok(cells.includes(expected), `${expected} not in ${cells.join('|')}`);
+  }
+  await l.screenshot({ path: path.join(artifacts, 'site-clinician-verified.png'), fullPage: true });
+
+  // --- care record, then David sees access and care, and pays ---
+  await l.fill('#c-care-note', CARE_NOTE);
+  await l.click('#c-care');
+  await waitStatus(l, 'c-care-result', /recorded in block \d+/);
+
+  await d.click('#p-refresh');
+  await waitStatus(d, 'p-audit', /opened/);
+  const audit = await d.textContent('#p-audit');
+  assert.match(audit, /Dr Lawson/);
+  assert.match(audit, /added a care record/);
+  await d.locator('#p-audit button', { hasText: 'Open' }).first().click();
+  await waitStatus(d, 'p-care-view', /HbA1c 6\.9 %/);
+  await d.locator('#p-audit button', { hasText: 'Pay' }).first().click();
+  await waitStatus(d, 'patient-status', /Paid 412 NHI-points/);
+  await waitStatus(d, 'p-audit', /payment of 412 NHI-points/);
+  await d.screenshot({ path: path.join(artifacts, 'site-patient-audit.png'), fullPage: true });
+
+  // --- a FHIR bundle is summarized ---
+  const fhirFile = path.join(work, 'bundle.json');
+  writeFileSync(fhirFile, FHIR_BUNDLE);
+  const fhirHash = await shareSample(d, { sample: false, file: fhirFile });
+  await l.click('#c-refresh');
+  await l.locator('#c-grants tr', { hasText: fhirHash.slice(0, 10) }).locator('button').click();
+  await waitStatus(l, 'clinician-status', /Verified and decrypted/);
+  const fhirCells = await l.$$eval('#c-view td', (tds) => tds.map((td) => td.textContent));
+  for (const expected of ['David Synthetic', 'Essential hypertension (I10)', 'Amlodipine 5 mg', '128 mmHg']) {
+    assert.ok(fhirCells.includes(expected), `${expected} not in ${fhirCells.join('|')}`);
+  }
+
+  // --- revoke: Lawson is refused ---
+  await d.click('#p-refresh');
+  const mhbRow = d.locator('#p-grants tr', { hasText: hash.slice(0, 10) });
+  await mhbRow.locator('button', { hasText: 'Revoke' }).click();
+  await waitStatus(d, 'patient-status', /Revoked in block/);
+  await l.click('#c-refresh');
+  await l.locator('#c-grants tr', { hasText: hash.slice(0, 10) }).locator('button').click();
+  await waitStatus(l, 'clinician-status', /Refused/);
+  const refused = await checks(l);
+  assert.equal(refused.active.state, 'fail', refused.active.text);
+  assert.match(refused.active.text, /GrantInactive/);
+  assert.equal(refused.decrypt.state, 'skipped');
+  assert.equal(await l.textContent('#c-view'), '');
+
+  // --- a SMeR altered in the data directory is refused, naming the hash check ---
+  execFileSync('sqlite3', [path.join(server.dataDir, 'semres.sqlite3'),
+    `UPDATE smers SET bytes = CAST(replace(CAST(bytes AS TEXT), '"ciphertext":"', '"ciphertext":"AAAA') AS BLOB) WHERE lower(hex(hash)) = '${fhirHash}'`]);
+  await l.click('#c-refresh');
+  await l.locator('#c-grants tr', { hasText: fhirHash.slice(0, 10) }).locator('button').click();
+  await waitStatus(l, 'clinician-status', /Refused/);
+  const tampered = await checks(l);
+  assert.equal(tampered.hash.state, 'fail', tampered.hash.text);
+  assert.match(tampered.hash.text, /SMeR hash equals the ledger's — ✘ FAILED/);
+  assert.match(await statusOf(l, 'clinician-status'), /SMeR hash equals the ledger's/);
+  assert.equal(tampered.decrypt.state, 'skipped');
+  await l.screenshot({ path: path.join(artifacts, 'site-clinician-tampered.png'), fullPage: true });
+
+  // --- the auditor verifies the chain; a tampered block in an exported file is caught ---
+  const a = await open(david, 'auditor');
+  await a.click('#a-chain');
+  await waitStatus(a, 'a-chain-result', /^valid: \d+ blocks/);
+  assert.match(await a.textContent('#a-chain-result'), /Merkle root equals the signed checkpoint/);
+  const downloads = [];
+  a.on('download', (dl) => downloads.push(dl));
+  await a.click('#a-export');
+  await a.waitForFunction(() => true);
+  while (downloads.length < 2) await new Promise((r) => setTimeout(r, 50));
+  const chainPath = path.join(work, 'chain.bin');
+  await downloads.find((x) => x.suggestedFilename().endsWith('.bin')).saveAs(chainPath);
+  const chain = readFileSync(chainPath);
+  // Flip one byte inside block 3.
+  let at = 0;
+  for (let i = 0; i < 3; i++) at += 4 + chain.readUInt32BE(at);
+  const bad = Buffer.from(chain);
+  bad[at + 4 + 20] ^= 0x01;
+  const badPath = path.join(work, 'chain-tampered.bin');
+  writeFileSync(badPath, bad);
+  await a.setInputFiles('#a-chain-file', chainPath);
+  await waitStatus(a, 'auditor-status', /verifies \(offline/);
+  await a.setInputFiles('#a-chain-file', badPath);
+  await waitStatus(a, 'a-chain-result', /^INVALID/);
+  assert.match(await a.textContent('#a-chain-result'), /block 3/);
+  await a.fill('#a-index', '2');
+  await a.click('#a-inclusion');
+  await waitStatus(a, 'a-inc-result', /block 2 is in the signed log/);
+  await a.click('#a-save');
+  await waitStatus(a, 'auditor-status', /Remembered/);
+  await d.click('#p-refresh'); // no new block needed: consistency of a log with itself, then after a new block
+  await shareSample(d);
+  await a.click('#a-consistency');
+  await waitStatus(a, 'a-cons-result', /^consistent/);
+  await a.screenshot({ path: path.join(artifacts, 'site-auditor.png'), fullPage: true });
+
+  // --- a wrong passphrase is explained; the right one unlocks ---
+  await d.goto(`${server.url}#identity`);
+  await d.click('#lock');
+  await waitStatus(d, 'identity-status', /Locked/);
+  await d.fill('#signin-passphrase', 'not the passphrase');
+  await d.click('#signin');
+  await waitStatus(d, 'identity-status', /does not unlock this identity.*WrongPassphrase/);
+  await d.fill('#signin-passphrase', PASS_DAVID);
+  await d.click('#signin');
+  await waitStatus(d, 'identity-status', /Unlocked/);
+  const [exported] = await Promise.all([d.waitForEvent('download'), d.click('#export-identity')]);
+  const identityPath = path.join(work, 'david.identity.json');
+  await exported.saveAs(identityPath);
+  const identityFile = readFileSync(identityPath, 'utf8');
+  const header = JSON.parse(Buffer.from(JSON.parse(identityFile).protected, 'base64url').toString());
+  assert.equal(header.alg, 'PBES2-HS512+A256KW');
+  assert.doesNotMatch(identityFile, /PRIVATE KEY|"d":/);
+
+  // --- nothing secret ever left a browser ---
+  assert.ok(bodies.some((b) => b.method === 'PUT' && b.url.includes('/smers/')), 'the SMeR uploads were captured');
+  const secrets = ['Metformin', 'Type 2 diabetes', 'Amlodipine', 'HbA1c', 'Synthetic General Hospital', PASS_DAVID, PASS_LAWSON,
+    'PRIVATE KEY', '"d":"', '"p":"', '"q":"', '<RSAKeyValue>', '<P>'];
+  for (const { url, body } of bodies) {
+    const text = body.toString('latin1');
+    for (const secret of secrets) assert.ok(!text.includes(secret), `${url} carried ${secret}`);
+  }
+  assert.deepEqual(problems, []);
+});

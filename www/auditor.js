@@ -1,0 +1,175 @@
+// Auditor page: checks the ledger without trusting the endpoint. A checkpoint (from the
+// endpoint or a file) is verified against the chain's own authorities or the pinned ones;
+// the whole chain is replayed in WASM (every seal, signature and rule) and its Merkle root
+// compared with the checkpoint's; one block's inclusion and two checkpoints' consistency are
+// checked with RFC 6962 proofs. The chain can be exported and verified offline.
+import * as store from './lib/store.js';
+import { explain } from './lib/errors.js';
+import { $, el, say, table, busy, download, when, short } from './lib/ui.js';
+
+const PAGE = 1000;
+
+/** A chain file: each block as a 4-byte big-endian length and its bytes (SPEC.md §4.6). */
+function chainFile(blocks) {
+  const total = blocks.reduce((n, b) => n + 4 + b.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const b of blocks) {
+    view.setUint32(at, b.length);
+    out.set(b, at + 4);
+    at += 4 + b.length;
+  }
+  return out;
+}
+
+const fromB64url = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+export function initAuditor(session) {
+  const { call, api } = session;
+  const status = (text, kind) => say('auditor-status', text, kind);
+  const fail = (error) => status(explain(error), 'error');
+  /** The checkpoint under audit: {note, origin, size, rootBase64, verifiedBy} or null. */
+  let checkpoint = null;
+  let exported = null;
+
+  function showCheckpoint(note, facts, how) {
+    checkpoint = { note, ...facts };
+    $('a-cp').textContent = note;
+    $('a-cp-ok').textContent = `${how}: ${facts.origin}, ${facts.size} blocks, root ${facts.rootBase64}`;
+  }
+
+  async function loadCheckpoint() {
+    const note = await api.get('/checkpoint');
+    const facts = await call('verifyCheckpoint', { note, authorities: await session.authorities() });
+    showCheckpoint(note, facts, 'yes, by a pinned authority');
+    status('Checkpoint verified.', 'ok');
+  }
+
+  async function checkpointFromFile(file) {
+    const note = await file.text();
+    try {
+      const facts = await call('verifyCheckpoint', { note, authorities: await session.authorities() });
+      showCheckpoint(note, facts, 'yes, by a pinned authority');
+    } catch (error) {
+      if (error.code !== 'NetworkError' && !(error instanceof TypeError)) throw error;
+      // Offline: the checkpoint is checked against the chain file's own authorities later.
+      checkpoint = { note, offline: true };
+      $('a-cp').textContent = note;
+      $('a-cp-ok').textContent = 'not yet: it is checked against the authorities of the chain file you verify';
+    }
+    status('Checkpoint loaded.', 'ok');
+  }
+
+  async function downloadChain(size) {
+    const blocks = [];
+    while (blocks.length < size) {
+      const page = await api.get(`/blocks?from=${blocks.length}&count=${Math.min(PAGE, size - blocks.length)}`);
+      for (const b of page.blocks) blocks.push(fromB64url(b));
+      status(`Downloaded ${blocks.length} of ${size} blocks…`);
+    }
+    return chainFile(blocks);
+  }
+
+  async function verifyFile(file, note) {
+    const result = await call('verifyChain', { file: file.buffer.slice(0), note: note ?? null });
+    let words = `valid: ${result.size} blocks of chain ${result.chainId}; every seal, signature and rule checked; authorities ${result.authorityKeyIds.map(short).join(', ')}`;
+    if (result.checkpoint) {
+      if (result.checkpoint.size !== result.size || result.checkpoint.rootBase64 !== result.rootBase64) {
+        throw Object.assign(new Error('the chain is not the log the checkpoint signs'), { name: 'SemresError', code: 'BadProof' });
+      }
+      words += `; its Merkle root equals the signed checkpoint's (${result.rootBase64})`;
+      if (checkpoint?.offline) $('a-cp-ok').textContent = `yes, by the chain's authority: ${result.checkpoint.origin}, ${result.checkpoint.size} blocks`;
+    }
+    return words;
+  }
+
+  async function verifyWholeChain() {
+    if (!checkpoint || checkpoint.offline) await loadCheckpoint();
+    const file = await downloadChain(checkpoint.size);
+    exported = { file, note: checkpoint.note };
+    $('a-export').disabled = false;
+    status('Verifying in WebAssembly…');
+    $('a-chain-result').textContent = await verifyFile(file, checkpoint.note);
+    status('The whole chain verifies.', 'ok');
+  }
+
+  async function verifyChainFile(fileInput) {
+    const file = new Uint8Array(await fileInput.arrayBuffer());
+    $('a-chain-result').textContent = '…';
+    try {
+      $('a-chain-result').textContent = await verifyFile(file, checkpoint?.note ?? null);
+      status(`The chain file ${fileInput.name} verifies (offline, no endpoint used).`, 'ok');
+    } catch (error) {
+      $('a-chain-result').textContent = `INVALID: ${explain(error)}`;
+      status(`The chain file ${fileInput.name} does not verify.`, 'error');
+    }
+  }
+
+  function exportChain() {
+    if (!exported) return;
+    const size = checkpoint.size;
+    download(exported.file, `semres-chain-${size}.bin`);
+    download(new TextEncoder().encode(exported.note), `semres-checkpoint-${size}.txt`, 'text/plain');
+    status('Exported the chain file and its checkpoint.', 'ok');
+  }
+
+  async function verifyOneInclusion() {
+    if (!checkpoint || checkpoint.offline) await loadCheckpoint();
+    const index = Number($('a-index').value);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= checkpoint.size) {
+      throw Object.assign(new Error(''), { name: 'SemresError', code: 'InvalidInput' });
+    }
+    const { block } = await api.get(`/blocks/${index}`);
+    const proof = await api.get(`/proofs/inclusion?index=${index}&size=${checkpoint.size}`);
+    const authorities = await session.authorities();
+    const fields = await call('verifyBlockSeal', { block, authorities });
+    await call('verifyInclusion', { block, index, proof: proof.proof, note: checkpoint.note, authorities });
+    $('a-inc-result').textContent = `block ${index} is in the signed log of ${checkpoint.size} blocks (${proof.proof.length} proof hashes), sealed by ${short(fields.sealer)}`;
+    $('a-block').replaceChildren(table(`Block ${index} (paper Fig. 6 fields)`, ['Field', 'Value'], [
+      ['Block number', String(fields.blockNumber)], ['Previous hash', fields.previousHash], ['Hash', fields.hash],
+      ['Time', when(fields.time)], ['Owner', fields.owner ?? '—'], ['Authorized person', fields.authorizedPerson ?? '—'],
+      ['Data index', fields.dataIndex ?? '—'], ['Hash of SMeR', fields.smerHash ?? '—'], ['Authority status', fields.authorityStatus],
+      ['Owner\'s signature', fields.signature ?? '—'], ['Payment', fields.payment ? `${fields.payment.amount} ${fields.payment.currency}` : '—'],
+    ].map(([k, v]) => [k, el('span', { className: 'mono', text: v })])));
+    status('Inclusion verified.', 'ok');
+  }
+
+  async function rememberCheckpoint() {
+    if (!checkpoint || checkpoint.offline) await loadCheckpoint();
+    await store.put('checkpoints', { id: location.origin, note: checkpoint.note, size: checkpoint.size, savedAt: Date.now() });
+    status(`Remembered the checkpoint of ${checkpoint.size} blocks.`, 'ok');
+  }
+
+  async function verifyConsistency() {
+    const file = $('a-older-file').files?.[0];
+    const older = file ? await file.text() : (await store.get('checkpoints', location.origin))?.note;
+    if (!older) { status('Remember a checkpoint first, or pick an older checkpoint file. [code InvalidInput]', 'error'); return; }
+    await loadCheckpoint();
+    const authorities = await session.authorities();
+    const old = await call('verifyCheckpoint', { note: older, authorities });
+    if (old.size > checkpoint.size) throw Object.assign(new Error(''), { name: 'SemresError', code: 'BadProof' });
+    const proof = await api.get(`/proofs/consistency?size1=${old.size}&size2=${checkpoint.size}`);
+    await call('verifyConsistency', { older, newer: checkpoint.note, proof: proof.proof, authorities });
+    $('a-cons-result').textContent = `consistent: the log of ${checkpoint.size} blocks extends the older log of ${old.size} blocks (nothing rewritten)`;
+    status('Consistency verified.', 'ok');
+  }
+
+  const guard = (id, action) => $(id).addEventListener('click', () => busy($(id), action, (error) => {
+    fail(error);
+  }));
+  guard('a-cp-load', loadCheckpoint);
+  guard('a-chain', async () => {
+    try { await verifyWholeChain(); } catch (error) { $('a-chain-result').textContent = `INVALID: ${explain(error)}`; throw error; }
+  });
+  guard('a-export', exportChain);
+  guard('a-inclusion', async () => {
+    try { await verifyOneInclusion(); } catch (error) { $('a-inc-result').textContent = `FAILED: ${explain(error)}`; throw error; }
+  });
+  guard('a-save', rememberCheckpoint);
+  guard('a-consistency', async () => {
+    try { await verifyConsistency(); } catch (error) { $('a-cons-result').textContent = `FAILED: ${explain(error)}`; throw error; }
+  });
+  $('a-cp-file').addEventListener('change', (e) => { const f = e.target.files?.[0]; if (f) checkpointFromFile(f).catch(fail); });
+  $('a-chain-file').addEventListener('change', (e) => { const f = e.target.files?.[0]; if (f) verifyChainFile(f).catch(fail); });
+}

@@ -1,0 +1,181 @@
+// Clinician page (paper §4.2, Fig. 14–15): the records shared with me. Before decrypting one,
+// every check runs here in WASM and is shown as it passes — the checkpoint and the grant's
+// block sealed by a trusted authority, the owner's signature, the grant's inclusion in the
+// signed log, the grant still active (the ledger seals our access receipt only then), the
+// SMeR's hash equal to the ledger's — and any failure refuses decryption. Then: add a care
+// record sealed to the patient.
+import { explain } from './lib/errors.js';
+import { $, el, say, table, busy, short, when } from './lib/ui.js';
+import { showRecord } from './viewers.js';
+
+const CHECKS = ['authority', 'owner', 'inclusion', 'active', 'hash', 'decrypt'];
+
+class CheckFailed extends Error {
+  constructor(check, cause, detail) {
+    super(detail ?? cause?.message ?? 'check failed');
+    this.check = check;
+    this.cause = cause;
+    this.detail = detail;
+  }
+}
+
+export function initClinician(session) {
+  const { call, api } = session;
+  const status = (text, kind) => say('clinician-status', text, kind);
+  const fail = (error) => status(explain(error), 'error');
+  /** The grant whose record is open: care records are added under it. */
+  let current = null;
+
+  function mark(check, state, detail = '') {
+    const li = document.querySelector(`#c-checks li[data-check="${check}"]`);
+    li.dataset.state = state;
+    const label = li.dataset.label ?? li.textContent;
+    li.dataset.label = label;
+    const mark = { pass: '✔ passed', fail: '✘ FAILED', running: '… checking', skipped: '– not checked' }[state] ?? '';
+    li.textContent = `${label} — ${mark}${detail ? `: ${detail}` : ''}`;
+  }
+
+  async function check(name, action) {
+    mark(name, 'running');
+    try {
+      const detail = await action();
+      mark(name, 'pass', detail);
+    } catch (error) {
+      throw error instanceof CheckFailed ? error : new CheckFailed(name, error);
+    }
+  }
+
+  async function refresh() {
+    if (!session.profile || !session.registered) return;
+    const { grants } = await api.signedGet('/me/shared-with-me');
+    const rows = [];
+    for (const g of grants.sort((a, b) => b.blockNumber - a.blockNumber)) {
+      const owner = await session.nameOf(g.owner);
+      const open = el('button', { type: 'button', text: 'Verify and open', 'aria-label': `Verify and open the record ${short(g.smerHash)} shared by ${owner}` });
+      open.addEventListener('click', () => busy(open, () => verifyAndOpen(g), fail));
+      const state = g.revoked ? 'revoked' : g.active ? 'active' : 'inactive';
+      rows.push([owner, el('span', { className: 'mono', text: short(g.smerHash), title: g.smerHash }), String(g.blockNumber), g.expires ? when(g.expires) : 'no expiry', state, open]);
+    }
+    $('c-grants').replaceChildren(rows.length ? table('Records shared with me', ['Owner', 'SMeR hash', 'Grant block', 'Expires', 'Status', ''], rows) : el('p', { text: 'Nothing has been shared with you yet.' }));
+  }
+
+  async function verifyAndOpen(g) {
+    current = null;
+    $('c-care').disabled = true;
+    $('c-view').replaceChildren();
+    $('c-meta').textContent = '';
+    for (const name of CHECKS) mark(name, 'skipped');
+    status(`Verifying the record ${short(g.smerHash)}…`);
+    let block;
+    let fields;
+    let checkpoint;
+    let owner;
+    try {
+      const authorities = await session.authorities();
+      await check('authority', async () => {
+        checkpoint = await session.checkpoint();
+        ({ block } = await api.get(`/blocks/${g.blockNumber}`));
+        fields = await call('verifyBlockSeal', { block, authorities });
+        if (fields.authorityStatus !== 'grant' || fields.entryHash !== g.grant || fields.authorizedPerson !== session.profile.keyId) {
+          throw new CheckFailed('authority', null, `block ${g.blockNumber} is not the grant of this record to you`);
+        }
+        return `checkpoint of ${checkpoint.size} blocks and grant block ${fields.blockNumber} sealed by authority ${short(fields.sealer)}`;
+      });
+      await check('owner', async () => {
+        owner = await api.get(`/participants/${fields.owner}`);
+        await call('verifyEntrySigner', { block, signingKey: owner.signingKey });
+        return `signed by ${await session.nameOf(fields.owner)} (key ${short(fields.owner)})`;
+      });
+      await check('inclusion', async () => {
+        const proof = await api.get(`/proofs/inclusion?index=${g.blockNumber}&size=${checkpoint.size}`);
+        await call('verifyInclusion', { block, index: g.blockNumber, proof: proof.proof, note: checkpoint.note, authorities });
+        return `block ${g.blockNumber} is in the log of ${checkpoint.size} blocks (${proof.proof.length} hashes)`;
+      });
+      await check('active', async () => {
+        if (g.expires && g.expires * 1000 < Date.now()) throw new CheckFailed('active', null, 'the grant has expired');
+        const { entry } = await call('entry', { kind: 'access', args: { grant: g.grant } });
+        const receipt = await session.submit(entry);
+        return `access receipt sealed in block ${receipt.blockNumber} (the ledger seals it only for an active grant)`;
+      });
+      let fetched;
+      await check('hash', async () => {
+        try {
+          fetched = await call('fetchSmer', { hash: fields.smerHash });
+        } catch (error) {
+          if (error.code === 'CorruptSmer') throw new CheckFailed('hash', error, 'the repository\'s copy does not match the hash on the ledger');
+          throw error;
+        }
+        if (fetched.hash !== fields.smerHash) {
+          throw new CheckFailed('hash', { code: 'HashCheckFailed' }, `received ${short(fetched.hash)}, the ledger says ${short(fields.smerHash)}`);
+        }
+        return `SHA-256 of the ${fetched.size.toLocaleString()} bytes received = ${short(fetched.hash)}, as on the ledger`;
+      });
+      let opened;
+      await check('decrypt', async () => {
+        opened = await call('open', { hash: fetched.hash });
+        return `${opened.enc}, ${opened.length.toLocaleString()} bytes`;
+      });
+      $('c-meta').textContent = `Owner ${await session.nameOf(fields.owner)} · sealed ${when(opened.createdAt)} · SMeR ${fields.smerHash}`;
+      const kind = showRecord(opened, $('c-view'), opened.fileName ?? 'Record');
+      current = { grant: g, owner };
+      $('c-care').disabled = false;
+      status(`Verified and decrypted (${kind === 'download' ? 'offered as a download' : 'shown below'}).`, 'ok');
+    } catch (error) {
+      const failed = error instanceof CheckFailed ? error.check : 'authority';
+      const cause = error instanceof CheckFailed ? error.cause : error;
+      const words = error.detail ?? explain(cause);
+      mark(failed, 'fail', error.detail && cause?.code ? `${error.detail} [code ${cause.code}]` : words);
+      for (const name of CHECKS.slice(CHECKS.indexOf(failed) + 1)) mark(name, 'skipped');
+      status(`Refused: the record was not decrypted. The check "${document.querySelector(`#c-checks li[data-check="${failed}"]`).dataset.label}" failed — ${cause ? explain(cause) : words}`, 'error');
+    }
+  }
+
+  async function addCare() {
+    if (!current) return;
+    const { grant, owner } = current;
+    const file = $('c-care-file').files?.[0];
+    const fee = $('c-care-fee').value.trim();
+    let record;
+    let options;
+    if (file) {
+      record = new Uint8Array(await file.arrayBuffer());
+      options = { contentType: file.type || 'application/octet-stream', fileName: file.name.replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 255) };
+    } else {
+      const note = $('c-care-note').value.trim();
+      if (!note) { status('Write a note or pick a file. [code InvalidInput]', 'error'); return; }
+      const text = `Care note by ${session.profile.name}\nDate: ${new Date().toISOString().slice(0, 10)}\nFor the record ${grant.smerHash}\nFee requested: ${fee || '—'} NHI-points\n\n${note}\n`;
+      record = new TextEncoder().encode(text);
+      options = { contentType: 'text/plain; charset=utf-8', fileName: 'care-note.txt' };
+    }
+    // Sealed to the patient only: the new data belongs to them (paper §4.2).
+    const sealed = await call('seal', {
+      record: record.buffer, recipients: [owner.encryptionKey], includeMe: false,
+      options: { ...options, enc: 'A256CBC-HS512', ownerKeyId: owner.encryptionKeyId },
+    }, { transfer: [record.buffer] });
+    await call('upload', { hash: sealed.hash });
+    const { entry } = await call('entry', { kind: 'care', args: { grant: grant.grant, smerHash: sealed.hash, dataIndex: `dery:sha256:${sealed.hash}` } });
+    const answer = await session.submit(entry);
+    $('c-care-result').textContent = `Care record sealed to ${await session.nameOf(grant.owner)} and recorded in block ${answer.blockNumber} (SMeR ${short(sealed.hash)}). The patient sees it in their audit trail and settles it with a payment entry.`;
+    $('c-care-note').value = '';
+    $('c-care-file').value = '';
+    status('Care record added.', 'ok');
+  }
+
+  $('c-refresh').addEventListener('click', () => busy($('c-refresh'), refresh, fail));
+  $('c-care').addEventListener('click', () => busy($('c-care'), addCare, fail));
+  let shown = null;
+  session.onChange(() => {
+    const visible = !$('view-clinician').hidden;
+    if (visible && session.profile && shown !== session.profile.keyId) {
+      shown = session.profile.keyId;
+      refresh().catch(fail);
+    }
+    if (!session.profile) {
+      shown = null;
+      current = null;
+      $('c-grants').replaceChildren();
+      $('c-view').replaceChildren();
+      $('c-care').disabled = true;
+    }
+  });
+}

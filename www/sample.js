@@ -1,0 +1,162 @@
+// SEMRES sample page: CEDA seal/open of a synthetic record, entirely in the browser.
+// Every cryptographic operation is the WASM core's; this file only wires the page.
+import { readMhb, renderMhb } from './mhb.js';
+
+// Every cryptographic operation runs in the worker (www/worker.js).
+const worker = new Worker('/sample-worker.js', { type: 'module' });
+let nextId = 0;
+const pending = new Map();
+worker.onmessage = ({ data }) => {
+  const { resolve, reject } = pending.get(data.id);
+  pending.delete(data.id);
+  if (data.ok) resolve(data.result);
+  else reject(Object.assign(new Error(data.error.message), { name: data.error.name, code: data.error.code }));
+};
+function call(op, payload = {}, transfer = []) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, op, ...payload }, transfer);
+  });
+}
+
+const $ = (id) => document.getElementById(id);
+
+// A synthetic My Health Bank export (no real person): see shared/reference/mhb-format.md.
+const SAMPLE_RECORD = `<?xml version="1.0" encoding="UTF-8"?>
+<myhealthbank>
+  <bdata><b1.1>Z10000****</b1.1><b1.2>20261120</b1.2></bdata>
+  <r1>
+    <r1.1>1</r1.1><r1.2>Synthetic District Business Group</r1.2>
+    <r1.3>0000000001</r1.3><r1.4>Synthetic General Hospital</r1.4>
+    <r1.5>20261102</r1.5><r1.6>20261102</r1.6><r1.7>IC01</r1.7>
+    <r1.8>E119</r1.8><r1.9>Type 2 diabetes mellitus without complications</r1.9>
+    <r1.12>50</r1.12><r1.13>412</r1.13>
+    <r1_1><r1_1.1>A000000100</r1_1.1><r1_1.2>Metformin 500 mg</r1_1.2><r1_1.3>60</r1_1.3><r1_1.4>30</r1_1.4></r1_1>
+  </r1>
+  <r6>無資料</r6>
+</myhealthbank>
+`;
+
+const state = { keysReady: false, recordHash: null, fileBytes: null, fileName: null, contentType: 'application/xml' };
+
+function setStatus(text, kind = '') {
+  const status = $('status');
+  status.textContent = text;
+  status.className = kind;
+}
+
+// Errors from the WASM core are SemresError with a stable code; show words and the code.
+function explain(error) {
+  const messages = {
+    DecryptionFailed: 'This record could not be decrypted with this key: it was altered, or it is not meant for this key.',
+    NoMatchingRecipient: 'This record was not shared with this key.',
+    MalformedSmer: 'This is not a valid SMeR file.',
+    TooLarge: 'The record is larger than allowed.',
+    UnsupportedAlgorithm: 'This record uses an algorithm SEMRES does not accept.',
+  };
+  if (error && error.name === 'SemresError') {
+    return `${messages[error.code] ?? error.message} (code ${error.code})`;
+  }
+  return `Unexpected error: ${error && error.message ? error.message : String(error)}`;
+}
+
+// Let the browser paint the status before a long synchronous WASM call.
+
+async function generateKeys() {
+  const bits = Number($('bits').value);
+  $('generate').disabled = true;
+  setStatus(`Generating two RSA-${bits} key pairs…`);
+  try {
+    const started = performance.now();
+    const ids = await call('generate', { bits });
+    $('patient-kid').textContent = ids.patient;
+    $('clinician-kid').textContent = ids.clinician;
+    state.keysReady = true;
+    $('seal').disabled = false;
+    setStatus(`Keys ready in ${Math.round(performance.now() - started)} ms.`, 'ok');
+  } catch (error) {
+    setStatus(explain(error), 'error');
+  } finally {
+    $('generate').disabled = false;
+  }
+}
+
+async function seal() {
+  $('seal').disabled = true;
+  setStatus('Sealing…');
+  try {
+    const record = state.fileBytes ?? new TextEncoder().encode($('record').value);
+    const options = { contentType: state.fileBytes ? state.contentType : 'application/xml', enc: $('enc').value };
+    if (state.fileName) options.fileName = state.fileName;
+    // The record's bytes move to the worker (transferred, not copied).
+    const buffer = record.buffer.byteLength === record.length ? record.buffer : record.slice().buffer;
+    state.fileBytes = null;
+    const sealed = await call('seal', { record: buffer, options }, [buffer]);
+    state.recordHash = sealed.recordHash;
+    $('smer-size').textContent = `${sealed.size.toLocaleString()} bytes`;
+    $('smer-hash').textContent = sealed.hash;
+    const link = $('download-smer');
+    link.href = sealed.url;
+    link.classList.remove('hidden');
+    $('open').disabled = false;
+    $('tamper').disabled = false;
+    setStatus('Sealed. Only the clinician\'s private key can open it.', 'ok');
+  } catch (error) {
+    setStatus(explain(error), 'error');
+  } finally {
+    $('seal').disabled = false;
+  }
+}
+
+async function open(tamper) {
+  setStatus('Opening…');
+  $('opened').textContent = '';
+  $('opened-meta').textContent = '';
+  $('opened-view').replaceChildren();
+  try {
+    const opened = await call('open', { tamper });
+    const record = opened.record ? new Uint8Array(opened.record) : null;
+    const matches = opened.recordHash === state.recordHash;
+    $('opened-meta').textContent = `Opened: ${opened.length} bytes, ${opened.contentType ?? 'unknown type'}, ${opened.enc}, owner ${opened.ownerKeyId ?? '—'}. ${matches ? 'Identical to what the patient sealed.' : 'DIFFERENT from the original!'}`;
+    const textual = opened.contentType?.startsWith('text/') || opened.contentType?.endsWith('xml') || opened.contentType?.endsWith('json');
+    // Shown as text, never as HTML; large records are not decoded on the main thread.
+    $('opened').textContent = textual && record ? new TextDecoder().decode(record) : `(record of ${opened.length} bytes)`;
+    // A My Health Bank export is shown as tables (paper Fig. 15); text only, never HTML.
+    if (opened.contentType?.endsWith('xml') && record) {
+      const model = readMhb(new TextDecoder().decode(record));
+      if (model.western) renderMhb(model, $('opened-view'));
+    }
+    setStatus(matches ? 'Opened and verified.' : 'Opened, but it differs from the original.', matches ? 'ok' : 'error');
+  } catch (error) {
+    setStatus(explain(error), 'error');
+  }
+}
+
+async function pickFile(event) {
+  const file = event.target.files?.[0];
+  if (!file) {
+    state.fileBytes = null;
+    state.fileName = null;
+    return;
+  }
+  state.fileBytes = new Uint8Array(await file.arrayBuffer());
+  state.fileName = file.name.replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 255) || 'record';
+  state.contentType = file.type || 'application/octet-stream';
+  setStatus(`Picked ${state.fileName} (${state.fileBytes.length.toLocaleString()} bytes).`);
+}
+
+async function main() {
+  $('record').value = SAMPLE_RECORD;
+  worker.onerror = (event) => setStatus(`The cryptography worker could not start: ${event.message ?? 'unknown error'}`, 'error');
+  $('generate').addEventListener('click', generateKeys);
+  $('seal').addEventListener('click', seal);
+  $('open').addEventListener('click', () => open(false));
+  $('tamper').addEventListener('click', () => open(true));
+  $('file').addEventListener('change', pickFile);
+  $('generate').disabled = false;
+  document.body.dataset.ready = 'true';
+  setStatus('Ready. Start by generating keys.');
+}
+
+main();
