@@ -147,19 +147,18 @@ export function initPatient(session) {
     }
     $('p-grants').replaceChildren(rows.length ? table('My records and grants', ['Record', 'SMeR hash', 'Shared with', 'Grant block', 'Status', 'Actions'], rows) : el('p', { text: 'You have not shared any record yet.' }));
 
-    const careHashes = new Map();
-    for (const e of events) {
-      const fields = await call('blockFields', { block: e.block });
-      e.fields = fields;
-      if (e.kind === 'care') careHashes.set(fields.entryHash, e);
-    }
+    // Access and care entries name a grant; the grant names the record.
+    const bySmer = new Map(grants.map((g) => [g.grant, g.smerHash]));
+    for (const e of events) e.fields = await call('blockFields', { block: e.block });
     const auditRows = [];
     for (const e of events.sort((a, b) => a.blockNumber - b.blockNumber)) {
       const by = await session.nameOf(e.by);
-      let what = e.kind === 'access' ? `opened ${label.get(e.smerHash) ?? short(e.smerHash)}` : e.kind;
+      const granted = bySmer.get(e.fields.refersTo);
+      const record = granted ? (label.get(granted) ?? short(granted)) : '—';
+      let what = e.kind === 'access' ? `opened ${record}` : e.kind;
       const actions = el('span');
       if (e.kind === 'care') {
-        what = `added a care record ${short(e.smerHash)}`;
+        what = `added a care record ${short(e.smerHash)} (while holding access to ${record})`;
         const open = el('button', { type: 'button', text: 'Open', 'aria-label': `Open the care record from ${by}` });
         open.addEventListener('click', () => busy(open, () => openCare(e), fail));
         actions.append(open);
