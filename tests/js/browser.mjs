@@ -9,10 +9,11 @@ import { root } from './helpers.mjs';
 
 export const artifacts = path.join(root, 'test-artifacts');
 
-export async function startServer() {
+/** Starts `semres serve` on a fresh data directory (`demo`: seed David and Lawson). */
+export async function startServer({ demo = false } = {}) {
   const binary = path.join(root, 'target/debug/semres');
   const dataDir = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'semres-data-'));
-  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--www', path.join(root, 'www'), '--pkg', path.join(root, 'pkg'), '--data-dir', dataDir], {
+  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--www', path.join(root, 'www'), '--pkg', path.join(root, 'pkg'), '--data-dir', dataDir, ...(demo ? ['--demo'] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {
