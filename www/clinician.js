@@ -103,6 +103,7 @@ export function initClinician(session) {
           fetched = await call('fetchSmer', { hash: fields.smerHash });
         } catch (error) {
           if (error.code === 'CorruptSmer') throw new CheckFailed('hash', error, 'the repository\'s copy does not match the hash on the ledger');
+          if (error.code === 'HashCheckFailed') throw new CheckFailed('hash', error, `received ${short(error.received)}, the ledger says ${short(fields.smerHash)}`);
           throw error;
         }
         if (fetched.hash !== fields.smerHash) {

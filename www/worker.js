@@ -213,13 +213,16 @@ const operations = {
     smers.delete(hash);
     return { result: await response.json() };
   },
-  /** Fetches a SMeR from DERy and hashes it here; it is opened only if the page asks. */
+  /** Fetches the SMeR with the ledger's hash `hash` from DERy, checks its SHA-256 here, and
+   *  keeps it for `open`. */
   async fetchSmer({ hash }) {
     const path = `${API}/smers/${hash}`;
     const response = await fetch(path, { headers: signedHeaders('GET', path) });
     if (!response.ok) throw await endpointError(response);
     const smer = new Uint8Array(await response.arrayBuffer());
     const computed = smerHash(smer);
+    // DERy's rule on every exchange: bytes that do not hash to the ledger's value are dropped.
+    if (computed !== hash) throw fail('HashCheckFailed', 'the SMeR received does not hash to the ledger\'s value', { received: computed });
     smers.set(computed, smer);
     let recipients = [];
     let enc = null;
@@ -316,7 +319,7 @@ self.onmessage = async ({ data }) => {
   } catch (e) {
     self.postMessage({
       id: data.id, ok: false,
-      error: { name: e?.name, code: e?.code, message: e?.message ?? String(e), status: e?.status, blockIndex: e?.blockIndex },
+      error: { name: e?.name, code: e?.code, message: e?.message ?? String(e), status: e?.status, blockIndex: e?.blockIndex, received: e?.received },
     });
   }
 };

@@ -262,6 +262,23 @@ test('David and Lawson exchange a record through the site, verified at every ste
   await waitStatus(a, 'a-cons-result', /^consistent/);
   await a.screenshot({ path: path.join(artifacts, 'site-auditor.png'), fullPage: true });
 
+  // --- a lying endpoint: it serves altered SMeR bytes; the page's own hash check refuses ---
+  const latest = (await d.textContent('#p-result-hash')).trim();
+  await lawson.context.route('**/api/v1/smers/*', async (route) => {
+    const response = await route.fetch();
+    const body = Buffer.from(await response.body());
+    body[body.length - 10] ^= 0x01;
+    await route.fulfill({ response, body });
+  });
+  await l.click('#c-refresh');
+  await l.locator('#c-grants tr', { hasText: latest.slice(0, 10) }).locator('button').click();
+  await waitStatus(l, 'clinician-status', /Refused/);
+  const lied = await checks(l);
+  assert.equal(lied.hash.state, 'fail', lied.hash.text);
+  assert.match(lied.hash.text, /received .*, the ledger says .* \[code HashCheckFailed\]/);
+  assert.equal(lied.decrypt.state, 'skipped');
+  await lawson.context.unroute('**/api/v1/smers/*');
+
   // --- a wrong passphrase is explained; the right one unlocks ---
   await d.goto(`${server.url}#identity`);
   await d.click('#lock');
