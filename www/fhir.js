@@ -8,7 +8,9 @@ function concept(c) {
   if (!c || typeof c !== 'object') return '—';
   if (c.text) return text(c.text);
   const coding = Array.isArray(c.coding) ? c.coding.find((x) => x && (x.display || x.code)) : null;
-  return coding ? [coding.display, coding.code && `(${coding.code})`].filter(Boolean).join(' ') : '—';
+  if (!coding) return '—';
+  if (!coding.display) return text(coding.code);
+  return coding.code ? `${coding.display} (${coding.code})` : text(coding.display);
 }
 
 function humanName(names) {

@@ -6,11 +6,11 @@ import { readFhir, renderFhir } from './fhir.js';
 import { el } from './lib/ui.js';
 
 export function kindOf(contentType, fileName) {
-  const type = (contentType ?? '').toLowerCase();
+  const type = (contentType ?? '').toLowerCase().split(';')[0].trim();
   const name = (fileName ?? '').toLowerCase();
   if (type.includes('fhir') || (type.endsWith('json') && name.endsWith('.json'))) return 'fhir';
-  if (type.endsWith('xml') || name.endsWith('.xml')) return 'mhb';
-  if (type.startsWith('text/plain')) return 'text';
+  if (type === 'application/xml' || type === 'text/xml' || (name.endsWith('.xml') && !type.includes('html') && !type.includes('svg'))) return 'mhb';
+  if (type === 'text/plain') return 'text';
   return 'download';
 }
 

@@ -279,6 +279,18 @@ test('David and Lawson exchange a record through the site, verified at every ste
   assert.equal(lied.decrypt.state, 'skipped');
   await lawson.context.unroute('**/api/v1/smers/*');
 
+  // --- erase: DERy deletes the ciphertext, the grant lapses, Lawson is refused ---
+  await d.goto(`${server.url}#patient`);
+  await d.click('#p-refresh');
+  d.once('dialog', (dialog) => dialog.accept());
+  await d.locator('#p-grants tr', { hasText: latest.slice(0, 10) }).locator('button', { hasText: 'Erase record' }).click();
+  await waitStatus(d, 'patient-status', /Erased in block \d+/);
+  await waitStatus(d, 'p-grants', /inactive/);
+  await l.click('#c-refresh');
+  await l.locator('#c-grants tr', { hasText: latest.slice(0, 10) }).locator('button').click();
+  await waitStatus(l, 'clinician-status', /Refused/);
+  assert.equal((await checks(l)).active.state, 'fail');
+
   // --- a wrong passphrase is explained; the right one unlocks ---
   await d.goto(`${server.url}#identity`);
   await d.click('#lock');
