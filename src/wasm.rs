@@ -1132,8 +1132,36 @@ fn refers_to(body: &EntryBody) -> Option<&Hash> {
     }
 }
 
+/// What a Register entry registers: the participant's key id, role, Ed25519 key and RSA
+/// encryption key (PEM and key id) — a client seals to the RSA key of a verified register
+/// block, not to whatever an endpoint says.
+fn registration(entry: &Entry) -> JsResult<Option<serde_json::Value>> {
+    let EntryBody::Register {
+        role,
+        signing_key,
+        encryption_key,
+    } = &entry.body
+    else {
+        return Ok(None);
+    };
+    let key = EncryptionPublicKey::from_spki_der(encryption_key).map_err(to_js)?;
+    let role = match role {
+        Role::Patient => "patient",
+        Role::Clinician => "clinician",
+        Role::Authority => "authority",
+    };
+    Ok(Some(serde_json::json!({
+        "keyId": entry.signer,
+        "role": role,
+        "signingKey": crate::b64::encode(signing_key),
+        "encryptionKeyId": key.key_id(),
+        "encryptionKeyPem": key.to_pem().map_err(to_js)?,
+    })))
+}
+
 /// The paper's fields of a block (Fig. 6), as a plain object with hex hashes, plus the
-/// block's `sealer`, its `entryHash` and `refersTo` (the grant or care entry it refers to).
+/// block's `sealer`, its `entryHash`, `refersTo` (the grant or care entry it refers to) and,
+/// for a Register entry, `registration` (key id, role, both public keys).
 #[wasm_bindgen(js_name = blockFields)]
 pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
     let b = Block::from_bytes(block).map_err(|e| ledger_js(e, None))?;
@@ -1153,6 +1181,7 @@ pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
         "sealer": b.sealer,
         "entryHash": smer::to_hex(&b.entry.hash()),
         "refersTo": refers_to(&b.entry.body).map(|h| smer::to_hex(h)),
+        "registration": registration(&b.entry)?,
     });
     serde::Serialize::serialize(&object, &serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|_| to_js(Error::InvalidInput("cannot convert block")))

@@ -43,6 +43,31 @@ const session = {
     await call('verifyInclusion', { block: answer.block, index: answer.blockNumber, proof: answer.inclusionProof, note: answer.checkpoint, authorities });
     return answer;
   },
+  verifiedParticipants: new Map(),
+  /** A participant's public keys from their register block, verified here: sealed by a
+   *  trusted authority, self-signed by the registered Ed25519 key, and in the signed log. We
+   *  seal only to keys obtained this way, never to whatever the endpoint says a key is. */
+  async participant(keyId) {
+    if (this.verifiedParticipants.has(keyId)) return this.verifiedParticipants.get(keyId);
+    const listed = await api.get(`/participants/${encodeURIComponent(keyId)}`);
+    const { block } = await api.get(`/blocks/${listed.block}`);
+    const authorities = await this.authorities();
+    const fields = await call('verifyBlockSeal', { block, authorities });
+    const registration = fields.registration;
+    if (!registration || registration.keyId !== keyId) {
+      throw Object.assign(new Error('the endpoint pointed at a block that does not register this key'), { name: 'SemresError', code: 'BadRegistration' });
+    }
+    await call('verifyEntrySigner', { block, signingKey: registration.signingKey });
+    const checkpoint = await this.checkpoint();
+    const proof = await api.get(`/proofs/inclusion?index=${listed.block}&size=${checkpoint.size}`);
+    await call('verifyInclusion', { block, index: listed.block, proof: proof.proof, note: checkpoint.note, authorities });
+    const verified = {
+      keyId, role: registration.role, block: listed.block, signingKey: registration.signingKey,
+      encryptionKey: registration.encryptionKeyPem, encryptionKeyId: registration.encryptionKeyId,
+    };
+    this.verifiedParticipants.set(keyId, verified);
+    return verified;
+  },
   names: new Map(),
   /** A participant's display name from the directory (key ids only on the ledger). */
   async nameOf(keyId) {

@@ -82,7 +82,7 @@ export function initClinician(session) {
         return `checkpoint of ${checkpoint.size} blocks and grant block ${fields.blockNumber} sealed by authority ${short(fields.sealer)}`;
       });
       await check('owner', async () => {
-        owner = await api.get(`/participants/${fields.owner}`);
+        owner = await session.participant(fields.owner);
         await call('verifyEntrySigner', { block, signingKey: owner.signingKey });
         return `signed by ${await session.nameOf(fields.owner)} (key ${short(fields.owner)})`;
       });
@@ -150,7 +150,7 @@ export function initClinician(session) {
     }
     // Sealed to the patient only: the new data belongs to them (paper §4.2).
     const sealed = await call('seal', {
-      record: record.buffer, recipients: [owner.encryptionKey], includeMe: false,
+      record: record.buffer, recipients: [{ pem: owner.encryptionKey, keyId: owner.encryptionKeyId }], includeMe: false,
       options: { ...options, enc: 'A256CBC-HS512', ownerKeyId: owner.encryptionKeyId },
     }, { transfer: [record.buffer] });
     await call('upload', { hash: sealed.hash });

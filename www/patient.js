@@ -60,10 +60,11 @@ export function initPatient(session) {
     for (const li of $('p-stages').children) delete li.dataset.state;
     $('p-progress').value = 0;
     for (const id of ['p-result-block', 'p-result-hash', 'p-result-inclusion']) $(id).textContent = '—';
+    // Each recipient's RSA key comes from their register block, verified here.
     const recipients = [];
     for (const keyId of chosen.keys()) {
-      const participant = await api.get(`/participants/${keyId}`);
-      recipients.push({ keyId, pem: participant.encryptionKey });
+      const participant = await session.participant(keyId);
+      recipients.push({ keyId, pem: participant.encryptionKey, encryptionKeyId: participant.encryptionKeyId });
     }
     let current = 'encrypting';
     try {
@@ -73,7 +74,7 @@ export function initPatient(session) {
       const name = picked.name;
       const type = picked.type;
       const sealed = await call('seal', {
-        record: record.buffer, recipients: recipients.map((r) => r.pem),
+        record: record.buffer, recipients: recipients.map((r) => ({ pem: r.pem, keyId: r.encryptionKeyId })),
         options: { contentType: type, fileName: name, enc: $('p-enc').value },
       }, {
         transfer: [record.buffer],

@@ -171,7 +171,8 @@ const operations = {
       default: throw fail('InvalidInput', `unknown entry kind ${kind}`);
     }
   },
-  /** Seals a record to `recipients` (PEM public keys) and, unless `includeMe` is false, to me; keeps the SMeR here. */
+  /** Seals a record to `recipients` ({pem, keyId}: each PEM must have that key id) and,
+   *  unless `includeMe` is false, to me; keeps the SMeR here. */
   async seal({ record, recipients, options, includeMe = true }, progress) {
     const { encryption } = requireIdentity();
     progress({ stage: 'encrypting', text: 'Encrypting (CEDA: a fresh AES key, wrapped with each recipient\'s RSA key)…' });
@@ -182,10 +183,12 @@ const operations = {
         to.add(mine);
         mine.free();
       }
-      for (const pem of recipients) {
+      for (const { pem, keyId } of recipients) {
         const key = PublicKey.fromPem(pem);
-        to.add(key);
+        const matches = key.keyId === keyId;
+        if (matches) to.add(key);
         key.free();
+        if (!matches) throw fail('BadRegistration', 'a recipient key is not the registered one');
       }
       const bytes = new Uint8Array(record);
       const smer = sealSmer(bytes, to, { ...options, ownerKeyId: options.ownerKeyId ?? encryption.keyId });

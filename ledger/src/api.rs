@@ -451,6 +451,7 @@ async fn participant(
         "signingKey": b64::encode(&p.signing.to_bytes()),
         "encryptionKey": p.encryption.to_pem().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal", e.to_string()))?,
         "encryptionKeyId": p.encryption.key_id(),
+        "block": p.block,
     })))
 }
 

@@ -24,6 +24,8 @@ pub struct Participant {
     pub signing: SigningPublicKey,
     /// RSA encryption key: the key SMeRs for this participant are sealed to.
     pub encryption: EncryptionPublicKey,
+    /// Number of the block that registered it (clients check that block to trust the keys).
+    pub block: u64,
 }
 
 /// A grant as the ledger knows it.
@@ -366,6 +368,7 @@ impl LedgerState {
                 role: *role,
                 signing: key,
                 encryption,
+                block: self.next_number,
             }));
         }
         if matches!(entry.body, EntryBody::Genesis { .. }) {

@@ -71,6 +71,36 @@ test("a block's paper fields", () => {
   }
   assert.match(f.smerHash, /^[0-9a-f]{64}$/);
   assert.match(f.dataIndex, /^dery:sha256:/);
+  assert.equal(f.registration, null);
+});
+
+test('one block without its chain: seal, signer, and what a register block registers', () => {
+  const blocks = story.blocks.map(fromB64u);
+  const report = semres.verifyChain(chainFile(story.blocks));
+  const authorities = report.authorities();
+  assert.ok(report.authorityKeyIds.length >= 1);
+  const registers = blocks.filter((b) => semres.blockFields(b).authorityStatus === 'register');
+  assert.ok(registers.length >= 2);
+  for (const block of registers) {
+    semres.verifyBlockSeal(block, authorities);
+    const { registration, sealer } = semres.blockFields(block);
+    assert.ok(report.authorityKeyIds.includes(sealer), sealer);
+    assert.match(registration.encryptionKeyPem, /^-----BEGIN PUBLIC KEY-----/);
+    assert.equal(semres.PublicKey.fromPem(registration.encryptionKeyPem).keyId, registration.encryptionKeyId);
+    const signer = semres.SigningPublicKey.fromBytes(fromB64u(registration.signingKey));
+    assert.equal(signer.keyId, registration.keyId);
+    semres.verifyEntrySigner(block, signer);
+  }
+  // Another participant's key is not the signer; a stranger's list does not seal; one flipped
+  // byte of the seal breaks it.
+  const other = semres.SigningPublicKey.fromBytes(fromB64u(semres.blockFields(registers[1]).registration.signingKey));
+  assert.throws(() => semres.verifyEntrySigner(registers[0], other), { name: 'SemresError', code: 'BadSignature' });
+  const strangers = new semres.SigningKeyList();
+  strangers.add(semres.SigningPrivateKey.generate().publicKey());
+  assert.throws(() => semres.verifyBlockSeal(registers[0], strangers), { code: 'UnknownAuthority' });
+  const forged = Uint8Array.from(registers[0]);
+  forged[forged.length - 1] ^= 1;
+  assert.throws(() => semres.verifyBlockSeal(forged, authorities), { code: 'BadSeal' });
 });
 
 test('entries built and signed in JS decode, hash, and carry the signer', () => {

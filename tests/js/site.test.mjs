@@ -309,6 +309,28 @@ test('David and Lawson exchange a record through the site, verified at every ste
   assert.equal(header.alg, 'PBES2-HS512+A256KW');
   assert.doesNotMatch(identityFile, /PRIVATE KEY|"d":/);
 
+  // --- a lying endpoint points at the wrong register block for Lawson: nothing is sealed ---
+  const d2 = await open(david);
+  await d2.fill('#signin-passphrase', PASS_DAVID);
+  await d2.click('#signin');
+  await waitStatus(d2, 'identity-status', /Unlocked/);
+  await david.context.route('**/api/v1/participants/*', async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    if (json.role === 'clinician') json.block = 1;
+    await route.fulfill({ response, json });
+  });
+  const uploadsBefore = bodies.filter((b) => b.method === 'PUT').length;
+  await d2.goto(`${server.url}#patient`);
+  await d2.click('#p-sample');
+  await d2.fill('#p-search', 'Lawson');
+  await d2.click('#p-search-go');
+  await d2.locator('#p-results input[type=checkbox]').first().check();
+  await d2.click('#p-seal');
+  await waitStatus(d2, 'patient-status', /not the one registered on the ledger.*\[code BadRegistration\]/);
+  assert.equal(bodies.filter((b) => b.method === 'PUT').length, uploadsBefore, 'nothing was uploaded');
+  await david.context.unroute('**/api/v1/participants/*');
+
   // --- nothing secret ever left a browser ---
   assert.ok(bodies.some((b) => b.method === 'PUT' && b.url.includes('/smers/')), 'the SMeR uploads were captured');
   const secrets = ['Metformin', 'Type 2 diabetes', 'Amlodipine', 'HbA1c', 'Synthetic General Hospital', PASS_DAVID, PASS_LAWSON,

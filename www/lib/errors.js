@@ -40,6 +40,7 @@ const WORDS = {
   Unauthenticated: 'The endpoint did not accept the request\'s signature.',
   Internal: 'The endpoint had an internal error.',
   NetworkError: 'The endpoint cannot be reached. Check that the server is running.',
+  BadRegistration: 'The endpoint gave a key that is not the one registered on the ledger: nothing was sealed to it.',
   HashCheckFailed: 'The SMeR\'s hash does not match the hash the owner signed on the ledger.',
 };
 
