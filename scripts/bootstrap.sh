@@ -42,6 +42,7 @@ missing_apt=()
 [ -x /usr/bin/chromedriver ] || missing_apt+=(chromium-driver)
 command -v openssl >/dev/null || missing_apt+=(openssl)
 command -v sqlite3 >/dev/null || missing_apt+=(sqlite3)
+[ -x /usr/bin/firefox-esr ] || missing_apt+=(firefox-esr)
 if [ ${#missing_apt[@]} -gt 0 ]; then
   log "installing ${missing_apt[*]} from Debian"
   as_root apt-get update -qq
