@@ -15,7 +15,7 @@ const WORDS = {
   KeyFormat: 'That file is not a key or identity SEMRES can read.',
   InvalidInput: 'The request was not valid.',
   BadSeal: 'A block\'s authority seal does not verify: the ledger data was altered.',
-  UnknownAuthority: 'A block or checkpoint is signed by an authority this browser does not trust.',
+  UnknownAuthority: 'A block or checkpoint is signed by an authority this browser does not trust. If this ledger\'s authorities really changed (for example a new data directory), pin them again on the Identity page.',
   BadSignature: 'A signature does not verify: the data was altered or signed by someone else.',
   BadProof: 'The Merkle proof does not match the signed checkpoint: the log is not what the authorities signed.',
   BadCheckpoint: 'The checkpoint is not validly signed by a trusted authority.',
