@@ -68,6 +68,21 @@ const session = {
     this.verifiedParticipants.set(keyId, verified);
     return verified;
   },
+  /** Runs `onShow` when the page `viewId` is visible to a newly signed-in identity, and
+   *  `onLock` when the identity is locked. */
+  onPage(viewId, onShow, onLock) {
+    let shown = null;
+    this.onChange(() => {
+      if (!$(viewId).hidden && this.profile && shown !== this.profile.keyId) {
+        shown = this.profile.keyId;
+        onShow();
+      }
+      if (!this.profile) {
+        shown = null;
+        onLock();
+      }
+    });
+  },
   names: new Map(),
   /** A participant's display name from the directory (key ids only on the ledger). */
   async nameOf(keyId) {
@@ -138,8 +153,13 @@ async function signedIn(profile) {
     session.role = participant.role;
     session.registered = true;
   } catch (error) {
-    if (error.code !== 'NotFound') throw error;
     session.registered = false;
+    if (error.code !== 'NotFound') {
+      // Unlocked, but the endpoint could not say what this key is: show that, and why.
+      showSignedIn();
+      session.changed();
+      throw error;
+    }
   }
   if (saved && saved.role !== session.role && session.registered) await store.put('identities', { ...saved, role: session.role });
   showSignedIn();

@@ -164,19 +164,10 @@ export function initClinician(session) {
 
   $('c-refresh').addEventListener('click', () => busy($('c-refresh'), refresh, fail));
   $('c-care').addEventListener('click', () => busy($('c-care'), addCare, fail));
-  let shown = null;
-  session.onChange(() => {
-    const visible = !$('view-clinician').hidden;
-    if (visible && session.profile && shown !== session.profile.keyId) {
-      shown = session.profile.keyId;
-      refresh().catch(fail);
-    }
-    if (!session.profile) {
-      shown = null;
-      current = null;
-      $('c-grants').replaceChildren();
-      $('c-view').replaceChildren();
-      $('c-care').disabled = true;
-    }
+  session.onPage('view-clinician', () => refresh().catch(fail), () => {
+    current = null;
+    $('c-grants').replaceChildren();
+    $('c-view').replaceChildren();
+    $('c-care').disabled = true;
   });
 }

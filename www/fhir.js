@@ -2,6 +2,8 @@
 // built with textContent only. Tolerant: unknown resources are counted, missing fields shown
 // as "—", and anything that is not a Bundle is reported, never rendered.
 
+import { dataTable as table } from './lib/table.js';
+
 const text = (value) => (value === undefined || value === null || value === '' ? '—' : String(value));
 
 function concept(c) {
@@ -45,30 +47,6 @@ export function readFhir(json) {
     observations: of('Observation').map((o) => ({ code: concept(o.code), value: quantity(o), date: text(o.effectiveDateTime ?? o.issued) })),
     other: resources.length - of('Patient', 'Condition', 'MedicationStatement', 'MedicationRequest', 'Observation').length,
   };
-}
-
-function table(doc, caption, headers, rows) {
-  const t = doc.createElement('table');
-  const c = doc.createElement('caption');
-  c.textContent = caption;
-  const head = doc.createElement('tr');
-  for (const h of headers) {
-    const th = doc.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    head.append(th);
-  }
-  t.append(c, head);
-  for (const row of rows) {
-    const tr = doc.createElement('tr');
-    for (const cell of row) {
-      const td = doc.createElement('td');
-      td.textContent = cell;
-      tr.append(td);
-    }
-    t.append(tr);
-  }
-  return t;
 }
 
 /** Renders a readFhir() model into `container`. */

@@ -4,6 +4,8 @@
 // the 無資料 ("no data") placeholder, raw TAB and NUL characters, dotted element names, and
 // malformed XML (it shows what it could read and names the problem).
 
+import { dataTable as table } from './lib/table.js';
+
 const ENTITIES = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 function decodeEntities(text) {
@@ -99,31 +101,6 @@ export function readMhb(text) {
     empty,
     problems,
   };
-}
-
-function table(doc, caption, headers, rows) {
-  const t = doc.createElement('table');
-  const c = doc.createElement('caption');
-  c.textContent = caption;
-  t.append(c);
-  const head = doc.createElement('tr');
-  for (const h of headers) {
-    const th = doc.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    head.append(th);
-  }
-  t.append(head);
-  for (const row of rows) {
-    const tr = doc.createElement('tr');
-    for (const cell of row) {
-      const td = doc.createElement('td');
-      td.textContent = cell ?? '';
-      tr.append(td);
-    }
-    t.append(tr);
-  }
-  return t;
 }
 
 /** Renders a readMhb() model into `container` (DOM nodes, textContent only). */

@@ -208,19 +208,8 @@ export function initPatient(session) {
   $('p-search-form').addEventListener('submit', (e) => { e.preventDefault(); busy($('p-search-go'), search, fail); });
   $('p-seal').addEventListener('click', () => busy($('p-seal'), sealAndShare, fail));
   $('p-refresh').addEventListener('click', () => busy($('p-refresh'), refresh, fail));
-  let shown = null;
-  session.onChange(() => {
-    const visible = !$('view-patient').hidden;
-    if (visible && session.profile && shown !== session.profile.keyId) {
-      shown = session.profile.keyId;
-      refresh().catch(fail);
-    }
-    if (!session.profile) {
-      shown = null;
-      $('p-grants').replaceChildren();
-      $('p-audit').replaceChildren();
-      $('p-care-view').replaceChildren();
-    }
+  session.onPage('view-patient', () => refresh().catch(fail), () => {
+    for (const id of ['p-grants', 'p-audit', 'p-care-view']) $(id).replaceChildren();
   });
 }
 

@@ -1,6 +1,7 @@
 // SEMRES sample page: CEDA seal/open of a synthetic record, entirely in the browser.
 // Every cryptographic operation is the WASM core's; this file only wires the page.
 import { readMhb, renderMhb } from './mhb.js';
+import { SAMPLE_MHB as SAMPLE_RECORD } from './samples.js';
 
 // Every cryptographic operation runs in the worker (www/worker.js).
 const worker = new Worker('/sample-worker.js', { type: 'module' });
@@ -22,21 +23,6 @@ function call(op, payload = {}, transfer = []) {
 
 const $ = (id) => document.getElementById(id);
 
-// A synthetic My Health Bank export (no real person): see shared/reference/mhb-format.md.
-const SAMPLE_RECORD = `<?xml version="1.0" encoding="UTF-8"?>
-<myhealthbank>
-  <bdata><b1.1>Z10000****</b1.1><b1.2>20261120</b1.2></bdata>
-  <r1>
-    <r1.1>1</r1.1><r1.2>Synthetic District Business Group</r1.2>
-    <r1.3>0000000001</r1.3><r1.4>Synthetic General Hospital</r1.4>
-    <r1.5>20261102</r1.5><r1.6>20261102</r1.6><r1.7>IC01</r1.7>
-    <r1.8>E119</r1.8><r1.9>Type 2 diabetes mellitus without complications</r1.9>
-    <r1.12>50</r1.12><r1.13>412</r1.13>
-    <r1_1><r1_1.1>A000000100</r1_1.1><r1_1.2>Metformin 500 mg</r1_1.2><r1_1.3>60</r1_1.3><r1_1.4>30</r1_1.4></r1_1>
-  </r1>
-  <r6>無資料</r6>
-</myhealthbank>
-`;
 
 const state = { keysReady: false, recordHash: null, fileBytes: null, fileName: null, contentType: 'application/xml' };
 
