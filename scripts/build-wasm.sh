@@ -7,3 +7,5 @@ profile=${SEMRES_WASM_PROFILE:---release}
 wasm-pack --log-level warn build --target web "$profile" --out-dir pkg --out-name semres
 # wasm-pack writes its own .gitignore and package.json into pkg/; the folder is ignored anyway.
 touch pkg/.gitkeep
+# Function names are for debuggers; the browser downloads the module without them.
+if [ "$profile" = "--release" ]; then node scripts/strip-wasm-names.mjs pkg/semres_bg.wasm; fi
