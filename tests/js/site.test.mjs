@@ -246,10 +246,16 @@ test('David and Lawson exchange a record through the site, verified at every ste
   bad[at + 4 + 20] ^= 0x01;
   const badPath = path.join(work, 'chain-tampered.bin');
   writeFileSync(badPath, bad);
+  // Offline: verifying a chain file makes no request at all.
+  const requestsDuringOffline = [];
+  const countRequests = (r) => requestsDuringOffline.push(r.url());
+  a.on('request', countRequests);
   await a.setInputFiles('#a-chain-file', chainPath);
   await waitStatus(a, 'auditor-status', /verifies \(offline/);
   await a.setInputFiles('#a-chain-file', badPath);
   await waitStatus(a, 'a-chain-result', /^INVALID/);
+  a.off('request', countRequests);
+  assert.deepEqual(requestsDuringOffline, []);
   assert.match(await a.textContent('#a-chain-result'), /block 3/);
   await a.fill('#a-index', '2');
   await a.click('#a-inclusion');
