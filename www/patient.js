@@ -109,10 +109,12 @@ export function initPatient(session) {
       $('p-result-block').textContent = answers.map((a) => a.blockNumber).join(', ');
       $('p-result-inclusion').textContent = `verified: block sealed by a trusted authority, signed by you, in the signed log of size ${answers.at(-1).checkpoint.split('\n')[1]}`;
       await store.put('records', { smerHash: sealed.hash, ownerKeyId: session.profile.keyId, fileName: name, contentType: type, size: sealed.size, sealedAt: Date.now() });
+      $('p-picked').textContent = `${name} was sealed and shared; choose another record to share more.`;
       status(`Shared ${name} with ${[...chosen.values()].map((c) => c.name).join(', ')}.`, 'ok');
       await refresh();
     } catch (error) {
       stage(current, 'failed');
+      if (!picked.bytes) $('p-picked').textContent = 'Choose the record again to retry.';
       throw error;
     }
   }
