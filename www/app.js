@@ -30,7 +30,11 @@ const session = {
   /** The latest checkpoint, verified against the trusted authorities. */
   async checkpoint() {
     const note = await api.get('/checkpoint');
-    const facts = await call('verifyCheckpoint', { note, authorities: await this.authorities() });
+    const trust = await ensureTrust();
+    const facts = await call('verifyCheckpoint', { note, authorities: trust.authorities.map((a) => a.publicKey) });
+    if (facts.origin !== trust.chainId) {
+      throw Object.assign(new Error('the checkpoint is for another ledger'), { name: 'SemresError', code: 'BadCheckpoint' });
+    }
     return { note, ...facts };
   },
   /** Submits an entry and checks what comes back: seal by a trusted authority, our
