@@ -93,11 +93,11 @@ const session = {
     if (!keyId) return '—';
     if (keyId === this.profile?.keyId) return `${this.profile.name} (you)`;
     if (!this.names.has(keyId)) {
+      let name = short(keyId);
       try {
-        const { results } = await api.signedGet(`/directory?q=${encodeURIComponent('')}`);
-        for (const r of results) this.names.set(r.keyId, r.name);
-      } catch { /* names are a convenience */ }
-      if (!this.names.has(keyId)) this.names.set(keyId, short(keyId));
+        ({ name } = await api.signedGet(`/directory/${encodeURIComponent(keyId)}`));
+      } catch { /* names are a convenience: the key id stands in */ }
+      this.names.set(keyId, name);
     }
     return this.names.get(keyId);
   },

@@ -237,7 +237,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/directory", get(search_directory))
         .route(
             "/directory/{key_id}",
-            axum::routing::put(set_directory_name),
+            get(directory_entry).put(set_directory_name),
         )
         .route("/me/shared-with-me", get(shared_with_me))
         .route("/me/granted-by-me", get(granted_by_me))
@@ -440,14 +440,9 @@ async fn participant(
         .state()
         .participant(&key_id)
         .ok_or_else(|| ApiError::not_found("no participant with that key id"))?;
-    let role = match p.role {
-        semres::ledger::Role::Patient => "patient",
-        semres::ledger::Role::Clinician => "clinician",
-        semres::ledger::Role::Authority => "authority",
-    };
     Ok(Json(json!({
         "keyId": key_id,
-        "role": role,
+        "role": role_name(p.role),
         "signingKey": b64::encode(&p.signing.to_bytes()),
         "encryptionKey": p.encryption.to_pem().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal", e.to_string()))?,
         "encryptionKeyId": p.encryption.key_id(),
@@ -682,14 +677,71 @@ async fn set_directory_name(
     Ok(Json(json!({"keyId": key_id, "name": name})))
 }
 
+fn role_name(role: semres::ledger::Role) -> &'static str {
+    match role {
+        semres::ledger::Role::Patient => "patient",
+        semres::ledger::Role::Clinician => "clinician",
+        semres::ledger::Role::Authority => "authority",
+    }
+}
+
+/// Who may see whose name: clinicians' and authorities' names are visible to every
+/// registered participant (patients pick recipients by name); a patient's name only to the
+/// patient and to those the patient has granted a record to. The directory is not a list of
+/// patients.
+fn may_see_name(node: &Node, me: &str, key_id: &str) -> bool {
+    let Some(p) = node.state().participant(key_id) else {
+        return false;
+    };
+    p.role != semres::ledger::Role::Patient
+        || key_id == me
+        || node
+            .state()
+            .grants()
+            .any(|(_, g)| g.owner == key_id && g.recipient == me)
+}
+
+/// `GET /directory/{keyId}` (signed): that participant's name and role, if the caller may
+/// see it (`NotFound` otherwise, whether or not it exists).
+async fn directory_entry(
+    State(state): State<ApiState>,
+    Path(key_id): Path<String>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let mut node = lock(&state)?;
+    let me = authenticate(&state, &node, "GET", &uri, &headers)?;
+    let hidden = || ApiError::not_found("no name for that key id");
+    if !may_see_name(&node, &me, &key_id) {
+        return Err(hidden());
+    }
+    let name = node
+        .directory()
+        .name(&key_id)
+        .map_err(|_| ApiError::internal())?
+        .ok_or_else(hidden)?;
+    let role = node
+        .state()
+        .participant(&key_id)
+        .map(|p| role_name(p.role))
+        .ok_or_else(hidden)?;
+    Ok(Json(json!({"keyId": key_id, "name": name, "role": role})))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SearchQuery {
     q: String,
 }
 
+/// Most results of one directory search.
+const SEARCH_RESULTS: usize = 20;
+/// Names read from the directory per search before the visibility filter.
+const SEARCH_SCAN: usize = 500;
+
 /// `GET /directory?q=…` (signed, any registered participant): up to 20 participants whose
-/// name contains `q`, with role and encryption key id — the patient's recipient picker.
+/// name contains `q` and whose name the caller may see (see `may_see_name`), with role and
+/// encryption key id — the patient's recipient picker.
 async fn search_directory(
     State(state): State<ApiState>,
     Query(query): Query<SearchQuery>,
@@ -700,22 +752,19 @@ async fn search_directory(
         return Err(ApiError::bad_request("q is at most 128 characters"));
     }
     let mut node = lock(&state)?;
-    authenticate(&state, &node, "GET", &uri, &headers)?;
+    let me = authenticate(&state, &node, "GET", &uri, &headers)?;
     let found = node
         .directory()
-        .search(&query.q, 20)
+        .search(&query.q, SEARCH_SCAN)
         .map_err(|_| ApiError::internal())?;
     let list: Vec<Value> = found
         .into_iter()
+        .filter(|(key_id, _)| may_see_name(&node, &me, key_id))
         .filter_map(|(key_id, name)| {
             let p = node.state().participant(&key_id)?;
-            let role = match p.role {
-                semres::ledger::Role::Patient => "patient",
-                semres::ledger::Role::Clinician => "clinician",
-                semres::ledger::Role::Authority => "authority",
-            };
-            Some(json!({"keyId": key_id, "name": name, "role": role, "encryptionKeyId": p.encryption.key_id()}))
+            Some(json!({"keyId": key_id, "name": name, "role": role_name(p.role), "encryptionKeyId": p.encryption.key_id()}))
         })
+        .take(SEARCH_RESULTS)
         .collect();
     Ok(Json(json!({"results": list})))
 }

@@ -73,6 +73,8 @@ pub trait Directory: Send {
     fn set_name(&mut self, key_id: &str, name: &str) -> StoreResult<()>;
     /// Up to `limit` (key id, name) whose name contains `query` (case-insensitive).
     fn search(&self, query: &str, limit: usize) -> StoreResult<Vec<(String, String)>>;
+    /// A participant's display name, if set.
+    fn name(&self, key_id: &str) -> StoreResult<Option<String>>;
 }
 
 /// SQLite implementation of the stores, one database file.
@@ -198,6 +200,14 @@ impl Directory for Sqlite {
             params![key_id, name],
         )?;
         Ok(())
+    }
+
+    fn name(&self, key_id: &str) -> StoreResult<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM directory WHERE key_id = ?1")?;
+        let mut rows = stmt.query_map(params![key_id], |r| r.get(0))?;
+        Ok(rows.next().transpose()?)
     }
 
     fn search(&self, query: &str, limit: usize) -> StoreResult<Vec<(String, String)>> {

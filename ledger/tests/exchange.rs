@@ -232,6 +232,38 @@ fn the_whole_exchange_over_http() {
         "% is a literal"
     );
 
+    // The directory is not a list of patients: another patient finds clinicians, not David;
+    // Lawson cannot look David up before David shares something with him.
+    let status_of = |who: &Person, path: &str, rng: &mut ChaCha20Rng| -> (u16, Value) {
+        let (status, body) = http(
+            addr,
+            "GET",
+            path,
+            &signed(&who.signing, "GET", path, now(), rng),
+            b"",
+        );
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    };
+    let david_entry = format!("/api/v1/directory/{}", david.signing.key_id());
+    let (_, found) = status_of(&mallory, "/api/v1/directory?q=synthetic", &mut rng);
+    let names: Vec<&str> = found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Dr. Lawson (synthetic)"]);
+    assert_eq!(status_of(&mallory, &david_entry, &mut rng).0, 404);
+    assert_eq!(status_of(&lawson, &david_entry, &mut rng).0, 404);
+    let (status, own) = status_of(&david, &david_entry, &mut rng);
+    assert_eq!(
+        (status, own["name"].as_str()),
+        (200, Some("David (synthetic)"))
+    );
+    let lawson_entry = format!("/api/v1/directory/{}", lawson.signing.key_id());
+    let (status, seen) = status_of(&mallory, &lawson_entry, &mut rng);
+    assert_eq!((status, seen["role"].as_str()), (200, Some("clinician")));
+
     // David seals a synthetic My Health Bank record to Lawson (and himself) and uploads it.
     let record = b"<myhealthbank><r1><r1.9>Synthetic diagnosis</r1.9><r1_1><r1_1.2>Synthetic drug</r1_1.2></r1_1></r1></myhealthbank>";
     let options = SealOptions::new("application/xml", david.signing.key_id(), now());
@@ -416,6 +448,14 @@ fn the_whole_exchange_over_http() {
         reference: "claim-1".into(),
     };
     assert_eq!(submit(addr, &entry(&david.signing, pay, &mut rng)).0, 201);
+
+    // Once David has granted Lawson a record, Lawson sees David's name; Mallory still does not.
+    let (status, seen) = status_of(&lawson, &david_entry, &mut rng);
+    assert_eq!(
+        (status, seen["name"].as_str()),
+        (200, Some("David (synthetic)"))
+    );
+    assert_eq!(status_of(&mallory, &david_entry, &mut rng).0, 404);
 
     // The views: shared with Lawson, granted by David, David's audit trail.
     let get = |who: &SigningPrivateKey, path: &str, rng: &mut ChaCha20Rng| -> Value {
