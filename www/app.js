@@ -10,7 +10,17 @@ import { initPatient } from './patient.js';
 import { initClinician } from './clinician.js';
 import { initAuditor } from './auditor.js';
 
-const call = startWorker((why) => say('identity-status', `The cryptography worker could not start: ${why}`, 'error'));
+const rawCall = startWorker((why) => say('identity-status', `The cryptography worker could not start: ${why}`, 'error'));
+/** Every use of the worker counts as activity for the idle lock. */
+const call = (...args) => { armIdleLock(); return rawCall(...args); };
+
+/** Unlocked keys are forgotten after this long without activity (keys, pointer, work). */
+const IDLE_LOCK_MS = 15 * 60 * 1000;
+let idleTimer = null;
+function armIdleLock() {
+  clearTimeout(idleTimer);
+  if (session?.profile) idleTimer = setTimeout(() => lock('Locked after 15 minutes without activity: your keys are no longer in memory. Unlock to continue.'), IDLE_LOCK_MS);
+}
 const api = createApi(call);
 
 /** What the pages share: the worker, the endpoint, the signed-in profile, trusted authorities. */
@@ -167,6 +177,7 @@ async function signedIn(profile) {
   }
   if (saved && saved.role !== session.role && session.registered) await store.put('identities', { ...saved, role: session.role });
   showSignedIn();
+  armIdleLock();
   session.changed();
 }
 
@@ -285,15 +296,16 @@ async function exportIdentity() {
   say('identity-status', 'Exported. The file is encrypted with your passphrase; keep both safe and separate.', 'ok');
 }
 
-async function lock() {
-  await call('lock');
+async function lock(reason) {
+  clearTimeout(idleTimer);
+  await rawCall('lock');
   session.profile = null;
   session.role = null;
   session.registered = false;
   showSignedIn();
   await refreshIdentityList();
   session.changed();
-  say('identity-status', 'Locked. Your keys are no longer in memory.');
+  say('identity-status', typeof reason === 'string' ? reason : 'Locked. Your keys are no longer in memory.');
 }
 
 async function uploadAdmitted() {
@@ -309,6 +321,7 @@ async function uploadAdmitted() {
 
 async function main() {
   window.addEventListener('hashchange', route);
+  for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, armIdleLock, { passive: true });
   $('create-form').addEventListener('submit', create);
   $('signin-form').addEventListener('submit', unlock);
   $('import-form').addEventListener('submit', importIdentity);

@@ -88,3 +88,21 @@ test('the README walkthrough: demo identities in two tabs, share, verify, read',
   await until(david, 'title', /Patient/);
   assert.equal(await david.isVisible('#view-patient'), true);
 });
+
+test('an unlocked identity locks itself after 15 minutes without activity', async () => {
+  const page = await browser.context.newPage();
+  await page.clock.install();
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  await importIdentity(page, 'david', 'david-demo-passphrase');
+  await until(page, '#identity-status', /Imported and unlocked David/);
+  await page.clock.fastForward('14:00');
+  assert.match(await page.textContent('#who'), /Signed in as David/);
+  await page.click('#me-name'); // activity restarts the 15 minutes
+  await page.clock.fastForward('14:00');
+  assert.match(await page.textContent('#who'), /Signed in as David/);
+  await page.clock.fastForward('01:30');
+  await until(page, '#identity-status', /Locked after 15 minutes without activity/);
+  assert.equal(await page.textContent('#who'), 'Not signed in.');
+  await page.close();
+});
