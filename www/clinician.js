@@ -64,6 +64,7 @@ export function initClinician(session) {
     $('c-care').disabled = true;
     $('c-view').replaceChildren();
     $('c-meta').textContent = '';
+    $('c-care-result').textContent = '';
     for (const name of CHECKS) mark(name, 'skipped');
     status(`Verifying the record ${short(g.smerHash)}…`);
     let block;
