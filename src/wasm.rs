@@ -991,16 +991,11 @@ pub fn register_entry(
     encryption: &PublicKey,
     role: &str,
 ) -> JsResult<Vec<u8>> {
-    let role = match role {
-        "patient" => Role::Patient,
-        "clinician" => Role::Clinician,
-        "authority" => Role::Authority,
-        _ => {
-            return Err(to_js(Error::InvalidInput(
-                "role is patient, clinician or authority",
-            )))
-        }
-    };
+    let role = Role::from_name(role).ok_or_else(|| {
+        to_js(Error::InvalidInput(
+            "role is patient, clinician or authority",
+        ))
+    })?;
     let encryption_key = encryption.0.to_spki_der().map_err(to_js)?;
     signed_entry(
         signing,
@@ -1145,14 +1140,9 @@ fn registration(entry: &Entry) -> JsResult<Option<serde_json::Value>> {
         return Ok(None);
     };
     let key = EncryptionPublicKey::from_spki_der(encryption_key).map_err(to_js)?;
-    let role = match role {
-        Role::Patient => "patient",
-        Role::Clinician => "clinician",
-        Role::Authority => "authority",
-    };
     Ok(Some(serde_json::json!({
         "keyId": entry.signer,
-        "role": role,
+        "role": role.name(),
         "signingKey": crate::b64::encode(signing_key),
         "encryptionKeyId": key.key_id(),
         "encryptionKeyPem": key.to_pem().map_err(to_js)?,

@@ -442,7 +442,7 @@ async fn participant(
         .ok_or_else(|| ApiError::not_found("no participant with that key id"))?;
     Ok(Json(json!({
         "keyId": key_id,
-        "role": role_name(p.role),
+        "role": p.role.name(),
         "signingKey": b64::encode(&p.signing.to_bytes()),
         "encryptionKey": p.encryption.to_pem().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal", e.to_string()))?,
         "encryptionKeyId": p.encryption.key_id(),
@@ -677,14 +677,6 @@ async fn set_directory_name(
     Ok(Json(json!({"keyId": key_id, "name": name})))
 }
 
-fn role_name(role: semres::ledger::Role) -> &'static str {
-    match role {
-        semres::ledger::Role::Patient => "patient",
-        semres::ledger::Role::Clinician => "clinician",
-        semres::ledger::Role::Authority => "authority",
-    }
-}
-
 /// Who may see whose name: clinicians' and authorities' names are visible to every
 /// registered participant (patients pick recipients by name); a patient's name only to the
 /// patient and to those the patient has granted a record to. The directory is not a list of
@@ -723,7 +715,7 @@ async fn directory_entry(
     let role = node
         .state()
         .participant(&key_id)
-        .map(|p| role_name(p.role))
+        .map(|p| p.role.name())
         .ok_or_else(hidden)?;
     Ok(Json(json!({"keyId": key_id, "name": name, "role": role})))
 }
@@ -762,7 +754,7 @@ async fn search_directory(
         .filter(|(key_id, _)| may_see_name(&node, &me, key_id))
         .filter_map(|(key_id, name)| {
             let p = node.state().participant(&key_id)?;
-            Some(json!({"keyId": key_id, "name": name, "role": role_name(p.role), "encryptionKeyId": p.encryption.key_id()}))
+            Some(json!({"keyId": key_id, "name": name, "role": p.role.name(), "encryptionKeyId": p.encryption.key_id()}))
         })
         .take(SEARCH_RESULTS)
         .collect();

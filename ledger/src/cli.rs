@@ -384,16 +384,9 @@ pub fn register_entry(
     output: &Path,
 ) -> CliResult<String> {
     use semres::ledger::entry::{Entry, EntryBody, Role};
-    let role = match role {
-        "patient" => Role::Patient,
-        "clinician" => Role::Clinician,
-        "authority" => Role::Authority,
-        _ => {
-            return Err(CliError::Core(semres::Error::InvalidInput(
-                "role is patient, clinician or authority",
-            )))
-        }
-    };
+    let role = Role::from_name(role).ok_or(CliError::Core(semres::Error::InvalidInput(
+        "role is patient, clinician or authority",
+    )))?;
     let passphrase = read_passphrase(passphrase_file)?;
     let identity = Identity::import(&read(identity)?, &passphrase)?;
     let mut nonce = [0u8; 16];

@@ -199,16 +199,19 @@ fn the_whole_exchange_over_http() {
         &mut rng,
     );
     assert_eq!((status, code(&body)), (403, "NotAuthorized".into()));
-    let search = "/api/v1/directory?q=laws";
-    let (status, body) = http(
-        addr,
-        "GET",
-        search,
-        &signed(&david.signing, "GET", search, now(), &mut rng),
-        b"",
-    );
+    // A signed GET by `who`: the status and the JSON body (Null if none).
+    let status_of = |who: &SigningPrivateKey, path: &str, rng: &mut ChaCha20Rng| -> (u16, Value) {
+        let (status, body) = http(
+            addr,
+            "GET",
+            path,
+            &signed(who, "GET", path, now(), rng),
+            b"",
+        );
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    };
+    let (status, found) = status_of(&david.signing, "/api/v1/directory?q=laws", &mut rng);
     assert_eq!(status, 200);
-    let found: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(found["results"].as_array().unwrap().len(), 1);
     assert_eq!(found["results"][0]["keyId"], lawson.signing.key_id());
     assert_eq!(found["results"][0]["role"], "clinician");
@@ -216,36 +219,16 @@ fn the_whole_exchange_over_http() {
         found["results"][0]["encryptionKeyId"],
         lawson.encryption.key_id()
     );
-    let wildcard = "/api/v1/directory?q=%25";
-    let (_, body) = http(
-        addr,
-        "GET",
-        wildcard,
-        &signed(&david.signing, "GET", wildcard, now(), &mut rng),
-        b"",
-    );
+    let (_, wildcard) = status_of(&david.signing, "/api/v1/directory?q=%25", &mut rng);
     assert!(
-        serde_json::from_slice::<Value>(&body).unwrap()["results"]
-            .as_array()
-            .unwrap()
-            .is_empty(),
+        wildcard["results"].as_array().unwrap().is_empty(),
         "% is a literal"
     );
 
     // The directory is not a list of patients: another patient finds clinicians, not David;
     // Lawson cannot look David up before David shares something with him.
-    let status_of = |who: &Person, path: &str, rng: &mut ChaCha20Rng| -> (u16, Value) {
-        let (status, body) = http(
-            addr,
-            "GET",
-            path,
-            &signed(&who.signing, "GET", path, now(), rng),
-            b"",
-        );
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-    };
     let david_entry = format!("/api/v1/directory/{}", david.signing.key_id());
-    let (_, found) = status_of(&mallory, "/api/v1/directory?q=synthetic", &mut rng);
+    let (_, found) = status_of(&mallory.signing, "/api/v1/directory?q=synthetic", &mut rng);
     let names: Vec<&str> = found["results"]
         .as_array()
         .unwrap()
@@ -253,15 +236,15 @@ fn the_whole_exchange_over_http() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Dr. Lawson (synthetic)"]);
-    assert_eq!(status_of(&mallory, &david_entry, &mut rng).0, 404);
-    assert_eq!(status_of(&lawson, &david_entry, &mut rng).0, 404);
-    let (status, own) = status_of(&david, &david_entry, &mut rng);
+    assert_eq!(status_of(&mallory.signing, &david_entry, &mut rng).0, 404);
+    assert_eq!(status_of(&lawson.signing, &david_entry, &mut rng).0, 404);
+    let (status, own) = status_of(&david.signing, &david_entry, &mut rng);
     assert_eq!(
         (status, own["name"].as_str()),
         (200, Some("David (synthetic)"))
     );
     let lawson_entry = format!("/api/v1/directory/{}", lawson.signing.key_id());
-    let (status, seen) = status_of(&mallory, &lawson_entry, &mut rng);
+    let (status, seen) = status_of(&mallory.signing, &lawson_entry, &mut rng);
     assert_eq!((status, seen["role"].as_str()), (200, Some("clinician")));
 
     // David seals a synthetic My Health Bank record to Lawson (and himself) and uploads it.
@@ -450,24 +433,18 @@ fn the_whole_exchange_over_http() {
     assert_eq!(submit(addr, &entry(&david.signing, pay, &mut rng)).0, 201);
 
     // Once David has granted Lawson a record, Lawson sees David's name; Mallory still does not.
-    let (status, seen) = status_of(&lawson, &david_entry, &mut rng);
+    let (status, seen) = status_of(&lawson.signing, &david_entry, &mut rng);
     assert_eq!(
         (status, seen["name"].as_str()),
         (200, Some("David (synthetic)"))
     );
-    assert_eq!(status_of(&mallory, &david_entry, &mut rng).0, 404);
+    assert_eq!(status_of(&mallory.signing, &david_entry, &mut rng).0, 404);
 
     // The views: shared with Lawson, granted by David, David's audit trail.
     let get = |who: &SigningPrivateKey, path: &str, rng: &mut ChaCha20Rng| -> Value {
-        let (status, body) = http(
-            addr,
-            "GET",
-            path,
-            &signed(who, "GET", path, now(), rng),
-            b"",
-        );
-        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap()
+        let (status, body) = status_of(who, path, rng);
+        assert_eq!(status, 200, "{path}: {body}");
+        body
     };
     let shared = get(&lawson.signing, "/api/v1/me/shared-with-me", &mut rng);
     assert_eq!(shared["grants"].as_array().unwrap().len(), 1);

@@ -32,6 +32,22 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name as the JS API, CLI and endpoint spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Clinician => "clinician",
+            Role::Authority => "authority",
+        }
+    }
+
+    /// The role named `name` ("patient", "clinician", "authority").
+    pub fn from_name(name: &str) -> Option<Role> {
+        [Role::Patient, Role::Clinician, Role::Authority]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
+
     fn from_u8(v: u8) -> LedgerResult<Role> {
         match v {
             1 => Ok(Role::Patient),
