@@ -50,7 +50,10 @@ const session = {
   /** Submits an entry and checks what comes back: seal by a trusted authority, our
    *  signature, inclusion in the returned signed checkpoint. */
   async submit(entry) {
-    const answer = await api.postEntry(entry);
+    return this.verifyAnswer(await api.postEntry(entry));
+  },
+  /** Checks the endpoint's answer to one of our entries (see `submit`). */
+  async verifyAnswer(answer) {
     const authorities = await this.authorities();
     await call('verifyBlockSeal', { block: answer.block, authorities });
     await call('verifyEntrySigner', { block: answer.block, signingKey: this.profile.signingKey });

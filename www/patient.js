@@ -99,12 +99,7 @@ export function initPatient(session) {
       stage('sealing', 'done');
       current = 'verifying';
       stage('verifying', 'active');
-      const authorities = await session.authorities();
-      for (const answer of answers) {
-        await call('verifyBlockSeal', { block: answer.block, authorities });
-        await call('verifyEntrySigner', { block: answer.block, signingKey: session.profile.signingKey });
-        await call('verifyInclusion', { block: answer.block, index: answer.blockNumber, proof: answer.inclusionProof, note: answer.checkpoint, authorities });
-      }
+      for (const answer of answers) await session.verifyAnswer(answer);
       stage('verifying', 'done');
       $('p-result-block').textContent = answers.map((a) => a.blockNumber).join(', ');
       $('p-result-inclusion').textContent = `verified: block sealed by a trusted authority, signed by you, in the signed log of size ${answers.at(-1).checkpoint.split('\n')[1]}`;

@@ -305,10 +305,6 @@ const operations = {
     report.free();
     return { result };
   },
-  /** Hash of any bytes (e.g. to compare a file with the ledger). */
-  async hash({ bytes }) {
-    return { result: smerHash(new Uint8Array(bytes)) };
-  },
 };
 
 self.onmessage = async ({ data }) => {

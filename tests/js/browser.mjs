@@ -40,3 +40,13 @@ export async function launchBrowser() {
   mkdirSync(artifacts, { recursive: true });
   return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
+
+/** Waits until the text of `selector` matches `pattern` (a RegExp); on timeout the error
+ *  shows the text it had, and `context()` if given. */
+export async function waitForText(page, selector, pattern, timeout = 60000, context = () => '') {
+  try {
+    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s).textContent), [selector, pattern.source], { timeout });
+  } catch {
+    throw new Error(`${selector} never matched ${pattern}: "${await page.textContent(selector)}"${context()}`);
+  }
+}

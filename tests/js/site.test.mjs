@@ -12,7 +12,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { startServer, launchBrowser, artifacts } from './browser.mjs';
+import { startServer, launchBrowser, artifacts, waitForText } from './browser.mjs';
 import { root } from './helpers.mjs';
 
 const semres = path.join(root, 'target/debug/semres');
@@ -71,13 +71,7 @@ function capture(browser) {
 }
 
 const statusOf = (page, id) => page.textContent(`#${id}`);
-async function waitStatus(page, id, pattern, timeout = 60000) {
-  try {
-    await page.waitForFunction(([sel, src]) => new RegExp(src).test(document.querySelector(sel).textContent), [`#${id}`, pattern.source], { timeout });
-  } catch (error) {
-    throw new Error(`#${id} never matched ${pattern}: "${await statusOf(page, id)}"; problems: ${problems.join(' | ')}`);
-  }
-}
+const waitStatus = (page, id, pattern, timeout = 60000) => waitForText(page, `#${id}`, pattern, timeout, () => `; problems: ${problems.join(' | ')}`);
 
 async function createIdentity(page, name, role, passphrase) {
   await page.fill('#create-name', name);

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launchBrowser, artifacts } from './browser.mjs';
+import { startServer, launchBrowser, artifacts, waitForText } from './browser.mjs';
 
 let server;
 let browser;
@@ -19,13 +19,7 @@ async function tab() {
   return page;
 }
 
-async function until(page, selector, pattern, timeout = 60000) {
-  try {
-    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s).textContent), [selector, pattern.source], { timeout });
-  } catch {
-    throw new Error(`${selector} never matched ${pattern}: "${await page.textContent(selector)}"`);
-  }
-}
+const until = waitForText;
 
 async function importIdentity(page, who, passphrase) {
   await page.setInputFiles('#import-file', path.join(server.dataDir, 'demo', `${who}.identity.json`));
