@@ -37,7 +37,7 @@ step "headless Chromium (wasm-bindgen-test)"
 wasm-pack --log-level warn test --headless --chrome -- --test web
 
 step "server binary for the page tests"
-cargo build -q -p semres-node --bin semres
+cargo build -q -p semres-cli --bin semres
 
 step "JS tests (node:test)"
 node --test --test-concurrency=1 --test-reporter=spec tests/js/

@@ -46,9 +46,9 @@ const base = `http://127.0.0.1:${server.address().port}`;
 
 // Ledger data and native figures.
 const ledgerBlocks = quick ? 10_000 : 100_000;
-execFileSync('cargo', ['build', '--release', '-q', '-p', 'semres-node', '--bin', 'bench-ledger', '--bin', 'bench-endpoint'], { cwd: root, stdio: 'inherit' });
-const endpoint = JSON.parse(execFileSync(path.join(root, 'target/release/bench-endpoint'), [quick ? '2' : '5'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
-const native = JSON.parse(execFileSync(path.join(root, 'target/release/bench-ledger'), [String(ledgerBlocks)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
+execFileSync('cargo', ['build', '--release', '-q', '-p', 'xtask'], { cwd: root, stdio: 'inherit' });
+const endpoint = JSON.parse(execFileSync(path.join(root, 'target/release/xtask'), ['bench-endpoint', quick ? '2' : '5'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
+const native = JSON.parse(execFileSync(path.join(root, 'target/release/xtask'), ['bench-ledger', String(ledgerBlocks)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
 
 // An RSA-3072 key for every implementation, and an OpenPGP RSA-3072 key.
 const pkcs8Pem = execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();

@@ -1,0 +1,263 @@
+//! A Proof-of-Authority ledger node over a data directory: the stored chain, re-verified at
+//! start (fully beyond the last verified checkpoint, rules-only below it), the node's
+//! authority key, and appends that are checked by the core verifier, sealed, and stored
+//! durably before they are acknowledged.
+
+use std::path::{Path, PathBuf};
+
+use semres::ledger::entry::Entry;
+use semres::ledger::merkle::Hash;
+use semres::ledger::state::Check;
+use semres::ledger::{genesis_block, Block, LedgerError, LedgerState};
+use semres::signing::SigningPrivateKey;
+
+use crate::store::{Directory, LedgerStore, SmerStore, Sqlite, StoreError};
+
+/// The chain id of a new local ledger (the checkpoint origin).
+pub const DEFAULT_CHAIN_ID: &str = "semres.local/ledger";
+
+/// Why a node could not start or append.
+#[derive(Debug)]
+pub enum NodeError {
+    /// Storage failed.
+    Store(StoreError),
+    /// The stored chain is invalid at this block.
+    Chain {
+        /// Index of the first bad block.
+        index: u64,
+        /// Why.
+        error: LedgerError,
+    },
+    /// An entry was refused.
+    Refused(LedgerError),
+    /// A key or file problem.
+    Setup(String),
+}
+
+impl std::fmt::Display for NodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NodeError::Store(e) => write!(f, "{e}"),
+            NodeError::Chain { index, error } => {
+                write!(f, "block {index}: {} ({error})", error.code())
+            }
+            NodeError::Refused(e) => write!(f, "{}: {e}", e.code()),
+            NodeError::Setup(e) => f.write_str(e),
+        }
+    }
+}
+
+impl NodeError {
+    /// The stable code of the failure: the ledger's code for a refused entry or a bad
+    /// stored chain; `Internal` for storage and set-up problems.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NodeError::Chain { error, .. } | NodeError::Refused(error) => error.code(),
+            NodeError::Store(_) | NodeError::Setup(_) => "Internal",
+        }
+    }
+}
+
+impl From<StoreError> for NodeError {
+    fn from(e: StoreError) -> Self {
+        NodeError::Store(e)
+    }
+}
+
+/// The files of a data directory.
+pub fn database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("semres.sqlite3")
+}
+
+/// A running node.
+pub struct Node {
+    state: LedgerState,
+    blocks: Vec<Block>,
+    store: Sqlite,
+    authority: SigningPrivateKey,
+}
+
+/// Replays stored blocks: rules-only up to the recorded verified size (if its root still
+/// matches), fully after it.
+pub fn replay(blocks: &[Block], verified: Option<(u64, Hash)>) -> Result<LedgerState, NodeError> {
+    let first = blocks.first().ok_or(NodeError::Chain {
+        index: 0,
+        error: LedgerError::BadGenesis,
+    })?;
+    let mut state =
+        LedgerState::genesis(first).map_err(|error| NodeError::Chain { index: 0, error })?;
+    let trusted =
+        match verified {
+            Some((size, root)) if size as usize <= blocks.len() => {
+                // The trusted prefix must hash to the root recorded when it was verified.
+                let prefix = semres::ledger::verify_chain_structure(&blocks[..size as usize])
+                    .map_err(|e| NodeError::Chain {
+                        index: e.index,
+                        error: e.error,
+                    })?;
+                if prefix.root(size) == Some(root) {
+                    size
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+    for (i, block) in blocks.iter().enumerate().skip(1) {
+        let check = if (i as u64) < trusted {
+            Check::TrustedPrefix
+        } else {
+            Check::Full
+        };
+        state
+            .apply_with(block, check)
+            .map_err(|error| NodeError::Chain {
+                index: i as u64,
+                error,
+            })?;
+    }
+    Ok(state)
+}
+
+impl Node {
+    /// Opens the node in `data_dir` (created if needed). A new directory gets a new
+    /// authority key (`authority.key.pem`, 0600) unless `authority` is given, and a genesis.
+    pub fn open(data_dir: &Path, authority: Option<SigningPrivateKey>) -> Result<Node, NodeError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| NodeError::Setup(format!("{}: {e}", data_dir.display())))?;
+        let key_path = data_dir.join("authority.key.pem");
+        let authority = match authority {
+            Some(k) => k,
+            None if key_path.exists() => {
+                let text = std::fs::read_to_string(&key_path)
+                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?;
+                SigningPrivateKey::from_pem(&text, None)
+                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?
+            }
+            None => {
+                let k = SigningPrivateKey::generate(&mut getrandom::SysRng)
+                    .map_err(|e| NodeError::Setup(e.to_string()))?;
+                let pem = k
+                    .to_pkcs8_pem()
+                    .map_err(|e| NodeError::Setup(e.to_string()))?;
+                crate::fsutil::write_atomically(&key_path, pem.as_bytes(), true)
+                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?;
+                k
+            }
+        };
+        let mut store = Sqlite::open(&database_path(data_dir))?;
+        let mut blocks = store.blocks()?;
+        if blocks.is_empty() {
+            let nonce = crate::clock::nonce().map_err(|e| NodeError::Setup(e.to_string()))?;
+            let genesis =
+                genesis_block(DEFAULT_CHAIN_ID, &[&authority], crate::clock::now(), nonce)
+                    .map_err(NodeError::Refused)?;
+            store.append(&genesis)?;
+            blocks.push(genesis);
+        }
+        let state = replay(&blocks, store.verified()?)?;
+        let root = state.tree().root(state.size()).unwrap_or_default();
+        store.set_verified(state.size(), &root)?;
+        Ok(Node {
+            state,
+            blocks,
+            store,
+            authority,
+        })
+    }
+
+    /// The verified state.
+    pub fn state(&self) -> &LedgerState {
+        &self.state
+    }
+
+    /// This node's authority key (public half).
+    pub fn authority(&self) -> &SigningPrivateKey {
+        &self.authority
+    }
+
+    /// Checks, seals and durably stores an entry; returns the block once it is on disk.
+    pub fn append(&mut self, entry: Entry, time: i64) -> Result<Block, NodeError> {
+        let block = self
+            .state
+            .prepare_next(entry, time, &self.authority)
+            .map_err(NodeError::Refused)?;
+        self.store.append(&block)?;
+        // Checked in full a moment ago; the state only needs the rules' effects now.
+        self.state
+            .apply_with(&block, Check::TrustedPrefix)
+            .map_err(NodeError::Refused)?;
+        self.blocks.push(block.clone());
+        Ok(block)
+    }
+
+    /// The blocks whose entries concern `owner`'s records: access receipts and care entries
+    /// under grants `owner` made, and payments of those care entries (the audit trail).
+    pub fn audit_trail(&self, owner: &str) -> Vec<&Block> {
+        use semres::ledger::EntryBody;
+        let mut my_cares = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for block in &self.blocks {
+            let mine = |grant: &Hash| self.state.grant(grant).is_some_and(|g| g.owner == owner);
+            let include = match &block.entry.body {
+                EntryBody::Access { grant } => mine(grant),
+                EntryBody::Care { grant, .. } => {
+                    let m = mine(grant);
+                    if m {
+                        my_cares.insert(block.entry.hash());
+                    }
+                    m
+                }
+                EntryBody::Payment { care, .. } => my_cares.contains(care),
+                _ => false,
+            };
+            if include {
+                out.push(block);
+            }
+        }
+        out
+    }
+
+    /// Block `number`, if the chain has it.
+    pub fn block(&self, number: u64) -> Option<&Block> {
+        self.blocks.get(usize::try_from(number).ok()?)
+    }
+
+    /// The participant directory (names, never on the ledger).
+    pub fn directory(&mut self) -> &mut dyn Directory {
+        &mut self.store
+    }
+
+    /// The SMeR store (DERy).
+    pub fn smers(&mut self) -> &mut dyn SmerStore {
+        &mut self.store
+    }
+}
+
+/// `semres verify-chain`: fully re-verifies the stored chain and every stored SMeR against
+/// its hash. Returns a description of the first problem.
+pub fn verify_data_dir(data_dir: &Path) -> Result<(u64, usize), String> {
+    let path = database_path(data_dir);
+    if !path.is_file() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let store = Sqlite::open(&path).map_err(|e| e.to_string())?;
+    let blocks = store.blocks().map_err(|e| e.to_string())?;
+    let state = replay(&blocks, None).map_err(|e| e.to_string())?;
+    let mut checked = 0usize;
+    let mut bad = None;
+    store
+        .for_each(&mut |hash, bytes| {
+            if semres::smer_hash(bytes) != *hash {
+                bad = Some(semres::smer::to_hex(hash));
+                return false;
+            }
+            checked += 1;
+            true
+        })
+        .map_err(|e| e.to_string())?;
+    if let Some(hash) = bad {
+        return Err(format!("SMeR {hash}: its content does not match its hash"));
+    }
+    Ok((state.size(), checked))
+}

@@ -1,0 +1,69 @@
+//! Test fixtures shared by the node's and the CLI's tests: a small ledger with two patients,
+//! one stored SMeR and one grant, in a data directory.
+
+use std::path::Path;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use semres::ledger::entry::{Entry, EntryBody, Role};
+use semres::signing::SigningPrivateKey;
+use semres::EncryptionPrivateKey;
+use semres_node::node::{Node, NodeError};
+
+fn register(key: &SigningPrivateKey, spki: &[u8], n: u8) -> Entry {
+    let body = EntryBody::Register {
+        role: Role::Patient,
+        signing_key: key.public_key().to_bytes(),
+        encryption_key: spki.to_vec(),
+    };
+    Entry::new(key.key_id(), 1_795_564_800, [n; 16], body).sign(key)
+}
+
+/// Opens a node in `dir` (genesis on first start), registers two participants, stores one
+/// SMeR-shaped document (idempotently) and appends one grant of it; a replay of the grant
+/// is refused. Returns the ledger's size and the document's hash.
+pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let spki = EncryptionPrivateKey::generate(&mut rng, 2048)
+        .and_then(|k| k.public_key().to_spki_der())
+        .map_err(|x| e(&x))?;
+    let mut node = Node::open(dir, None).map_err(|x| e(&x))?;
+    if node.state().size() != 1 {
+        return Err("expected genesis only on first start".into());
+    }
+    let david = SigningPrivateKey::generate(&mut rng).map_err(|x| e(&x))?;
+    let lawson = SigningPrivateKey::generate(&mut rng).map_err(|x| e(&x))?;
+    node.append(register(&david, &spki, 1), 1_795_564_801)
+        .map_err(|x| e(&x))?;
+    node.append(register(&lawson, &spki, 2), 1_795_564_802)
+        .map_err(|x| e(&x))?;
+    let smer = b"{\"synthetic\":\"smer\"}".to_vec();
+    let hash = semres::smer_hash(&smer);
+    if !node.smers().put(&hash, &smer).map_err(|x| e(&x))? {
+        return Err("a new SMeR was not stored".into());
+    }
+    if node.smers().put(&hash, &smer).map_err(|x| e(&x))? {
+        return Err("storing is not idempotent by hash".into());
+    }
+    let grant = EntryBody::Grant {
+        smer_hash: hash,
+        data_index: "dery:sha256:x".into(),
+        recipient: lawson.key_id().into(),
+        expires: None,
+    };
+    node.append(
+        Entry::new(david.key_id(), 1_795_564_803, [3; 16], grant.clone()).sign(&david),
+        1_795_564_803,
+    )
+    .map_err(|x| e(&x))?;
+    // A replay is refused and nothing is stored.
+    match node.append(
+        Entry::new(david.key_id(), 1_795_564_803, [3; 16], grant).sign(&david),
+        1_795_564_804,
+    ) {
+        Err(NodeError::Refused(r)) if r.code() == "Duplicate" => {}
+        other => return Err(format!("replay: {:?}", other.map(|b| b.number))),
+    }
+    Ok((node.state().size() as usize, hash))
+}

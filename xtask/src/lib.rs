@@ -1,0 +1,11 @@
+//! SEMRES developer tools, out of the server library: the seeded generators of the
+//! conformance vectors, the benchmarks, and what the tests share (an HTTP client and an
+//! in-process node). `cargo xtask --help` lists the commands.
+
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod fixtures;
+pub mod http;
+pub mod server;
+pub mod vectors;

@@ -1,0 +1,57 @@
+//! `cargo xtask <command>`: `gen-vectors [DIR]` rewrites the conformance vectors (default
+//! `tests/vectors`); `bench-endpoint [SECONDS]` and `bench-ledger [BLOCKS]` print their
+//! figures as JSON (`npm run bench` runs both).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn gen_vectors(dir: PathBuf) -> Result<(), String> {
+    for (relative, text) in xtask::vectors::generate_all()? {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn number<T: std::str::FromStr>(arg: Option<String>, default: T) -> Result<T, String> {
+    arg.map_or(Ok(default), |a| {
+        a.parse().map_err(|_| format!("not a number: {a}"))
+    })
+}
+
+fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
+    let command = args.next().unwrap_or_default();
+    match command.as_str() {
+        "gen-vectors" => gen_vectors(PathBuf::from(
+            args.next().unwrap_or_else(|| "tests/vectors".into()),
+        )),
+        "bench-endpoint" => {
+            let figures = xtask::bench::endpoint::run(number(args.next(), 5)?)?;
+            println!("{figures}");
+            Ok(())
+        }
+        "bench-ledger" => {
+            let figures = xtask::bench::ledger::run(number(args.next(), 100_000)?)?;
+            println!("{figures}");
+            Ok(())
+        }
+        _ => Err(
+            "usage: cargo xtask gen-vectors [DIR] | bench-endpoint [SECONDS] | bench-ledger [BLOCKS]"
+                .into(),
+        ),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The seeded generators of the conformance vectors in `tests/vectors/` (SPEC.md §2.6 and
+//! §4.7): `cargo xtask gen-vectors` writes them, and a test checks that the checked-in files
+//! are exactly what the generators produce.
+
+pub mod ledger;
+pub mod smer;
+
+/// The command that regenerates the vector files (recorded in each file).
+pub const GENERATOR: &str = "cargo xtask gen-vectors";
+
+/// Generates every vector file: `(path relative to tests/vectors, contents)`.
+pub fn generate_all() -> Result<Vec<(String, String)>, String> {
+    Ok(vec![
+        ("smer/smer_v1.json".to_owned(), smer::generate_smer()?),
+        (
+            "ledger/ledger_v1.json".to_owned(),
+            ledger::generate_ledger()?,
+        ),
+    ])
+}
