@@ -1,4 +1,5 @@
-//! Errors of the SEMRES core (CEDA and SMeR layer): one `#[non_exhaustive]` enum with stable codes.
+//! Errors of the SEMRES core (CEDA, SMeR, keys, identity files): one `#[non_exhaustive]`
+//! enum whose codes are in the register ([`crate::codes`]).
 //!
 //! Messages are fixed strings chosen by this crate: they never contain record content, key
 //! bytes, or text taken from an untrusted SMeR. Every authentication failure, whatever its
@@ -6,6 +7,8 @@
 //! [`Error::DecryptionFailed`], so a caller cannot be used as a padding or MAC oracle.
 
 use core::fmt;
+
+use crate::codes::Code;
 
 /// Everything that can go wrong in the core.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,42 +50,25 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stable machine-readable code, identical in Rust, in JS (`SemresError.code`) and in
-    /// the endpoint's `{code, message}` bodies.
-    pub fn code(&self) -> &'static str {
+    /// The stable code (see [`crate::codes`]), identical in Rust, in JS (`SemresError.code`)
+    /// and in the endpoint's `{code, message}` bodies.
+    pub fn code(&self) -> Code {
         match self {
-            Error::DecryptionFailed => "DecryptionFailed",
-            Error::MalformedSmer(_) => "MalformedSmer",
-            Error::UnsupportedAlgorithm(_) => "UnsupportedAlgorithm",
-            Error::UnsupportedVersion(_) => "UnsupportedVersion",
-            Error::KeyFormat(_) => "KeyFormat",
-            Error::UnsupportedKeySize(_) => "UnsupportedKeySize",
-            Error::PassphraseRequired => "PassphraseRequired",
-            Error::WrongPassphrase => "WrongPassphrase",
-            Error::BadSignature => "BadSignature",
-            Error::TooLarge { .. } => "TooLarge",
-            Error::NoMatchingRecipient => "NoMatchingRecipient",
-            Error::InvalidInput(_) => "InvalidInput",
-            Error::RandomnessUnavailable => "RandomnessUnavailable",
+            Error::DecryptionFailed => Code::DecryptionFailed,
+            Error::MalformedSmer(_) => Code::MalformedSmer,
+            Error::UnsupportedAlgorithm(_) => Code::UnsupportedAlgorithm,
+            Error::UnsupportedVersion(_) => Code::UnsupportedVersion,
+            Error::KeyFormat(_) => Code::KeyFormat,
+            Error::UnsupportedKeySize(_) => Code::UnsupportedKeySize,
+            Error::PassphraseRequired => Code::PassphraseRequired,
+            Error::WrongPassphrase => Code::WrongPassphrase,
+            Error::BadSignature => Code::BadSignature,
+            Error::TooLarge { .. } => Code::TooLarge,
+            Error::NoMatchingRecipient => Code::NoMatchingRecipient,
+            Error::InvalidInput(_) => Code::InvalidInput,
+            Error::RandomnessUnavailable => Code::RandomnessUnavailable,
         }
     }
-
-    /// Every code this layer can produce, for documentation and exhaustive tests.
-    pub const CODES: &'static [&'static str] = &[
-        "DecryptionFailed",
-        "MalformedSmer",
-        "UnsupportedAlgorithm",
-        "UnsupportedVersion",
-        "KeyFormat",
-        "UnsupportedKeySize",
-        "PassphraseRequired",
-        "WrongPassphrase",
-        "BadSignature",
-        "TooLarge",
-        "NoMatchingRecipient",
-        "InvalidInput",
-        "RandomnessUnavailable",
-    ];
 }
 
 impl fmt::Display for Error {

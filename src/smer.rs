@@ -2,7 +2,7 @@
 //! JWE (RFC 7516) in JSON General Serialization with `RSA-OAEP-256` key wrapping and
 //! `A256CBC-HS512` / `A128CBC-HS256` content encryption. SPEC.md §2 is the normative text;
 //! this module is its implementation: [`seal`], [`ParsedSmer::parse`], [`ParsedSmer::open`],
-//! and [`smer_hash`], the value DERy and the ledger hold.
+//! its hash, the value DERy and the ledger hold, is [`crate::dery::smer_hash`].
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,13 +11,12 @@ use rsa::rand_core::TryCryptoRng;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::b64;
-use crate::content::{self, ContentEncryption, IV_LEN};
+use crate::ceda::content::{self, ContentEncryption, IV_LEN};
+use crate::ceda::{EncryptionPrivateKey, EncryptionPublicKey};
+use crate::encoding::b64;
 use crate::error::{Error, Result};
-use crate::keys::{EncryptionPrivateKey, EncryptionPublicKey};
 
 /// The SMeR format version this build writes and reads (`smer` protected header parameter).
 pub const SMER_VERSION: u64 = 1;
@@ -166,27 +165,6 @@ impl core::fmt::Debug for OpenedRecord {
             self.header
         )
     }
-}
-
-/// SHA-256 of the exact SMeR bytes: the "hash of SMeR" of the paper's blocks (Fig. 6).
-pub fn smer_hash(smer: &[u8]) -> [u8; 32] {
-    Sha256::digest(smer).into()
-}
-
-/// [`smer_hash`] as lower-case hex (64 characters), the form SPEC.md and the ledger use.
-pub fn smer_hash_hex(smer: &[u8]) -> String {
-    to_hex(&smer_hash(smer))
-}
-
-/// Lower-case hex encoding.
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
 }
 
 fn is_id_text(s: &str) -> bool {

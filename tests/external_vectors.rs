@@ -25,10 +25,7 @@ fn shared(relative: &str) -> Option<Value> {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    semres::hex::decode(s).unwrap()
 }
 
 /// Compact JWE → JSON General Serialization, as SMeR readers take it.
@@ -240,7 +237,7 @@ fn jose_cookbook_keys_and_refused_algorithms() {
     let aad = out["protected"].as_str().unwrap().as_bytes();
     let ct = semres::b64::decode(out["ciphertext"].as_str().unwrap()).unwrap();
     let tag = semres::b64::decode(out["tag"].as_str().unwrap()).unwrap();
-    let plaintext = semres::content::decrypt(
+    let plaintext = semres::ceda::content::decrypt(
         semres::ContentEncryption::A128CbcHs256,
         &cek,
         &iv,

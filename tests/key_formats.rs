@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use semres::identity::signing::{SigningPrivateKey, SigningPublicKey};
 use semres::identity::{Identity, DEFAULT_ITERATIONS, MIN_ITERATIONS};
-use semres::signing::{SigningPrivateKey, SigningPublicKey};
 use semres::{EncryptionPrivateKey, EncryptionPublicKey, Error};
 
 fn rsa_key() -> &'static EncryptionPrivateKey {

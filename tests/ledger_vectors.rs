@@ -7,9 +7,9 @@ mod common;
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::{genesis_block, verify_chain, Block, LedgerState};
-use semres::signing::SigningPrivateKey;
 use semres::EncryptionPrivateKey;
 
 #[test]

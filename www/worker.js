@@ -8,7 +8,7 @@ import init, {
   sealSmer, openSmer, inspectSmer, smerHash,
   registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, eraseEntry, entryHash,
   blockFields, verifyBlockSeal, verifyEntrySigner, verifyCheckpoint, verifyInclusion, verifyConsistency,
-  verifyChain, verifyChainStructure,
+  verifyChain, verifyChainStructure, signRequest,
 } from '/pkg/semres.js';
 
 const ready = init();
@@ -85,16 +85,7 @@ function forget() {
 
 /** The headers of a signed request (SPEC.md §5): the endpoint checks them against the key. */
 function signedHeaders(method, path) {
-  const { signing } = requireIdentity();
-  const time = Math.floor(Date.now() / 1000);
-  const nonce = b64url.encode(crypto.getRandomValues(new Uint8Array(18)));
-  const message = new TextEncoder().encode(`SEMRES request v1\0${method}\n${path}\n${time}\n${nonce}`);
-  return {
-    'Semres-Key-Id': signing.keyId,
-    'Semres-Time': String(time),
-    'Semres-Nonce': nonce,
-    'Semres-Signature': b64url.encode(signing.sign(message)),
-  };
+  return signRequest(requireIdentity().signing, method, path);
 }
 
 async function endpointError(response) {

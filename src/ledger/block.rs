@@ -8,7 +8,7 @@ use super::codec::{Reader, Writer};
 use super::entry::{Entry, EntryBody};
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::Hash;
-use crate::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
+use crate::identity::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
 
 /// Block format version.
 pub const BLOCK_VERSION: u8 = 1;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::Hash;
-use crate::signing::{SigningPrivateKey, SigningPublicKey};
+use crate::identity::signing::{SigningPrivateKey, SigningPublicKey};
 
 const EM_DASH: &str = "\u{2014} ";
 const MAX_NOTE: usize = 16 * 1024;

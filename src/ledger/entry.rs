@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::codec::{Reader, Writer};
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::Hash;
-use crate::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
+use crate::identity::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
 
 /// Entry format version.
 pub const ENTRY_VERSION: u8 = 1;

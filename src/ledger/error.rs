@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use crate::codes::Code;
+
 /// Everything that can make a block, an entry, a checkpoint or a proof invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -46,27 +48,27 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    /// The stable machine-readable code (also used by the JS API and the endpoint).
-    pub fn code(&self) -> &'static str {
+    /// The stable code (see [`crate::codes`]), also used by the JS API and the endpoint.
+    pub fn code(&self) -> Code {
         match self {
-            LedgerError::Malformed(_) => "MalformedLedgerData",
-            LedgerError::UnsupportedVersion(_) => "UnsupportedVersion",
-            LedgerError::BadNumber => "BadBlockNumber",
-            LedgerError::BadLink => "BadPreviousHash",
-            LedgerError::BadTime => "BadTime",
-            LedgerError::UnknownAuthority => "UnknownAuthority",
-            LedgerError::BadSeal => "BadSeal",
-            LedgerError::BadSignature => "BadSignature",
-            LedgerError::MissingSignature => "MissingSignature",
-            LedgerError::NotRegistered => "NotRegistered",
-            LedgerError::NotAuthorized => "NotAuthorized",
-            LedgerError::GrantInactive => "GrantInactive",
-            LedgerError::UnknownReference => "UnknownReference",
-            LedgerError::Duplicate => "Duplicate",
-            LedgerError::BadGenesis => "BadGenesis",
-            LedgerError::RecipientMismatch => "RecipientMismatch",
-            LedgerError::BadCheckpoint => "BadCheckpoint",
-            LedgerError::BadProof => "BadProof",
+            LedgerError::Malformed(_) => Code::MalformedLedgerData,
+            LedgerError::UnsupportedVersion(_) => Code::UnsupportedVersion,
+            LedgerError::BadNumber => Code::BadBlockNumber,
+            LedgerError::BadLink => Code::BadPreviousHash,
+            LedgerError::BadTime => Code::BadTime,
+            LedgerError::UnknownAuthority => Code::UnknownAuthority,
+            LedgerError::BadSeal => Code::BadSeal,
+            LedgerError::BadSignature => Code::BadSignature,
+            LedgerError::MissingSignature => Code::MissingSignature,
+            LedgerError::NotRegistered => Code::NotRegistered,
+            LedgerError::NotAuthorized => Code::NotAuthorized,
+            LedgerError::GrantInactive => Code::GrantInactive,
+            LedgerError::UnknownReference => Code::UnknownReference,
+            LedgerError::Duplicate => Code::Duplicate,
+            LedgerError::BadGenesis => Code::BadGenesis,
+            LedgerError::RecipientMismatch => Code::RecipientMismatch,
+            LedgerError::BadCheckpoint => Code::BadCheckpoint,
+            LedgerError::BadProof => Code::BadProof,
         }
     }
 }

@@ -9,8 +9,8 @@ use super::block::Block;
 use super::entry::{Entry, EntryBody, Role};
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::{leaf_hash, Hash, MerkleTree};
-use crate::keys::EncryptionPublicKey;
-use crate::signing::SigningPublicKey;
+use crate::ceda::EncryptionPublicKey;
+use crate::identity::signing::SigningPublicKey;
 
 /// How far an entry's own time may be after its block's time (clock skew), seconds.
 pub const MAX_ENTRY_SKEW: i64 = 300;
@@ -603,7 +603,7 @@ impl LedgerState {
         &mut self,
         entry: Entry,
         time: i64,
-        sealer: &crate::signing::SigningPrivateKey,
+        sealer: &crate::identity::signing::SigningPrivateKey,
     ) -> LedgerResult<Block> {
         let block = self.prepare_next(entry, time, sealer)?;
         self.apply_with(&block, Check::TrustedPrefix)?;
@@ -616,7 +616,7 @@ impl LedgerState {
         &self,
         entry: Entry,
         time: i64,
-        sealer: &crate::signing::SigningPrivateKey,
+        sealer: &crate::identity::signing::SigningPrivateKey,
     ) -> LedgerResult<Block> {
         if !self.authorities.contains_key(sealer.key_id()) {
             return Err(LedgerError::UnknownAuthority);
@@ -637,7 +637,7 @@ impl LedgerState {
 /// seals it.
 pub fn genesis_block(
     chain_id: &str,
-    authorities: &[&crate::signing::SigningPrivateKey],
+    authorities: &[&crate::identity::signing::SigningPrivateKey],
     time: i64,
     nonce: [u8; 16],
 ) -> LedgerResult<Block> {

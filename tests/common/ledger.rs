@@ -3,10 +3,10 @@
 
 use base64ct::{Base64, Encoding};
 use semres::b64;
+use semres::identity::signing::SigningPublicKey;
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::merkle::{verify_consistency, verify_inclusion, Hash};
 use semres::ledger::{verify_chain, verify_chain_structure, Block};
-use semres::signing::SigningPublicKey;
 use serde_json::Value;
 
 pub const LEDGER_VECTORS: &str = include_str!("../vectors/ledger/ledger_v1.json");
@@ -32,7 +32,7 @@ pub fn decode_chain(blocks: &Value) -> Result<Vec<Block>, (u64, String)> {
         .enumerate()
         .map(|(i, b)| {
             let bytes = b64::decode(b.as_str().expect("block")).expect("base64url");
-            Block::from_bytes(&bytes).map_err(|e| (i as u64, e.code().to_owned()))
+            Block::from_bytes(&bytes).map_err(|e| (i as u64, e.code().to_string()))
         })
         .collect()
 }
@@ -54,7 +54,7 @@ pub fn run_ledger_vectors(doc: &str) -> (usize, Vec<String>) {
         let outcome = decode_chain(&case["blocks"]).and_then(|blocks| {
             verify_chain(&blocks)
                 .map(|_| ())
-                .map_err(|e| (e.index, e.error.code().to_owned()))
+                .map_err(|e| (e.index, e.error.code().to_string()))
         });
         match (&outcome, &case["expect"]) {
             (Ok(()), Value::String(s)) if s == "ok" => check(name, true, String::new()),
@@ -94,7 +94,7 @@ pub fn run_ledger_vectors(doc: &str) -> (usize, Vec<String>) {
         ) {
             (Ok(b), "ok") => check(
                 name,
-                semres::smer::to_hex(&b.hash()) == case["hash"].as_str().unwrap_or_default(),
+                semres::hex::encode(&b.hash()) == case["hash"].as_str().unwrap_or_default(),
                 "hash differs".into(),
             ),
             (Err(e), code) => check(

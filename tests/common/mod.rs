@@ -15,11 +15,7 @@ use serde_json::Value;
 pub const SMER_VECTORS: &str = include_str!("../vectors/smer/smer_v1.json");
 
 pub fn hex_decode(s: &str) -> Vec<u8> {
-    assert!(s.len().is_multiple_of(2), "odd hex length");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
+    semres::hex::decode(s).expect("lower-case hex")
 }
 
 /// Runs every case; returns (passed, names of the failures with what happened).
@@ -54,7 +50,7 @@ pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
         let outcome = match (&result, expect) {
             (Ok(opened), "ok") => {
                 let want = hex_decode(case["record_hex"].as_str().expect("record_hex"));
-                let hash_ok = smer::smer_hash_hex(smer_text.as_bytes())
+                let hash_ok = semres::dery::smer_hash_hex(smer_text.as_bytes())
                     == case["smer_sha256"].as_str().expect("hash");
                 if opened.record.as_slice() != want.as_slice() {
                     Some("opened to the wrong record".to_owned())

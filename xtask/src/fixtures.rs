@@ -5,8 +5,8 @@ use std::path::Path;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::signing::SigningPrivateKey;
 use semres::EncryptionPrivateKey;
 use semres_node::node::{Node, NodeError};
 

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use semres::Code;
+
 /// A CLI failure.
 #[derive(Debug)]
 pub enum CliError {
@@ -23,11 +25,11 @@ pub enum CliError {
 
 impl CliError {
     /// The stable code printed before the message.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
             CliError::Core(e) => e.code(),
-            CliError::Io { .. } => "Io",
-            CliError::Refused(_) => "Refused",
+            CliError::Io { .. } => Code::Io,
+            CliError::Refused(_) => Code::Refused,
             CliError::Node(e) => e.code(),
         }
     }

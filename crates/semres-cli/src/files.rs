@@ -5,8 +5,8 @@
 use std::fs;
 use std::path::Path;
 
+use semres::identity::signing::SigningPrivateKey;
 use semres::identity::Identity;
-use semres::signing::SigningPrivateKey;
 use semres::{EncryptionPrivateKey, EncryptionPublicKey};
 use zeroize::Zeroizing;
 

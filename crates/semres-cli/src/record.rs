@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use getrandom::SysRng;
-use semres::signing::{SigningPrivateKey, SigningPublicKey};
+use semres::identity::signing::{SigningPrivateKey, SigningPublicKey};
 use semres::smer::{self, Limits, SealOptions};
 use semres::{ContentEncryption, EncryptionPublicKey};
 use zeroize::Zeroizing;
@@ -170,7 +170,7 @@ pub fn seal(args: SealArgs) -> CliResult<String> {
         &Limits::default(),
     )?;
     write_out(&args.output, &sealed, false)?;
-    Ok(smer::smer_hash_hex(&sealed))
+    Ok(semres::dery::smer_hash_hex(&sealed))
 }
 
 /// `semres open`: decrypts the SMeR with the key and writes the record (mode 0600).
@@ -184,5 +184,5 @@ pub fn open(args: OpenArgs) -> CliResult<()> {
 
 /// `semres hash`: the SMeR hash of a file.
 pub fn hash(args: HashArgs) -> CliResult<String> {
-    Ok(smer::smer_hash_hex(&read(&args.input)?))
+    Ok(semres::dery::smer_hash_hex(&read(&args.input)?))
 }

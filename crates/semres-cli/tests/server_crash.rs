@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use semres::b64;
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::signing::SigningPrivateKey;
 use semres::EncryptionPrivateKey;
 use semres_node::node::{verify_data_dir, Node};
 

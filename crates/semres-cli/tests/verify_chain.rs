@@ -68,5 +68,5 @@ fn a_tampered_smer_is_named() {
         .unwrap();
     let out = verify_chain(&dir);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains(&semres::smer::to_hex(&hash)));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&semres::hex::encode(&hash)));
 }

@@ -78,11 +78,11 @@ pub fn seed_if_new(node: &mut Node, data_dir: &Path) -> Result<Vec<String>, Node
         &Limits::default(),
     )
     .map_err(setup)?;
-    let hash = smer::smer_hash(&sealed);
+    let hash = semres::dery::smer_hash(&sealed);
     node.smers().put(&hash, &sealed).map_err(NodeError::Store)?;
     let grant = EntryBody::Grant {
         smer_hash: hash,
-        data_index: format!("dery:sha256:{}", smer::to_hex(&hash)),
+        data_index: format!("dery:sha256:{}", semres::hex::encode(&hash)),
         recipient: lawson.signing.key_id().into(),
         expires: Some(t + 30 * 86_400),
     };
@@ -116,7 +116,7 @@ pub fn seed_if_new(node: &mut Node, data_dir: &Path) -> Result<Vec<String>, Node
         .map_err(|e| NodeError::Setup(e.to_string()))?;
     lines.push(format!(
         "  David's My Health Bank record, sealed to Lawson and David, granted to Lawson: SMeR {}",
-        smer::to_hex(&hash)
+        semres::hex::encode(&hash)
     ));
     Ok(lines)
 }

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod clock;
 pub mod demo;
+pub mod dery;
 pub mod fsutil;
 pub mod node;
 pub mod server;

@@ -5,13 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::Entry;
 use semres::ledger::merkle::Hash;
 use semres::ledger::state::Check;
 use semres::ledger::{genesis_block, Block, LedgerError, LedgerState};
-use semres::signing::SigningPrivateKey;
 
-use crate::store::{Directory, LedgerStore, SmerStore, Sqlite, StoreError};
+use crate::dery::SmerStore;
+use crate::store::{Directory, LedgerStore, Sqlite, StoreError};
 
 /// The chain id of a new local ledger (the checkpoint origin).
 pub const DEFAULT_CHAIN_ID: &str = "semres.local/ledger";
@@ -50,10 +51,10 @@ impl std::fmt::Display for NodeError {
 impl NodeError {
     /// The stable code of the failure: the ledger's code for a refused entry or a bad
     /// stored chain; `Internal` for storage and set-up problems.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> semres::Code {
         match self {
             NodeError::Chain { error, .. } | NodeError::Refused(error) => error.code(),
-            NodeError::Store(_) | NodeError::Setup(_) => "Internal",
+            NodeError::Store(_) | NodeError::Setup(_) => semres::Code::Internal,
         }
     }
 }
@@ -244,20 +245,13 @@ pub fn verify_data_dir(data_dir: &Path) -> Result<(u64, usize), String> {
     let store = Sqlite::open(&path).map_err(|e| e.to_string())?;
     let blocks = store.blocks().map_err(|e| e.to_string())?;
     let state = replay(&blocks, None).map_err(|e| e.to_string())?;
-    let mut checked = 0usize;
-    let mut bad = None;
-    store
-        .for_each(&mut |hash, bytes| {
-            if semres::smer_hash(bytes) != *hash {
-                bad = Some(semres::smer::to_hex(hash));
-                return false;
-            }
-            checked += 1;
-            true
-        })
-        .map_err(|e| e.to_string())?;
-    if let Some(hash) = bad {
-        return Err(format!("SMeR {hash}: its content does not match its hash"));
-    }
+    let checked = crate::dery::check_all(&store)
+        .map_err(|e| e.to_string())?
+        .map_err(|hash| {
+            format!(
+                "SMeR {}: its content does not match its hash",
+                semres::hex::encode(&hash)
+            )
+        })?;
     Ok((state.size(), checked))
 }

@@ -10,11 +10,11 @@ use base64ct::{Base64, Encoding};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use semres::b64;
+use semres::identity::signing::{SigningPrivateKey, SigningPublicKey};
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, verify_inclusion, Hash};
 use semres::ledger::Block;
-use semres::signing::{SigningPrivateKey, SigningPublicKey};
 use semres::EncryptionPrivateKey;
 use semres_node::node::verify_data_dir;
 use serde_json::{json, Value};
@@ -117,7 +117,7 @@ fn an_entry_is_sealed_and_its_proof_verifies_against_the_signed_checkpoint() {
     let checkpoint =
         Checkpoint::verify(v["checkpoint"].as_str().unwrap(), &[authority(addr)]).unwrap();
     let block = Block::from_bytes(&b64::decode(v["block"].as_str().unwrap()).unwrap()).unwrap();
-    assert_eq!(semres::smer::to_hex(&block.hash()), v["blockHash"]);
+    assert_eq!(semres::hex::encode(&block.hash()), v["blockHash"]);
     assert_eq!(block.entry, grant);
     let proof: Vec<Hash> = v["inclusionProof"]
         .as_array()

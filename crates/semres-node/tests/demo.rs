@@ -53,7 +53,7 @@ fn the_demo_is_seeded_once_and_lawson_can_open_davids_record() {
     assert_eq!(grant.recipient, lawson.signing.key_id());
     assert!(node.state().may_read(
         lawson.signing.key_id(),
-        &smer::smer_hash(&sealed),
+        &semres::dery::smer_hash(&sealed),
         grant.expires.unwrap() - 1
     ));
     drop(node);

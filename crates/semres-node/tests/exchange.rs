@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use semres::b64;
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::signing::SigningPrivateKey;
+use semres::ledger::request::signing_bytes as request_signing_bytes;
 use semres::smer::{self, Limits, SealOptions};
 use semres::EncryptionPrivateKey;
-use semres_node::api::request_signing_bytes;
 use semres_node::node::verify_data_dir;
 use serde_json::{json, Value};
 
@@ -92,7 +92,7 @@ fn register(p: &Person, role: Role, rng: &mut ChaCha20Rng) -> Entry {
 }
 
 fn upload(addr: SocketAddr, who: &SigningPrivateKey, smer: &[u8], rng: &mut ChaCha20Rng) -> u16 {
-    let path = format!("/api/v1/smers/{}", smer::smer_hash_hex(smer));
+    let path = format!("/api/v1/smers/{}", semres::dery::smer_hash_hex(smer));
     http(
         addr,
         "PUT",
@@ -261,7 +261,7 @@ fn the_whole_exchange_over_http() {
         &Limits::default(),
     )
     .unwrap();
-    let hash = smer::smer_hash_hex(&sealed);
+    let hash = semres::dery::smer_hash_hex(&sealed);
     // Upload checks: unsigned, hash mismatch, not a SMeR; then stored, idempotently.
     let (status, body) = http(addr, "PUT", &format!("/api/v1/smers/{hash}"), &[], &sealed);
     assert_eq!((status, code(&body)), (401, "Unauthenticated".into()));
@@ -275,7 +275,7 @@ fn the_whole_exchange_over_http() {
     );
     assert_eq!((status, code(&body)), (400, "HashMismatch".into()));
     let junk = b"{\"not\":\"a smer\"}";
-    let junk_path = format!("/api/v1/smers/{}", smer::smer_hash_hex(junk));
+    let junk_path = format!("/api/v1/smers/{}", semres::dery::smer_hash_hex(junk));
     let (status, body) = http(
         addr,
         "PUT",
@@ -307,16 +307,12 @@ fn the_whole_exchange_over_http() {
     let (status, v) = submit(addr, &entry(&david.signing, to(&lawson), &mut rng));
     assert_eq!(status, 201, "{v}");
     let grant = v["entryHash"].as_str().unwrap().to_owned();
-    let grant_hash: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&grant[2 * i..2 * i + 2], 16).unwrap())
-        .collect::<Vec<_>>()
-        .try_into()
-        .unwrap();
+    let grant_hash: [u8; 32] = semres::hex::decode_array(&grant).unwrap();
 
     // Lawson downloads (signed), checks the hash the ledger holds, opens.
     let (status, got) = download(addr, &lawson.signing, &hash, &mut rng);
     assert_eq!(status, 200);
-    assert_eq!(smer::smer_hash_hex(&got), hash);
+    assert_eq!(semres::dery::smer_hash_hex(&got), hash);
     let opened = smer::open(&got, &lawson.encryption, &mut rng, &Limits::default()).unwrap();
     assert_eq!(opened.record.as_slice(), record);
     // Mallory may not; an unsigned, a stale and a replayed request are refused.
@@ -403,15 +399,11 @@ fn the_whole_exchange_over_http() {
     let (status, v) = submit(addr, &entry(&lawson.signing, care_body, &mut rng));
     assert_eq!(status, 201, "{v}");
     let care = v["entryHash"].as_str().unwrap().to_owned();
-    let care_hash: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&care[2 * i..2 * i + 2], 16).unwrap())
-        .collect::<Vec<_>>()
-        .try_into()
-        .unwrap();
+    let care_hash: [u8; 32] = semres::hex::decode_array(&care).unwrap();
     let (status, got) = download(
         addr,
         &david.signing,
-        &smer::smer_hash_hex(&care_smer),
+        &semres::dery::smer_hash_hex(&care_smer),
         &mut rng,
     );
     assert_eq!(status, 200, "the care record belongs to the patient");

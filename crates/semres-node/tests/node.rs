@@ -8,8 +8,8 @@ use std::process::Command;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::signing::SigningPrivateKey;
 use semres::EncryptionPrivateKey;
 use semres_node::node::{database_path, verify_data_dir, Node, NodeError};
 
@@ -72,7 +72,7 @@ fn a_tampered_smer_is_named_by_verify_chain() {
     let (_, hash) = populate(&dir);
     sql(&dir, "UPDATE smers SET bytes = X'7b7d'");
     let err = verify_data_dir(&dir).unwrap_err();
-    assert!(err.contains(&semres::smer::to_hex(&hash)), "{err}");
+    assert!(err.contains(&semres::hex::encode(&hash)), "{err}");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `openapi.json` matches the real routes: every route in `src/api.rs` is documented
+//! `openapi.json` matches the real routes: every route in `src/api/mod.rs` is documented
 //! with its methods, and every documented path and method is answered by the running server
 //! (not the router's "no such API route" fallback, not 405).
 
@@ -23,7 +23,7 @@ fn documented() -> BTreeSet<(String, String)> {
 
 /// Routes declared in the source: `.route("/path", get(..).put(..))`.
 fn declared() -> BTreeSet<(String, String)> {
-    let src = include_str!("../src/api.rs");
+    let src = include_str!("../src/api/mod.rs");
     let mut out = BTreeSet::new();
     let mut rest = src;
     while let Some(at) = rest.find(".route(") {
@@ -46,7 +46,7 @@ fn every_route_is_documented_and_every_documented_route_answers() {
     assert_eq!(
         declared(),
         documented(),
-        "src/api.rs routes vs openapi.json"
+        "src/api/mod.rs routes vs openapi.json"
     );
 
     let (addr, _dir) = support::start_server("openapi");

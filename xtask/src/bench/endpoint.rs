@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use semres::b64;
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, MerkleTree};
-use semres::signing::SigningPrivateKey;
+use semres::ledger::request::SignedRequest;
 use semres::smer::{self, Limits, SealOptions};
 use semres::EncryptionPrivateKey;
-use semres_node::api::request_signing_bytes;
 
 /// One request; 0 when it could not be made.
 fn request(
@@ -146,18 +146,16 @@ pub fn run(seconds: u64) -> Result<serde_json::Value, String> {
                 &Limits::default(),
             )
             .map_err(|e| e.to_string())?;
-            let path = format!("/api/v1/smers/{}", smer::smer_hash_hex(&sealed));
+            let path = format!("/api/v1/smers/{}", semres::dery::smer_hash_hex(&sealed));
             let mut nonce = [0u8; 16];
             rng.fill_bytes(&mut nonce);
-            let nonce = b64::encode(&nonce);
-            let t = semres_node::clock::now();
-            let signature = uploader.sign(&request_signing_bytes("PUT", &path, t, &nonce));
-            let headers = vec![
-                ("Semres-Key-Id".to_owned(), uploader.key_id().to_owned()),
-                ("Semres-Time".to_owned(), t.to_string()),
-                ("Semres-Nonce".to_owned(), nonce),
-                ("Semres-Signature".to_owned(), b64::encode(&signature)),
-            ];
+            let signed =
+                SignedRequest::sign(&uploader, "PUT", &path, semres_node::clock::now(), &nonce);
+            let headers: Vec<(String, String)> = signed
+                .headers()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
             let started = Instant::now();
             let status = request(addr, "PUT", &path, &headers, &sealed);
             if status != 201 {

@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, verify_inclusion, MerkleTree};
 use semres::ledger::{genesis_block, verify_chain, verify_chain_structure, Block, LedgerState};
-use semres::signing::SigningPrivateKey;
 use semres::EncryptionPrivateKey;
 
 fn median(mut xs: Vec<f64>) -> f64 {

@@ -6,12 +6,12 @@
 use base64ct::{Base64, Encoding};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
+use semres::hex::encode as to_hex;
+use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, Hash};
 use semres::ledger::{genesis_block, Block, LedgerState};
-use semres::signing::SigningPrivateKey;
-use semres::smer::to_hex;
 use semres::{b64, EncryptionPrivateKey};
 use serde_json::{json, Value};
 

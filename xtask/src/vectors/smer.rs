@@ -3,7 +3,9 @@
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use semres::smer::{seal, smer_hash_hex, to_hex, Limits, SealOptions};
+use semres::dery::smer_hash_hex;
+use semres::hex::encode as to_hex;
+use semres::smer::{seal, Limits, SealOptions};
 use semres::{b64, ContentEncryption, EncryptionPrivateKey, EncryptionPublicKey};
 use serde_json::{json, Map, Value};
 

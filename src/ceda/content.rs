@@ -237,10 +237,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        crate::encoding::hex::decode(s).unwrap()
     }
 
     // RFC 7518 Appendix B.1 (A128CBC-HS256) and B.3 (A256CBC-HS512) test cases.

@@ -1,11 +1,7 @@
-//! Storage of the ledger endpoint behind two narrow interfaces — the block store (the
-//! ledger) and the SMeR store (DERy) — with SQLite as the embedded default. Other backends
-//! (a multi-institution PoA chain over Ethereum JSON-RPC, an object store for SMeRs) can be
-//! added without touching the HTTP layer or the verifier.
-//!
-//! SQLite runs in WAL mode with `synchronous = FULL`: a transaction that returned is on disk
-//! and survives `kill -9` or a power cut. Block numbers are the primary key, so two appends
-//! can never both take the same height (no fork, no gap).
+//! SQLite implementation of the stores, one database file. WAL mode with
+//! `synchronous = FULL`: a transaction that returned is on disk and survives `kill -9` or a
+//! power cut. Block numbers are the primary key, so two appends can never both take the same
+//! height (no fork, no gap).
 
 use std::path::Path;
 
@@ -13,69 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use semres::ledger::merkle::Hash;
 use semres::ledger::Block;
 
-/// A storage failure (never contains record content or key material).
-#[derive(Debug)]
-pub enum StoreError {
-    /// The database failed.
-    Database(String),
-    /// A stored block no longer decodes.
-    Corrupt(u64),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Database(e) => write!(f, "database: {e}"),
-            StoreError::Corrupt(n) => write!(f, "stored block {n} does not decode"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
-    }
-}
-
-/// Result alias.
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// The append-only block store.
-pub trait LedgerStore: Send {
-    /// Every block, in order.
-    fn blocks(&self) -> StoreResult<Vec<Block>>;
-    /// Appends the next block; durable when this returns.
-    fn append(&mut self, block: &Block) -> StoreResult<()>;
-    /// The last fully verified (size, root), if any.
-    fn verified(&self) -> StoreResult<Option<(u64, Hash)>>;
-    /// Records that the first `size` blocks, with Merkle root `root`, were fully verified.
-    fn set_verified(&mut self, size: u64, root: &Hash) -> StoreResult<()>;
-}
-
-/// The SMeR repository (DERy): SMeRs by their SHA-256.
-pub trait SmerStore: Send {
-    /// Stores a SMeR; false when it was already there (idempotent).
-    fn put(&mut self, hash: &Hash, smer: &[u8]) -> StoreResult<bool>;
-    /// A SMeR by hash.
-    fn get(&self, hash: &Hash) -> StoreResult<Option<Vec<u8>>>;
-    /// Deletes a SMeR's ciphertext (erasure); false when absent.
-    fn delete(&mut self, hash: &Hash) -> StoreResult<bool>;
-    /// Every stored (hash, SMeR) for an integrity check, one at a time.
-    fn for_each(&self, f: &mut dyn FnMut(&Hash, &[u8]) -> bool) -> StoreResult<()>;
-}
-
-/// The participant directory: display names by key id, for the recipient picker. Names
-/// live only here — never on the ledger.
-pub trait Directory: Send {
-    /// Sets (or replaces) a participant's display name.
-    fn set_name(&mut self, key_id: &str, name: &str) -> StoreResult<()>;
-    /// Up to `limit` (key id, name) whose name contains `query` (case-insensitive).
-    fn search(&self, query: &str, limit: usize) -> StoreResult<Vec<(String, String)>>;
-    /// A participant's display name, if set.
-    fn name(&self, key_id: &str) -> StoreResult<Option<String>>;
-}
+use super::{Directory, LedgerStore, StoreError, StoreResult};
+use crate::dery::SmerStore;
 
 /// SQLite implementation of the stores, one database file.
 pub struct Sqlite {

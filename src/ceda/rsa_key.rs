@@ -1,4 +1,4 @@
-//! CEDA key pairs: the authorized person's RSA encryption key (paper §3.1, "RSA for
+//! CEDA's key pair: the authorized person's RSA encryption key (paper §3.1, "RSA for
 //! generation of public key and private key"), its formats (SPKI, PKCS#1, PKCS#8 and
 //! passphrase-encrypted PKCS#8 PEM; RFC 7517 JWK; the paper's .NET `<RSAKeyValue>` XML) and
 //! its key id, the RFC 7638 JWK thumbprint.
@@ -16,14 +16,11 @@ use rsa::pkcs8::{
 use rsa::rand_core::TryCryptoRng;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::b64;
+use super::{dotnet_xml, oaep};
+use crate::encoding::{b64, check_key_text, jwk, pem, pkcs8_encryption};
 use crate::error::{Error, Result};
-
-pub(crate) mod dotnet_xml;
-pub(crate) mod pkcs8_encryption;
 
 /// RSA modulus sizes SEMRES generates. Imported keys may be any size from 2048 to 4096 bits.
 pub const ALLOWED_GENERATED_BITS: [usize; 3] = [2048, 3072, 4096];
@@ -33,8 +30,6 @@ pub const DEFAULT_BITS: usize = 3072;
 pub const MIN_BITS: usize = 2048;
 /// Largest modulus accepted on import.
 pub const MAX_BITS: usize = 4096;
-/// Upper bound on the size of a key document we are willing to parse.
-const MAX_KEY_TEXT: usize = 64 * 1024;
 
 /// An RSA public key used to wrap a SMeR's content key for its authorized person.
 #[derive(Clone, PartialEq, Eq)]
@@ -76,22 +71,6 @@ fn check_bits(bits: usize) -> Result<()> {
     }
 }
 
-pub(crate) fn check_text(text: &str) -> Result<()> {
-    if text.len() > MAX_KEY_TEXT {
-        Err(Error::KeyFormat("key document too large"))
-    } else {
-        Ok(())
-    }
-}
-
-/// The PEM label of the first block of `text`, if any.
-pub(crate) fn pem_label(text: &str) -> Option<&str> {
-    let start = text.find("-----BEGIN ")? + "-----BEGIN ".len();
-    let rest = &text[start..];
-    let end = rest.find("-----")?;
-    Some(&rest[..end])
-}
-
 impl EncryptionPublicKey {
     fn from_rsa(inner: rsa::PublicKey) -> Result<Self> {
         check_bits(inner.n().bit_width_vartime() as usize)?;
@@ -115,16 +94,14 @@ impl EncryptionPublicKey {
     }
 
     #[cfg(test)]
-    fn rsa_public(&self) -> &rsa::PublicKey {
+    pub(crate) fn rsa_public(&self) -> &rsa::PublicKey {
         &self.inner
     }
 
     /// Wraps a content-encryption key with RSA-OAEP-256 (SHA-256, MGF1-SHA-256, empty
     /// label) — the JWE `RSA-OAEP-256` algorithm, RFC 7518 §4.3.
     pub fn wrap_key<R: TryCryptoRng + ?Sized>(&self, rng: &mut R, cek: &[u8]) -> Result<Vec<u8>> {
-        self.inner
-            .oaep_encrypt_with_rng::<Sha256, _>(rng, cek)
-            .map_err(|_| Error::InvalidInput("key too long for RSA-OAEP, or randomness failed"))
+        oaep::encrypt(&self.inner, rng, cek)
     }
 
     /// Builds a public key from its modulus and exponent (big-endian bytes).
@@ -156,8 +133,8 @@ impl EncryptionPublicKey {
     /// Reads a public key from PEM: SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
     /// A private-key PEM is refused here: use [`EncryptionPrivateKey::from_pem`].
     pub fn from_pem(text: &str) -> Result<Self> {
-        check_text(text)?;
-        let inner = match pem_label(text) {
+        check_key_text(text)?;
+        let inner = match pem::label(text) {
             Some("PUBLIC KEY") => rsa::PublicKey::from_public_key_pem(text.trim())
                 .map_err(|_| Error::KeyFormat("invalid SPKI public key PEM"))?,
             Some("RSA PUBLIC KEY") => rsa::PublicKey::from_pkcs1_pem(text.trim())
@@ -185,10 +162,10 @@ impl EncryptionPublicKey {
     /// Reads an RSA public JWK (RFC 7517/7518 §6.3.1). Private members, if present, are
     /// ignored; `kty` must be `RSA`.
     pub fn from_jwk(text: &str) -> Result<Self> {
-        check_text(text)?;
-        let jwk = parse_jwk_object(text)?;
-        let n = jwk_bytes(&jwk, "n")?.ok_or(Error::KeyFormat("JWK lacks n"))?;
-        let e = jwk_bytes(&jwk, "e")?.ok_or(Error::KeyFormat("JWK lacks e"))?;
+        check_key_text(text)?;
+        let jwk = jwk::parse_of_type(text, "RSA")?;
+        let n = jwk::member_bytes(&jwk, "n")?.ok_or(Error::KeyFormat("JWK lacks n"))?;
+        let e = jwk::member_bytes(&jwk, "e")?.ok_or(Error::KeyFormat("JWK lacks e"))?;
         Self::from_parts(&n, &e)
     }
 
@@ -207,7 +184,7 @@ impl EncryptionPublicKey {
 
     /// Reads a .NET `<RSAKeyValue>` (public members; private ones, if present, are ignored).
     pub fn from_dotnet_xml(text: &str) -> Result<Self> {
-        check_text(text)?;
+        check_key_text(text)?;
         let parts = dotnet_xml::parse(text)?;
         match (&parts[0], &parts[1]) {
             (Some(n), Some(e)) => Self::from_parts(n, e),
@@ -231,7 +208,7 @@ impl EncryptionPublicKey {
         } else if dotnet_xml::looks_like(text) {
             Self::from_dotnet_xml(text)
         } else {
-            match pem_label(text) {
+            match pem::label(text) {
                 Some("PUBLIC KEY") | Some("RSA PUBLIC KEY") | None => Self::from_pem(text),
                 Some(_) => Ok(EncryptionPrivateKey::from_pem(text, None)?.public.clone()),
             }
@@ -278,15 +255,15 @@ impl EncryptionPrivateKey {
         rng: &mut R,
         encrypted_key: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>> {
-        oaep_sha256_decrypt(&self.inner, rng, encrypted_key)
+        oaep::decrypt(&self.inner, rng, encrypted_key)
     }
 
     /// Reads a private key from PEM: PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`), or
     /// passphrase-encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, which needs `passphrase`).
     pub fn from_pem(text: &str, passphrase: Option<&[u8]>) -> Result<Self> {
-        check_text(text)?;
+        check_key_text(text)?;
         let text = text.trim();
-        let inner = match pem_label(text) {
+        let inner = match pem::label(text) {
             Some("PRIVATE KEY") => rsa::PrivateKey::from_pkcs8_pem(text)
                 .map_err(|_| Error::KeyFormat("invalid PKCS#8 RSA private key PEM"))?,
             Some("RSA PRIVATE KEY") => rsa::PrivateKey::from_pkcs1_pem(text)
@@ -383,13 +360,13 @@ impl EncryptionPrivateKey {
     /// Reads an RSA private JWK: `n`, `e`, `d`, `p`, `q` required; `dp`, `dq`, `qi`, when
     /// present, must match the key. Multi-prime keys (`oth`) are refused.
     pub fn from_jwk(text: &str) -> Result<Self> {
-        check_text(text)?;
-        let jwk = parse_jwk_object(text)?;
+        check_key_text(text)?;
+        let jwk = jwk::parse_of_type(text, "RSA")?;
         if jwk.contains_key("oth") {
             return Err(Error::KeyFormat("multi-prime RSA keys are not supported"));
         }
         let get = |name: &'static str| -> Result<Option<SecretBytes>> {
-            Ok(jwk_bytes(&jwk, name)?.map(Zeroizing::new))
+            Ok(jwk::member_bytes(&jwk, name)?.map(Zeroizing::new))
         };
         let required = |value: Option<SecretBytes>| {
             value.ok_or(Error::KeyFormat("private JWK lacks n, e, d, p or q"))
@@ -432,7 +409,7 @@ impl EncryptionPrivateKey {
     /// Reads a private .NET `<RSAKeyValue>`: `Modulus`, `Exponent`, `D`, `P`, `Q` required;
     /// `DP`, `DQ`, `InverseQ`, when present, must match.
     pub fn from_dotnet_xml(text: &str) -> Result<Self> {
-        check_text(text)?;
+        check_key_text(text)?;
         let x = dotnet_xml::parse(text)?;
         let need = |i: usize| {
             x[i].as_deref().map(Vec::as_slice).ok_or(Error::KeyFormat(
@@ -464,78 +441,8 @@ impl EncryptionPrivateKey {
     }
 }
 
-const SHA256_LEN: usize = 32;
-
 /// A big-endian secret integer, wiped on drop.
 type SecretBytes = Zeroizing<Vec<u8>>;
-
-/// MGF1 with SHA-256 (RFC 8017 Appendix B.2.1), XORed into `out`.
-fn mgf1_sha256_xor(seed: &[u8], out: &mut [u8]) {
-    for (counter, chunk) in out.chunks_mut(SHA256_LEN).enumerate() {
-        let mut hasher = Sha256::new();
-        hasher.update(seed);
-        hasher.update((counter as u32).to_be_bytes());
-        let mask = hasher.finalize();
-        for (byte, m) in chunk.iter_mut().zip(mask.iter()) {
-            *byte ^= m;
-        }
-    }
-}
-
-/// RSAES-OAEP-DECRYPT (RFC 8017 §7.1.2), SHA-256 / MGF1-SHA-256, empty label.
-fn oaep_sha256_decrypt<R: TryCryptoRng + ?Sized>(
-    key: &rsa::PrivateKey,
-    rng: &mut R,
-    ciphertext: &[u8],
-) -> Result<Zeroizing<Vec<u8>>> {
-    use subtle::{ConditionallySelectable, ConstantTimeEq};
-
-    let k = key.size();
-    // Step 1: lengths (public values).
-    if ciphertext.len() != k || k < 2 * SHA256_LEN + 2 {
-        return Err(Error::DecryptionFailed);
-    }
-    // Step 2: RSADP with blinding; the ciphertext must be below the modulus.
-    let precision = key.n_bits_precision();
-    let c = rsa::BoxedUint::from_be_slice(ciphertext, precision)
-        .map_err(|_| Error::DecryptionFailed)?;
-    if c >= *key.n().as_ref() {
-        return Err(Error::DecryptionFailed);
-    }
-    let m = rsa::hazmat::rsa_decrypt_and_check(key, Some(rng), &c)
-        .map_err(|_| Error::DecryptionFailed)?;
-    let full = Zeroizing::new(m.to_be_bytes());
-    // I2OSP(m, k): the integer is below n, so any bytes before the last k are zero.
-    let em_bytes = full.get(full.len().saturating_sub(k)..).unwrap_or_default();
-    let mut em = Zeroizing::new(em_bytes.to_vec());
-    if em.len() != k {
-        return Err(Error::DecryptionFailed);
-    }
-    // Step 3: EME-OAEP decoding.
-    let y = em[0];
-    let (masked_seed, masked_db) = em[1..].split_at_mut(SHA256_LEN);
-    mgf1_sha256_xor(masked_db, masked_seed);
-    mgf1_sha256_xor(masked_seed, masked_db);
-    let db = masked_db;
-    let empty_label_hash = Sha256::digest(b"");
-    let mut valid = y.ct_eq(&0u8) & db[..SHA256_LEN].ct_eq(empty_label_hash.as_slice());
-    // PS (zero or more 0x00), then 0x01, then M — scanned without data-dependent branches.
-    let mut looking = subtle::Choice::from(1u8);
-    let mut message_start = 0u32;
-    for (i, byte) in db[SHA256_LEN..].iter().enumerate() {
-        let is_one = byte.ct_eq(&1u8);
-        let is_zero = byte.ct_eq(&0u8);
-        message_start.conditional_assign(&((i as u32) + 1), looking & is_one);
-        valid &= !(looking & !is_zero & !is_one);
-        looking &= !is_one;
-    }
-    valid &= !looking;
-    if !bool::from(valid) {
-        return Err(Error::DecryptionFailed);
-    }
-    let start = SHA256_LEN + message_start as usize;
-    Ok(Zeroizing::new(db[start..].to_vec()))
-}
 
 fn strip_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
@@ -546,94 +453,18 @@ fn uint(bytes: &[u8]) -> Result<UintRef<'_>> {
     UintRef::new(bytes).map_err(|_| Error::KeyFormat("integer too large"))
 }
 
-fn parse_jwk_object(text: &str) -> Result<Map<String, Value>> {
-    parse_jwk_of_type(text, "RSA")
-}
-
-/// Parses a JWK object and checks its `kty`.
-pub(crate) fn parse_jwk_of_type(text: &str, expected_kty: &str) -> Result<Map<String, Value>> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|_| Error::KeyFormat("JWK is not valid JSON"))?;
-    let Value::Object(map) = value else {
-        return Err(Error::KeyFormat("JWK is not a JSON object"));
-    };
-    match map.get("kty") {
-        Some(Value::String(kty)) if kty == expected_kty => Ok(map),
-        Some(_) => Err(Error::KeyFormat("JWK kty is not the expected key type")),
-        None => Err(Error::KeyFormat("JWK lacks kty")),
-    }
-}
-
-pub(crate) fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>> {
-    match jwk.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => b64::decode(s)
-            .filter(|bytes| !bytes.is_empty())
-            .map(Some)
-            .ok_or(Error::KeyFormat("JWK member is not canonical base64url")),
-        Some(_) => Err(Error::KeyFormat("JWK member is not a string")),
-    }
-}
-
 /// RFC 7638 thumbprint of an RSA key: SHA-256 over `{"e":…,"kty":"RSA","n":…}`.
 fn thumbprint(n: &[u8], e: &[u8]) -> String {
-    let canonical = format!(
+    jwk::thumbprint(&format!(
         r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
         b64::encode(strip_zeros(e)),
         b64::encode(strip_zeros(n))
-    );
-    b64::encode(&Sha256::digest(canonical.as_bytes()))
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// EME-OAEP encoding (RFC 8017 §7.1.1) with a chosen leading octet, then raw RSA.
-    fn oaep_encrypt_with_leading_octet(
-        key: &EncryptionPublicKey,
-        message: &[u8],
-        y: u8,
-    ) -> Vec<u8> {
-        let k = key.modulus_len();
-        let mut db = vec![0u8; k - SHA256_LEN - 1];
-        db[..SHA256_LEN].copy_from_slice(&Sha256::digest(b""));
-        let one = db.len() - message.len() - 1;
-        db[one] = 1;
-        db[one + 1..].copy_from_slice(message);
-        let mut seed = [0x5au8; SHA256_LEN];
-        mgf1_sha256_xor(&seed, &mut db);
-        mgf1_sha256_xor(&db, &mut seed);
-        let em = [&[y][..], &seed, &db].concat();
-        let m = rsa::BoxedUint::from_be_slice(&em, key.rsa_public().n_bits_precision()).unwrap();
-        let c = rsa::hazmat::rsa_encrypt(key.rsa_public(), &m).unwrap();
-        let bytes = c.to_be_bytes();
-        bytes[bytes.len() - k..].to_vec()
-    }
-
-    #[test]
-    fn oaep_requires_a_zero_leading_octet() {
-        use rand_chacha::ChaCha20Rng;
-        use rand_core::SeedableRng;
-        let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let key = EncryptionPrivateKey::generate(&mut rng, 2048).unwrap();
-        let good = oaep_encrypt_with_leading_octet(key.public_key(), b"content key", 0);
-        assert_eq!(
-            key.unwrap_key(&mut rng, &good).unwrap().as_slice(),
-            b"content key"
-        );
-        let bad = oaep_encrypt_with_leading_octet(key.public_key(), b"content key", 1);
-        assert_eq!(
-            key.unwrap_key(&mut rng, &bad).unwrap_err(),
-            Error::DecryptionFailed
-        );
-        // And our wrap interoperates with our unwrap.
-        let wrapped = key.public_key().wrap_key(&mut rng, &[7u8; 64]).unwrap();
-        assert_eq!(
-            key.unwrap_key(&mut rng, &wrapped).unwrap().as_slice(),
-            &[7u8; 64]
-        );
-    }
 
     // RFC 7638 §3.1 example key and thumbprint.
     #[test]

@@ -14,11 +14,14 @@ use serde_json::{json, Value};
 use sha2::Sha512;
 use zeroize::Zeroizing;
 
-use crate::b64;
-use crate::content::{self, ContentEncryption, IV_LEN};
+use crate::ceda::content::{self, ContentEncryption, IV_LEN};
+use crate::ceda::EncryptionPrivateKey;
+use crate::encoding::b64;
 use crate::error::{Error, Result};
-use crate::keys::EncryptionPrivateKey;
-use crate::signing::SigningPrivateKey;
+
+pub mod signing;
+
+pub use signing::{SigningPrivateKey, SigningPublicKey};
 
 /// `alg` of the identity file.
 pub const IDENTITY_ALG: &str = "PBES2-HS512+A256KW";

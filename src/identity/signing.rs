@@ -7,12 +7,10 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use pkcs8::der::pem::LineEnding;
 use rand_core::TryCryptoRng;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::b64;
+use crate::encoding::{b64, check_key_text, jwk, pem, pkcs8_encryption};
 use crate::error::{Error, Result};
-use crate::keys::{check_text, jwk_bytes, parse_jwk_of_type, pem_label, pkcs8_encryption};
 
 /// The id-Ed25519 object identifier, 1.3.101.112 (RFC 8410), DER-encoded with its tag.
 const ED25519_ALGORITHM_ID: [u8; 7] = [0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70];
@@ -46,11 +44,10 @@ impl core::fmt::Debug for SigningPrivateKey {
 }
 
 fn thumbprint(x: &[u8; 32]) -> String {
-    let canonical = format!(
+    jwk::thumbprint(&format!(
         r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
         b64::encode(x)
-    );
-    b64::encode(&Sha256::digest(canonical.as_bytes()))
+    ))
 }
 
 impl SigningPublicKey {
@@ -88,7 +85,7 @@ impl SigningPublicKey {
 
     /// Reads SPKI PEM (`PUBLIC KEY`) holding an Ed25519 key.
     pub fn from_pem(text: &str) -> Result<Self> {
-        check_text(text)?;
+        check_key_text(text)?;
         let (label, der) = pkcs8::der::pem::decode_vec(text.trim().as_bytes())
             .map_err(|_| Error::KeyFormat("invalid PEM"))?;
         if label != "PUBLIC KEY" {
@@ -118,12 +115,12 @@ impl SigningPublicKey {
 
     /// Reads an OKP JWK with `crv` = `Ed25519` (private members ignored).
     pub fn from_jwk(text: &str) -> Result<Self> {
-        check_text(text)?;
-        let jwk = parse_jwk_of_type(text, "OKP")?;
+        check_key_text(text)?;
+        let jwk = jwk::parse_of_type(text, "OKP")?;
         if jwk.get("crv").and_then(Value::as_str) != Some("Ed25519") {
             return Err(Error::KeyFormat("OKP JWK crv is not Ed25519"));
         }
-        let x = jwk_bytes(&jwk, "x")?.ok_or(Error::KeyFormat("JWK lacks x"))?;
+        let x = jwk::member_bytes(&jwk, "x")?.ok_or(Error::KeyFormat("JWK lacks x"))?;
         Self::from_bytes(&x)
     }
 
@@ -143,7 +140,7 @@ impl SigningPublicKey {
     pub fn from_any(text: &str) -> Result<Self> {
         if text.trim_start().starts_with('{') {
             Self::from_jwk(text)
-        } else if pem_label(text) == Some("PUBLIC KEY") {
+        } else if pem::label(text) == Some("PUBLIC KEY") {
             Self::from_pem(text)
         } else {
             Ok(SigningPrivateKey::from_pem(text, None)?.public)
@@ -220,8 +217,8 @@ impl SigningPrivateKey {
 
     /// Reads PKCS#8 PEM (`PRIVATE KEY`) or encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`).
     pub fn from_pem(text: &str, passphrase: Option<&[u8]>) -> Result<Self> {
-        check_text(text)?;
-        match pem_label(text) {
+        check_key_text(text)?;
+        match pem::label(text) {
             Some(pkcs8_encryption::ENCRYPTED_LABEL) => {
                 let der = pkcs8_encryption::decrypt_pem(text, passphrase)?;
                 Self::from_pkcs8_der(&der)
@@ -255,19 +252,20 @@ impl SigningPrivateKey {
 
     /// Reads a private OKP JWK (`crv` = `Ed25519`, `d` = seed, `x` checked when present).
     pub fn from_jwk(text: &str) -> Result<Self> {
-        check_text(text)?;
-        let jwk = parse_jwk_of_type(text, "OKP")?;
+        check_key_text(text)?;
+        let jwk = jwk::parse_of_type(text, "OKP")?;
         if jwk.get("crv").and_then(Value::as_str) != Some("Ed25519") {
             return Err(Error::KeyFormat("OKP JWK crv is not Ed25519"));
         }
-        let d =
-            Zeroizing::new(jwk_bytes(&jwk, "d")?.ok_or(Error::KeyFormat("private JWK lacks d"))?);
+        let d = Zeroizing::new(
+            jwk::member_bytes(&jwk, "d")?.ok_or(Error::KeyFormat("private JWK lacks d"))?,
+        );
         let seed: &[u8; 32] = d
             .as_slice()
             .try_into()
             .map_err(|_| Error::KeyFormat("Ed25519 d is 32 bytes"))?;
         let key = Self::from_seed(seed);
-        if let Some(x) = jwk_bytes(&jwk, "x")? {
+        if let Some(x) = jwk::member_bytes(&jwk, "x")? {
             if x != key.public.to_bytes() {
                 return Err(Error::KeyFormat("JWK x does not match d"));
             }
@@ -303,10 +301,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        crate::encoding::hex::decode(s).unwrap()
     }
 
     // RFC 8032 §7.1 TEST 1 and RFC 8037 Appendix A.1/A.3.

@@ -1,0 +1,122 @@
+//! The endpoint's one error mapping: every refusal is an HTTP status and a body
+//! `{"code": …, "message": …}` whose code is in the register (`semres::codes`). The status
+//! is the register's for the code, except that every signed-request failure is 401
+//! (SPEC.md §5.1). Storage details stay in the server: the client learns only `Internal`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use semres::ledger::request::RequestError;
+use semres::ledger::LedgerError;
+use semres::Code;
+use serde_json::json;
+
+use crate::dery::DeryError;
+use crate::node::NodeError;
+
+/// An API error: HTTP status plus the stable `{code, message}` body.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: Code,
+    message: String,
+}
+
+/// Result alias of the handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// A refusal with the register's status for `code`.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::from_u16(code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A signed request refused: always 401.
+    pub fn unauthorized(code: Code, message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `InvalidInput` (400).
+    pub fn bad_request(message: &str) -> Self {
+        Self::new(Code::InvalidInput, message)
+    }
+
+    /// `NotFound` (404).
+    pub fn not_found(message: &str) -> Self {
+        Self::new(Code::NotFound, message)
+    }
+
+    /// `Internal` (500), with no detail.
+    pub fn internal() -> Self {
+        Self::new(Code::Internal, "the server could not complete the request")
+    }
+
+    /// The code (for tests and logs).
+    pub fn code(&self) -> Code {
+        self.code
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<semres::Error> for ApiError {
+    fn from(e: semres::Error) -> Self {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        ApiError::unauthorized(e.code(), e.to_string())
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Refused(e) => e.into(),
+            _ => ApiError::internal(),
+        }
+    }
+}
+
+impl From<DeryError> for ApiError {
+    fn from(e: DeryError) -> Self {
+        match e {
+            DeryError::HashMismatch => ApiError::new(
+                Code::HashMismatch,
+                "the body's SHA-256 is not the hash in the path",
+            ),
+            DeryError::NotASmer(e) => e.into(),
+            DeryError::NotStored => ApiError::not_found("the SMeR is not stored here"),
+            DeryError::Corrupt => ApiError::new(
+                Code::CorruptSmer,
+                "the stored SMeR does not match its hash; run semres verify-chain",
+            ),
+            DeryError::Store(_) => ApiError::internal(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"code": self.code.name(), "message": self.message})),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,331 @@
+//! The ledger at the JS boundary: full and structural verification of chain files, chain
+//! files written in the browser, signed checkpoints, RFC 6962 inclusion and consistency
+//! proofs, one block's checks without its chain (seal, signer), and a block's paper fields.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::error::js;
+use super::keys::{JsSigningKeyList, JsSigningPublicKey};
+use super::{to_object, whole_number, JsResult};
+use crate::ceda::EncryptionPublicKey;
+use crate::encoding::{b64, hex};
+use crate::identity::signing::SigningPublicKey;
+use crate::ledger::checkpoint::Checkpoint;
+use crate::ledger::entry::{Entry, EntryBody};
+use crate::ledger::merkle::{self, Hash};
+use crate::ledger::{chain_file, verify_chain, verify_chain_structure, Block, LedgerError};
+
+fn decode_block(bytes: &[u8]) -> JsResult<Block> {
+    Block::from_bytes(bytes).map_err(js)
+}
+
+/// Result of a chain verification.
+#[wasm_bindgen(js_name = ChainReport)]
+pub struct JsChainReport {
+    size: u64,
+    root: Hash,
+    last_hash: Hash,
+    chain_id: Option<String>,
+    authorities: Vec<SigningPublicKey>,
+}
+
+#[wasm_bindgen(js_class = ChainReport)]
+impl JsChainReport {
+    /// Number of blocks.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.size as f64
+    }
+    /// Merkle root of the block hashes (base64, as in checkpoints).
+    #[wasm_bindgen(getter, js_name = rootBase64)]
+    pub fn root_base64(&self) -> String {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(&self.root)
+    }
+    /// Hash of the last block, hex.
+    #[wasm_bindgen(getter, js_name = lastHash)]
+    pub fn last_hash(&self) -> String {
+        hex::encode(&self.last_hash)
+    }
+    /// The chain id from genesis (full verification only).
+    #[wasm_bindgen(getter, js_name = chainId)]
+    pub fn chain_id(&self) -> Option<String> {
+        self.chain_id.clone()
+    }
+    /// The authority set in force after the last block (full verification only; empty
+    /// after a structural check): the keys to check this chain's checkpoints with.
+    pub fn authorities(&self) -> JsSigningKeyList {
+        JsSigningKeyList(self.authorities.clone())
+    }
+    /// The key ids of `authorities()`.
+    #[wasm_bindgen(getter, js_name = authorityKeyIds)]
+    pub fn authority_key_ids(&self) -> Vec<String> {
+        self.authorities
+            .iter()
+            .map(|k| k.key_id().to_owned())
+            .collect()
+    }
+}
+
+/// Fully verifies a chain file from genesis: links, numbering, time, every seal by the
+/// authority set in force, every entry signature and rule. Throws `SemresError` with the
+/// ledger code and `blockIndex` of the first bad block.
+#[wasm_bindgen(js_name = verifyChain)]
+pub fn verify_chain_file(file: &[u8]) -> JsResult<JsChainReport> {
+    let blocks = chain_file::read(file).map_err(js)?;
+    let state = verify_chain(&blocks).map_err(js)?;
+    Ok(JsChainReport {
+        size: state.size(),
+        root: state.tree().root(state.size()).unwrap_or_default(),
+        last_hash: state.last_hash(),
+        chain_id: Some(state.chain_id().to_owned()),
+        authorities: state.authorities().cloned().collect(),
+    })
+}
+
+/// Structural verification of a chain file (numbering, hash links, time; no signatures):
+/// compare its `rootBase64` with a verified checkpoint's.
+#[wasm_bindgen(js_name = verifyChainStructure)]
+pub fn verify_chain_structure_file(file: &[u8]) -> JsResult<JsChainReport> {
+    let blocks = chain_file::read(file).map_err(js)?;
+    let tree = verify_chain_structure(&blocks).map_err(js)?;
+    Ok(JsChainReport {
+        size: tree.size(),
+        root: tree.root(tree.size()).unwrap_or_default(),
+        last_hash: blocks.last().map(Block::hash).unwrap_or_default(),
+        chain_id: None,
+        authorities: Vec::new(),
+    })
+}
+
+/// A chain file (SPEC.md §4.6) written block by block, as the auditor downloads them.
+#[wasm_bindgen(js_name = ChainFileWriter)]
+#[derive(Default)]
+pub struct JsChainFileWriter(Vec<u8>);
+
+#[wasm_bindgen(js_class = ChainFileWriter)]
+impl JsChainFileWriter {
+    /// An empty chain file.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> JsChainFileWriter {
+        JsChainFileWriter::default()
+    }
+    /// Appends the next block (its encoding).
+    pub fn push(&mut self, block: &[u8]) -> JsResult<()> {
+        chain_file::push(&mut self.0, block).map_err(js)
+    }
+    /// The chain file's bytes.
+    pub fn finish(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// Checks one block without the chain: its sealer is one of `authorities` and the seal
+/// verifies. Throws `SemresError` `UnknownAuthority` or `BadSeal`. (A clinician checks the
+/// grant's block this way, and its place in the log with `verifyInclusion`.)
+#[wasm_bindgen(js_name = verifyBlockSeal)]
+pub fn verify_block_seal(block: &[u8], authorities: &JsSigningKeyList) -> JsResult<()> {
+    decode_block(block)?.verify_seal(&authorities.0).map_err(js)
+}
+
+/// Checks that the block's entry was made and signed by `signer` (the owner's signature of
+/// the paper's block). Throws `SemresError` `BadSignature` otherwise.
+#[wasm_bindgen(js_name = verifyEntrySigner)]
+pub fn verify_entry_signer(block: &[u8], signer: &JsSigningPublicKey) -> JsResult<()> {
+    decode_block(block)?
+        .entry
+        .verify_signed_by(&signer.0)
+        .map_err(js)
+}
+
+/// A verified checkpoint.
+#[wasm_bindgen(js_name = CheckpointInfo)]
+pub struct JsCheckpointInfo(Checkpoint);
+
+#[wasm_bindgen(js_class = CheckpointInfo)]
+impl JsCheckpointInfo {
+    /// The log's origin (chain id).
+    #[wasm_bindgen(getter)]
+    pub fn origin(&self) -> String {
+        self.0.origin.clone()
+    }
+    /// Tree size.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.0.size as f64
+    }
+    /// Root hash, base64.
+    #[wasm_bindgen(getter, js_name = rootBase64)]
+    pub fn root_base64(&self) -> String {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(&self.0.root)
+    }
+}
+
+/// Verifies a C2SP signed checkpoint against trusted authority keys.
+#[wasm_bindgen(js_name = verifyCheckpoint)]
+pub fn verify_checkpoint(note: &str, authorities: &JsSigningKeyList) -> JsResult<JsCheckpointInfo> {
+    Checkpoint::verify(note, &authorities.0)
+        .map(JsCheckpointInfo)
+        .map_err(js)
+}
+
+fn proof_hashes(proof: &[u8]) -> JsResult<Vec<Hash>> {
+    let chunks = proof.chunks_exact(32);
+    if !chunks.remainder().is_empty() {
+        return Err(js(LedgerError::Malformed(
+            "a proof is a sequence of 32-byte hashes",
+        )));
+    }
+    Ok(chunks
+        .map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            h
+        })
+        .collect())
+}
+
+/// Verifies that `block` (its bytes) is block `index` of the log in `checkpoint`, with an
+/// RFC 6962 inclusion proof (concatenated 32-byte hashes). Throws `BadProof` otherwise.
+#[wasm_bindgen(js_name = verifyInclusion)]
+pub fn verify_inclusion(
+    block: &[u8],
+    index: f64,
+    proof: &[u8],
+    checkpoint: &JsCheckpointInfo,
+) -> JsResult<()> {
+    let block = decode_block(block)?;
+    let index = whole_number(index, u64::MAX as f64, "index is a block number")
+        .map_err(|_| js(LedgerError::BadProof))?;
+    if block.number != index {
+        return Err(js(LedgerError::BadProof));
+    }
+    let leaf = merkle::leaf_hash(&block.hash());
+    merkle::verify_inclusion(
+        &leaf,
+        block.number,
+        checkpoint.0.size,
+        &proof_hashes(proof)?,
+        &checkpoint.0.root,
+    )
+    .map_err(|_| js(LedgerError::BadProof))
+}
+
+/// Verifies that the log in `older` is a prefix of the log in `newer` (RFC 6962
+/// consistency proof, concatenated 32-byte hashes).
+#[wasm_bindgen(js_name = verifyConsistency)]
+pub fn verify_consistency(
+    older: &JsCheckpointInfo,
+    newer: &JsCheckpointInfo,
+    proof: &[u8],
+) -> JsResult<()> {
+    merkle::verify_consistency(
+        older.0.size,
+        newer.0.size,
+        &proof_hashes(proof)?,
+        &older.0.root,
+        &newer.0.root,
+    )
+    .map_err(|_| js(LedgerError::BadProof))
+}
+
+/// `Registration` of the TypeScript section.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Registration {
+    key_id: String,
+    role: &'static str,
+    signing_key: String,
+    encryption_key_id: String,
+    encryption_key_pem: String,
+}
+
+/// `{amount, currency}` of a payment.
+#[derive(Serialize)]
+struct Payment {
+    amount: u64,
+    currency: String,
+}
+
+/// `BlockFields` of the TypeScript section.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockFields {
+    block_number: u64,
+    previous_hash: String,
+    hash: String,
+    time: i64,
+    owner: Option<String>,
+    authorized_person: Option<String>,
+    data_index: Option<String>,
+    smer_hash: Option<String>,
+    authority_status: &'static str,
+    signature: Option<String>,
+    payment: Option<Payment>,
+    sealer: String,
+    entry_hash: String,
+    refers_to: Option<String>,
+    registration: Option<Registration>,
+}
+
+/// The entry an entry refers to: the grant of a revoke, access or care; the care of a
+/// payment.
+fn refers_to(body: &EntryBody) -> Option<&Hash> {
+    match body {
+        EntryBody::Revoke { grant } | EntryBody::Access { grant } => Some(grant),
+        EntryBody::Care { grant, .. } => Some(grant),
+        EntryBody::Payment { care, .. } => Some(care),
+        _ => None,
+    }
+}
+
+/// What a Register entry registers: a client seals to the RSA key of a verified register
+/// block, not to whatever an endpoint says.
+fn registration(entry: &Entry) -> JsResult<Option<Registration>> {
+    let EntryBody::Register {
+        role,
+        signing_key,
+        encryption_key,
+    } = &entry.body
+    else {
+        return Ok(None);
+    };
+    let key = EncryptionPublicKey::from_spki_der(encryption_key).map_err(js)?;
+    Ok(Some(Registration {
+        key_id: entry.signer.clone(),
+        role: role.name(),
+        signing_key: b64::encode(signing_key),
+        encryption_key_id: key.key_id().to_owned(),
+        encryption_key_pem: key.to_pem().map_err(js)?,
+    }))
+}
+
+/// The paper's fields of a block (Fig. 6), with hex hashes, plus the block's `sealer`, its
+/// `entryHash`, `refersTo` (the grant or care entry it refers to) and, for a Register entry,
+/// `registration` (key id, role, both public keys).
+#[wasm_bindgen(js_name = blockFields, unchecked_return_type = "BlockFields")]
+pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
+    let b = decode_block(block)?;
+    let v = b.paper_view();
+    to_object(&BlockFields {
+        block_number: v.block_number,
+        previous_hash: hex::encode(&v.previous_hash),
+        hash: hex::encode(&v.hash),
+        time: v.time,
+        owner: v.owner,
+        authorized_person: v.authorized_person,
+        data_index: v.data_index,
+        smer_hash: v.smer_hash.map(|h| hex::encode(&h)),
+        authority_status: v.authority_status,
+        signature: v.signature.map(|s| hex::encode(&s)),
+        payment: v
+            .payment
+            .map(|(amount, currency)| Payment { amount, currency }),
+        sealer: b.sealer.clone(),
+        entry_hash: hex::encode(&b.entry.hash()),
+        refers_to: refers_to(&b.entry.body).map(|h| hex::encode(h)),
+        registration: registration(&b.entry)?,
+    })
+}

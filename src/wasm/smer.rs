@@ -1,0 +1,268 @@
+//! CEDA at the JS boundary: `sealSmer` (a fresh AES key encrypts the record and is wrapped
+//! with each recipient's RSA key), `openSmer`, `inspectSmer` and `smerHash` — the SMeR of
+//! SPEC.md §2 and the hash DERy and the ledger hold.
+
+use getrandom::SysRng;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use super::error::js;
+use super::keys::{JsPrivateKey, JsPublicKey};
+use super::{now, read_options, whole_number, JsResult};
+use crate::ceda::{ContentEncryption, EncryptionPublicKey};
+use crate::error::Error;
+use crate::smer::{self, Limits, ParsedSmer, SealOptions, SmerHeader};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `SealOptions` of the TypeScript section.
+    #[wasm_bindgen(typescript_type = "SealOptions")]
+    pub type SealOptionsObject;
+    /// `OpenOptions` of the TypeScript section.
+    #[wasm_bindgen(typescript_type = "OpenOptions")]
+    pub type OpenOptionsObject;
+}
+
+/// Largest `maxRecordBytes` a caller may ask for.
+const MAX_RECORD_LIMIT: f64 = 4_294_967_295.0;
+
+fn limits_with(max_record_bytes: Option<f64>) -> Result<Limits, Error> {
+    let mut limits = Limits::default();
+    if let Some(max) = max_record_bytes {
+        let max = whole_number(
+            max,
+            MAX_RECORD_LIMIT,
+            "maxRecordBytes must be a whole number of bytes",
+        )?;
+        limits.max_record_bytes = usize::try_from(max)
+            .map_err(|_| Error::InvalidInput("maxRecordBytes is too large here"))?;
+    }
+    Ok(limits)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsSealOptions {
+    content_type: String,
+    owner_key_id: String,
+    enc: Option<String>,
+    record_id: Option<String>,
+    file_name: Option<String>,
+    created_at: Option<f64>,
+    max_record_bytes: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsOpenOptions {
+    max_record_bytes: Option<f64>,
+}
+
+fn open_options(options: Option<OpenOptionsObject>) -> Result<Limits, Error> {
+    let options: JsOpenOptions = match options {
+        None => JsOpenOptions::default(),
+        Some(object) => read_options(object.into(), "open options may only have maxRecordBytes")?,
+    };
+    limits_with(options.max_record_bytes)
+}
+
+/// The recipients of a SMeR being sealed: public keys added by reference (they stay usable).
+#[wasm_bindgen(js_name = RecipientList)]
+#[derive(Default)]
+pub struct JsRecipientList(Vec<EncryptionPublicKey>);
+
+#[wasm_bindgen(js_class = RecipientList)]
+impl JsRecipientList {
+    /// An empty list.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> JsRecipientList {
+        JsRecipientList::default()
+    }
+
+    /// Adds a recipient; the key object remains usable.
+    pub fn add(&mut self, key: &JsPublicKey) {
+        self.0.push(key.0.clone());
+    }
+
+    /// Number of recipients.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.0.len()
+    }
+}
+
+fn seal_options(options: SealOptionsObject) -> Result<(SealOptions, Limits), Error> {
+    let options: JsSealOptions = read_options(
+        options.into(),
+        "seal options need contentType and ownerKeyId, and may only have enc, recordId, fileName, createdAt, maxRecordBytes",
+    )?;
+    let enc = match options.enc.as_deref() {
+        None => ContentEncryption::A256CbcHs512,
+        Some(name) => ContentEncryption::from_name(name).ok_or(Error::UnsupportedAlgorithm(
+            "enc must be A256CBC-HS512 or A128CBC-HS256",
+        ))?,
+    };
+    let created_at = match options.created_at {
+        Some(t) if t.is_finite() && t.fract() == 0.0 && t.abs() < 9.0e15 => t as i64,
+        Some(_) => return Err(Error::InvalidInput("createdAt must be whole seconds")),
+        None => now(),
+    };
+    let limits = limits_with(options.max_record_bytes)?;
+    let seal_options = SealOptions {
+        enc,
+        content_type: options.content_type,
+        record_id: options.record_id,
+        owner_key_id: options.owner_key_id,
+        created_at,
+        file_name: options.file_name,
+    };
+    Ok((seal_options, limits))
+}
+
+/// Seals a record into a SMeR (CEDA): a fresh AES key encrypts the record and is wrapped
+/// with each recipient's RSA key. Returns the SMeR bytes (UTF-8 JSON).
+#[wasm_bindgen(js_name = sealSmer)]
+pub fn seal_smer(
+    record: &[u8],
+    recipients: &JsRecipientList,
+    options: SealOptionsObject,
+) -> JsResult<Vec<u8>> {
+    let (options, limits) = seal_options(options).map_err(js)?;
+    let keys: Vec<&EncryptionPublicKey> = recipients.0.iter().collect();
+    smer::seal(&mut SysRng, record, &keys, &options, &limits).map_err(js)
+}
+
+/// A decrypted record and the authenticated metadata of its SMeR.
+#[wasm_bindgen(js_name = OpenedRecord)]
+pub struct JsOpenedRecord(smer::OpenedRecord);
+
+#[wasm_bindgen(js_class = OpenedRecord)]
+impl JsOpenedRecord {
+    /// The record bytes (a copy; call `free()` on this object to wipe the original).
+    #[wasm_bindgen(getter)]
+    pub fn record(&self) -> Vec<u8> {
+        self.0.record.to_vec()
+    }
+
+    /// The content encryption that protected it.
+    #[wasm_bindgen(getter)]
+    pub fn enc(&self) -> String {
+        self.0.enc.name().to_owned()
+    }
+
+    /// The authenticated header.
+    #[wasm_bindgen(getter)]
+    pub fn header(&self) -> JsSmerHeader {
+        JsSmerHeader(self.0.header.clone())
+    }
+}
+
+/// The header fields of a SMeR. All optional; untrusted text: never render as HTML.
+#[wasm_bindgen(js_name = SmerHeader)]
+pub struct JsSmerHeader(SmerHeader);
+
+#[wasm_bindgen(js_class = SmerHeader)]
+impl JsSmerHeader {
+    /// `smer` format version.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> Option<f64> {
+        self.0.version.map(|v| v as f64)
+    }
+    /// `cty`: media type of the record.
+    #[wasm_bindgen(getter, js_name = contentType)]
+    pub fn content_type(&self) -> Option<String> {
+        self.0.content_type.clone()
+    }
+    /// `rid`: record id.
+    #[wasm_bindgen(getter, js_name = recordId)]
+    pub fn record_id(&self) -> Option<String> {
+        self.0.record_id.clone()
+    }
+    /// `own`: owner's key id.
+    #[wasm_bindgen(getter, js_name = ownerKeyId)]
+    pub fn owner_key_id(&self) -> Option<String> {
+        self.0.owner_key_id.clone()
+    }
+    /// `iat`: creation time, Unix seconds.
+    #[wasm_bindgen(getter, js_name = createdAt)]
+    pub fn created_at(&self) -> Option<f64> {
+        self.0.created_at.map(|t| t as f64)
+    }
+    /// `fn`: original file name.
+    #[wasm_bindgen(getter, js_name = fileName)]
+    pub fn file_name(&self) -> Option<String> {
+        self.0.file_name.clone()
+    }
+    /// `typ`.
+    #[wasm_bindgen(getter)]
+    pub fn typ(&self) -> Option<String> {
+        self.0.typ.clone()
+    }
+}
+
+/// Opens a SMeR with the authorized person's private key. Throws `SemresError` with code
+/// `DecryptionFailed` on any authentication failure, `NoMatchingRecipient` when the key is
+/// not a recipient, `MalformedSmer`/`UnsupportedAlgorithm`/`UnsupportedVersion`/`TooLarge`
+/// for documents that break SPEC.md.
+#[wasm_bindgen(js_name = openSmer)]
+pub fn open_smer(
+    smer: &[u8],
+    key: &JsPrivateKey,
+    options: Option<OpenOptionsObject>,
+) -> JsResult<JsOpenedRecord> {
+    let limits = open_options(options).map_err(js)?;
+    smer::open(smer, &key.0, &mut SysRng, &limits)
+        .map(JsOpenedRecord)
+        .map_err(js)
+}
+
+/// What can be read from a SMeR without a key.
+#[wasm_bindgen(js_name = SmerInfo)]
+pub struct JsSmerInfo(ParsedSmer);
+
+#[wasm_bindgen(js_class = SmerInfo)]
+impl JsSmerInfo {
+    /// The header (not authenticated until the SMeR is opened).
+    #[wasm_bindgen(getter)]
+    pub fn header(&self) -> JsSmerHeader {
+        JsSmerHeader(self.0.header().clone())
+    }
+    /// The declared content encryption.
+    #[wasm_bindgen(getter)]
+    pub fn enc(&self) -> String {
+        self.0.enc().name().to_owned()
+    }
+    /// The recipients' key ids, in order (`undefined` entries have no `kid`).
+    #[wasm_bindgen(getter, js_name = recipientKeyIds, unchecked_return_type = "(string | undefined)[]")]
+    pub fn recipient_key_ids(&self) -> js_sys::Array {
+        self.0
+            .recipients()
+            .iter()
+            .map(|r| {
+                r.key_id
+                    .as_deref()
+                    .map(JsValue::from_str)
+                    .unwrap_or(JsValue::UNDEFINED)
+            })
+            .collect()
+    }
+    /// Size of the encrypted record in bytes.
+    #[wasm_bindgen(getter, js_name = ciphertextLength)]
+    pub fn ciphertext_length(&self) -> usize {
+        self.0.ciphertext_len()
+    }
+}
+
+/// Parses a SMeR and checks its structure (SPEC.md §2.4) without decrypting.
+#[wasm_bindgen(js_name = inspectSmer)]
+pub fn inspect_smer(smer: &[u8], options: Option<OpenOptionsObject>) -> JsResult<JsSmerInfo> {
+    let limits = open_options(options).map_err(js)?;
+    ParsedSmer::parse(smer, &limits).map(JsSmerInfo).map_err(js)
+}
+
+/// The SMeR hash: SHA-256 of the exact SMeR bytes, lower-case hex — the value DERy indexes
+/// and the ledger records.
+#[wasm_bindgen(js_name = smerHash)]
+pub fn smer_hash(smer: &[u8]) -> String {
+    crate::dery::smer_hash_hex(smer)
+}
