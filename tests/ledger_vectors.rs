@@ -46,7 +46,7 @@ fn a_grant_recipient_must_be_among_the_smer_recipients() {
         };
         state
             .seal_next(
-                Entry::new(s.key_id(), 1000, [i as u8 + 2; 16], body).sign(s),
+                Entry::signed(s, 1000, [i as u8 + 2; 16], body).unwrap(),
                 1001,
                 &authority,
             )
@@ -115,8 +115,8 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
         } else {
             Role::Clinician
         };
-        let e = Entry::new(
-            p.key_id(),
+        let e = Entry::signed(
+            p,
             t,
             nonce(),
             EntryBody::Register {
@@ -125,8 +125,9 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
                 encryption_key: spki.clone(),
             },
         )
-        .sign(p)
-        .sign(&authority);
+        .unwrap()
+        .sign(&authority)
+        .unwrap();
         t += 1;
         blocks.push(state.seal_next(e, t, &authority).unwrap());
     }
@@ -142,8 +143,8 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
                 let recipient = (owner + 1 + (step_rng.next_u32() % 3) as usize) % 4;
                 let smer = semres::smer_hash(format!("{seed}-{step}").as_bytes());
                 Some((
-                    Entry::new(
-                        people[owner].key_id(),
+                    Entry::signed(
+                        &people[owner],
                         t,
                         nonce(),
                         EntryBody::Grant {
@@ -153,20 +154,14 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
                             expires: None,
                         },
                     )
-                    .sign(&people[owner]),
+                    .unwrap(),
                     Some((owner, recipient)),
                 ))
             }
             2 if !grants.is_empty() => {
                 let (g, _, r) = grants[(step_rng.next_u32() as usize) % grants.len()];
                 Some((
-                    Entry::new(
-                        people[r].key_id(),
-                        t,
-                        nonce(),
-                        EntryBody::Access { grant: g },
-                    )
-                    .sign(&people[r]),
+                    Entry::signed(&people[r], t, nonce(), EntryBody::Access { grant: g }).unwrap(),
                     None,
                 ))
             }
@@ -174,8 +169,8 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
                 let (g, _, r) = grants[(step_rng.next_u32() as usize) % grants.len()];
                 let smer = semres::smer_hash(format!("care-{seed}-{step}").as_bytes());
                 Some((
-                    Entry::new(
-                        people[r].key_id(),
+                    Entry::signed(
+                        &people[r],
                         t,
                         nonce(),
                         EntryBody::Care {
@@ -184,7 +179,7 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
                             data_index: "c".into(),
                         },
                     )
-                    .sign(&people[r]),
+                    .unwrap(),
                     Some((99, r)),
                 ))
             }
@@ -192,8 +187,8 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
                 let (c, clinician) = cares.remove(0);
                 let payer = &people[owner];
                 Some((
-                    Entry::new(
-                        payer.key_id(),
+                    Entry::signed(
+                        payer,
                         t,
                         nonce(),
                         EntryBody::Payment {
@@ -205,7 +200,7 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
                             reference: "r".into(),
                         },
                     )
-                    .sign(payer),
+                    .unwrap(),
                     None,
                 ))
             }
@@ -268,7 +263,7 @@ fn one_block_is_checked_without_the_chain_seal_and_signer() {
     };
     let block = state
         .seal_next(
-            Entry::new(patient.key_id(), 1000, [2; 16], body).sign(&patient),
+            Entry::signed(&patient, 1000, [2; 16], body).unwrap(),
             1001,
             &authority,
         )
@@ -292,12 +287,12 @@ fn one_block_is_checked_without_the_chain_seal_and_signer() {
         Err(LedgerError::BadSignature)
     );
     let mut unsigned = block.entry.clone();
-    unsigned.signatures[0].signature[5] ^= 1;
+    unsigned.signatures_mut()[0].signature[5] ^= 1;
     assert_eq!(
         unsigned.verify_signed_by(patient.public_key()),
         Err(LedgerError::BadSignature)
     );
-    unsigned.signatures.clear();
+    while unsigned.remove_last_signature().is_some() {}
     assert_eq!(
         unsigned.verify_signed_by(patient.public_key()),
         Err(LedgerError::BadSignature)

@@ -26,8 +26,9 @@ pub struct Block {
     pub previous_hash: Hash,
     /// Sealing time, Unix seconds (the authority's clock).
     pub time: i64,
-    /// Key id of the sealing authority.
-    pub sealer: String,
+    /// Key id of the sealing authority (set by [`Block::seal`] or read by
+    /// [`Block::from_bytes`]).
+    sealer: String,
     /// The entry.
     pub entry: Entry,
     /// Ed25519 seal by the sealer over the block hash.
@@ -98,6 +99,11 @@ impl Block {
         };
         block.seal = sealer.sign(&Self::seal_message(&block.hash()));
         block
+    }
+
+    /// Key id of the sealing authority.
+    pub fn sealer(&self) -> &str {
+        &self.sealer
     }
 
     /// The message a seal signs.
@@ -187,18 +193,18 @@ impl Block {
             authorized_person: None,
             data_index: None,
             smer_hash: None,
-            authority_status: e.body.kind_name(),
-            signature: e.signatures.first().map(|s| s.signature),
+            authority_status: e.body().kind_name(),
+            signature: e.signatures().first().map(|s| s.signature),
             payment: None,
         };
-        match &e.body {
+        match e.body() {
             EntryBody::Grant {
                 smer_hash,
                 data_index,
                 recipient,
                 ..
             } => {
-                v.owner = Some(e.signer.clone());
+                v.owner = Some(e.signer().to_owned());
                 v.authorized_person = Some(recipient.clone());
                 v.data_index = Some(data_index.clone());
                 v.smer_hash = Some(*smer_hash);
@@ -208,12 +214,12 @@ impl Block {
                 data_index,
                 ..
             } => {
-                v.authorized_person = Some(e.signer.clone());
+                v.authorized_person = Some(e.signer().to_owned());
                 v.data_index = Some(data_index.clone());
                 v.smer_hash = Some(*smer_hash);
             }
             EntryBody::Erase { smer_hash } => {
-                v.owner = Some(e.signer.clone());
+                v.owner = Some(e.signer().to_owned());
                 v.smer_hash = Some(*smer_hash);
             }
             EntryBody::Payment {

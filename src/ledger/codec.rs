@@ -32,11 +32,19 @@ impl Writer {
         self.0.extend_from_slice(v);
         self
     }
-    /// u32 big-endian length, then the bytes.
+    /// u32 big-endian length, then the bytes. The callers' types bound every field far below
+    /// 4 GiB (entries and blocks check their fields when they are built), so the length
+    /// always fits.
     pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
-        self.0.extend_from_slice(&(v.len() as u32).to_be_bytes());
+        let len = u32::try_from(v.len()).unwrap_or(u32::MAX);
+        self.0.extend_from_slice(&len.to_be_bytes());
         self.0.extend_from_slice(v);
         self
+    }
+    /// A count of at most 255 items as one byte (signatures ≤ 16, authorities ≤ 64: bounded
+    /// when an entry is built).
+    pub fn count(&mut self, n: usize) -> &mut Self {
+        self.u8(u8::try_from(n).unwrap_or(u8::MAX))
     }
     /// A UTF-8 string as [`Writer::bytes`].
     pub fn str(&mut self, v: &str) -> &mut Self {

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::codec::{Reader, Writer};
+use super::codec::{Reader, Writer, MAX_FIELD};
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::Hash;
 use crate::identity::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
@@ -171,25 +171,28 @@ impl EntryBody {
 /// One signature on an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntrySignature {
-    /// Key id of the signing key.
-    pub key_id: String,
+    key_id: String,
     /// Ed25519 signature over the entry hash (SPEC.md §4.2).
     pub signature: [u8; SIGNATURE_LEN],
 }
 
-/// A signed ledger entry.
+impl EntrySignature {
+    /// Key id of the signing key.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+}
+
+/// A signed ledger entry. It can only be built within the limits its reader enforces
+/// ([`Entry::new`], [`Entry::sign`], [`Entry::from_bytes`]), so its encoding is always one
+/// that [`Entry::from_bytes`] accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Key id of the participant making the entry.
-    pub signer: String,
-    /// The signer's claimed time, Unix seconds.
-    pub time: i64,
-    /// 16 random bytes: two otherwise identical entries differ.
-    pub nonce: [u8; 16],
-    /// What the entry says.
-    pub body: EntryBody,
-    /// Signatures (the signer's first; then co-signers such as an admitting authority).
-    pub signatures: Vec<EntrySignature>,
+    signer: String,
+    time: i64,
+    nonce: [u8; 16],
+    body: EntryBody,
+    signatures: Vec<EntrySignature>,
 }
 
 fn check_text(s: &str) -> LedgerResult<()> {
@@ -202,15 +205,65 @@ fn check_text(s: &str) -> LedgerResult<()> {
 }
 
 impl Entry {
-    /// An unsigned entry.
-    pub fn new(signer: &str, time: i64, nonce: [u8; 16], body: EntryBody) -> Self {
-        Entry {
+    /// An unsigned entry; refuses (`MalformedLedgerData`) what a reader would refuse: a text
+    /// field over 256 bytes or with control characters, a genesis with 0 or more than 64
+    /// authorities, an RSA key over 4096 bytes.
+    pub fn new(signer: &str, time: i64, nonce: [u8; 16], body: EntryBody) -> LedgerResult<Self> {
+        let entry = Entry {
             signer: signer.to_owned(),
             time,
             nonce,
             body,
             signatures: Vec::new(),
-        }
+        };
+        entry.check_fields()?;
+        Ok(entry)
+    }
+
+    /// An entry by the holder of `key` (its key id is the signer), signed by it.
+    pub fn signed(
+        key: &SigningPrivateKey,
+        time: i64,
+        nonce: [u8; 16],
+        body: EntryBody,
+    ) -> LedgerResult<Self> {
+        Self::new(key.key_id(), time, nonce, body)?.sign(key)
+    }
+
+    /// Key id of the participant making the entry.
+    pub fn signer(&self) -> &str {
+        &self.signer
+    }
+
+    /// The signer's claimed time, Unix seconds.
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+
+    /// 16 random bytes: two otherwise identical entries differ.
+    pub fn nonce(&self) -> &[u8; 16] {
+        &self.nonce
+    }
+
+    /// What the entry says.
+    pub fn body(&self) -> &EntryBody {
+        &self.body
+    }
+
+    /// Signatures (the signer's first; then co-signers such as an admitting authority).
+    pub fn signatures(&self) -> &[EntrySignature] {
+        &self.signatures
+    }
+
+    /// The signatures, to alter their bytes (negative test vectors); their number and key
+    /// ids stay as they are.
+    pub fn signatures_mut(&mut self) -> &mut [EntrySignature] {
+        &mut self.signatures
+    }
+
+    /// Removes the last signature (negative test vectors: a missing co-signature).
+    pub fn remove_last_signature(&mut self) -> Option<EntrySignature> {
+        self.signatures.pop()
     }
 
     /// Checks that `key` is the entry's signer (its key id is `signer`) and that the
@@ -242,7 +295,7 @@ impl Entry {
                 chain_id,
                 authorities,
             } => {
-                w.str(chain_id).u8(authorities.len() as u8);
+                w.str(chain_id).count(authorities.len());
                 for a in authorities {
                     w.fixed(a);
                 }
@@ -315,20 +368,23 @@ impl Entry {
         [SIGNATURE_DOMAIN, hash.as_slice()].concat()
     }
 
-    /// Adds a signature by `key`.
-    pub fn sign(mut self, key: &SigningPrivateKey) -> Self {
+    /// Adds a signature by `key`; refuses a seventeenth (`MalformedLedgerData`).
+    pub fn sign(mut self, key: &SigningPrivateKey) -> LedgerResult<Self> {
+        if self.signatures.len() >= MAX_SIGNATURES {
+            return Err(LedgerError::Malformed("too many signatures"));
+        }
         let signature = key.sign(&Self::signature_message(&self.hash()));
         self.signatures.push(EntrySignature {
             key_id: key.key_id().to_owned(),
             signature,
         });
-        self
+        Ok(self)
     }
 
     /// The full encoding: signing bytes, then the signatures.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer(self.signing_bytes());
-        w.u8(self.signatures.len() as u8);
+        w.count(self.signatures.len());
         for s in &self.signatures {
             w.str(&s.key_id).fixed(&s.signature);
         }
@@ -442,10 +498,25 @@ impl Entry {
         Ok(entry)
     }
 
+    /// The limits of every variable-length field, as the reader enforces them.
     fn check_fields(&self) -> LedgerResult<()> {
         check_text(&self.signer)?;
+        for signature in &self.signatures {
+            check_text(&signature.key_id)?;
+        }
         match &self.body {
-            EntryBody::Genesis { chain_id, .. } => check_text(chain_id),
+            EntryBody::Genesis {
+                chain_id,
+                authorities,
+            } => {
+                if authorities.is_empty() || authorities.len() > MAX_AUTHORITIES {
+                    return Err(LedgerError::Malformed("authority count out of range"));
+                }
+                check_text(chain_id)
+            }
+            EntryBody::Register { encryption_key, .. } if encryption_key.len() > MAX_FIELD => {
+                Err(LedgerError::Malformed("field too long"))
+            }
             EntryBody::Grant {
                 data_index,
                 recipient,
@@ -464,5 +535,65 @@ impl Entry {
                 .and(check_text(reference)),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn key(seed: u64) -> SigningPrivateKey {
+        SigningPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(seed)).unwrap()
+    }
+
+    fn grant(data_index: String) -> EntryBody {
+        EntryBody::Grant {
+            smer_hash: [1; 32],
+            data_index,
+            recipient: "someone".into(),
+            expires: None,
+        }
+    }
+
+    /// The writer refuses exactly what the reader refuses: what it builds always decodes.
+    #[test]
+    fn the_writer_keeps_the_readers_limits() {
+        let k = key(1);
+        let fits = Entry::signed(&k, 1, [0; 16], grant("x".repeat(MAX_TEXT))).unwrap();
+        assert_eq!(Entry::from_bytes(&fits.to_bytes()).unwrap(), fits);
+        for too_long in [
+            grant("x".repeat(MAX_TEXT + 1)),
+            grant("line\nbreak".into()),
+            EntryBody::Genesis {
+                chain_id: "c".into(),
+                authorities: vec![[9; 32]; MAX_AUTHORITIES + 1],
+            },
+            EntryBody::Genesis {
+                chain_id: "c".into(),
+                authorities: Vec::new(),
+            },
+            EntryBody::Register {
+                role: Role::Patient,
+                signing_key: [9; 32],
+                encryption_key: vec![0; MAX_FIELD + 1],
+            },
+        ] {
+            assert!(matches!(
+                Entry::new("signer", 1, [0; 16], too_long),
+                Err(LedgerError::Malformed(_))
+            ));
+        }
+        assert!(Entry::new(&"s".repeat(MAX_TEXT + 1), 1, [0; 16], grant("x".into())).is_err());
+        let mut entry = Entry::new(k.key_id(), 1, [0; 16], grant("x".into())).unwrap();
+        for n in 0..MAX_SIGNATURES {
+            entry = entry.sign(&key(n as u64)).unwrap();
+        }
+        assert_eq!(
+            entry.clone().sign(&k),
+            Err(LedgerError::Malformed("too many signatures"))
+        );
+        assert_eq!(Entry::from_bytes(&entry.to_bytes()).unwrap(), entry);
     }
 }

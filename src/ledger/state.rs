@@ -116,13 +116,13 @@ fn verified_signers(
 ) -> LedgerResult<BTreeSet<String>> {
     let message = Entry::signature_message(hash);
     let mut ok = BTreeSet::new();
-    for s in &entry.signatures {
-        let key = keys(&s.key_id).ok_or(LedgerError::BadSignature)?;
+    for s in entry.signatures() {
+        let key = keys(s.key_id()).ok_or(LedgerError::BadSignature)?;
         if check == Check::Full {
             key.verify(&message, &s.signature)
                 .map_err(|_| LedgerError::BadSignature)?;
         }
-        if !ok.insert(s.key_id.clone()) {
+        if !ok.insert(s.key_id().to_owned()) {
             return Err(LedgerError::Duplicate);
         }
     }
@@ -135,7 +135,7 @@ impl LedgerState {
         let EntryBody::Genesis {
             chain_id,
             authorities,
-        } = &block.entry.body
+        } = block.entry.body()
         else {
             return Err(LedgerError::BadGenesis);
         };
@@ -149,7 +149,7 @@ impl LedgerState {
                 return Err(LedgerError::BadGenesis);
             }
         }
-        if !set.contains_key(&block.entry.signer) {
+        if !set.contains_key(block.entry.signer()) {
             return Err(LedgerError::BadGenesis);
         }
         let hash = block.entry.hash();
@@ -159,7 +159,7 @@ impl LedgerState {
             return Err(LedgerError::MissingSignature);
         }
         let sealer = set
-            .get(&block.sealer)
+            .get(block.sealer())
             .ok_or(LedgerError::UnknownAuthority)?;
         sealer
             .verify(&Block::seal_message(&block.hash()), &block.seal)
@@ -275,7 +275,7 @@ impl LedgerState {
         self.check_header(block)?;
         let authority = self
             .authorities
-            .get(&block.sealer)
+            .get(block.sealer())
             .ok_or(LedgerError::UnknownAuthority)?;
         let block_hash = block.hash();
         if check == Check::Full {
@@ -286,7 +286,7 @@ impl LedgerState {
         let entry_hash = block.entry.hash();
         let effect = self.check_entry(&block.entry, &entry_hash, block.time, check)?;
         self.seen.insert(entry_hash);
-        self.commit(effect, &block.entry.signer, entry_hash);
+        self.commit(effect, block.entry.signer(), entry_hash);
         self.advance(block, block_hash);
         Ok(())
     }
@@ -322,17 +322,17 @@ impl LedgerState {
         if self.seen.contains(&hash) {
             return Err(LedgerError::Duplicate);
         }
-        if entry.time > block_time.saturating_add(MAX_ENTRY_SKEW) {
+        if entry.time() > block_time.saturating_add(MAX_ENTRY_SKEW) {
             return Err(LedgerError::BadTime);
         }
-        let signer = entry.signer.as_str();
+        let signer = entry.signer();
         let registered = |id: &str| self.participants.contains_key(id);
         // Registration brings its own key; every other entry is signed by known keys.
         if let EntryBody::Register {
             role,
             signing_key,
             encryption_key,
-        } = &entry.body
+        } = entry.body()
         {
             let key = public_key(signing_key)?;
             if key.key_id() != signer {
@@ -371,7 +371,7 @@ impl LedgerState {
                 block: self.next_number,
             }));
         }
-        if matches!(entry.body, EntryBody::Genesis { .. }) {
+        if matches!(entry.body(), EntryBody::Genesis { .. }) {
             return Err(LedgerError::BadGenesis);
         }
         let signers = verified_signers(entry, &hash, &|id| self.key(id), check)?;
@@ -380,7 +380,7 @@ impl LedgerState {
         }
         let existing_grant =
             |grant: &Hash| self.grants.get(grant).ok_or(LedgerError::UnknownReference);
-        match &entry.body {
+        match entry.body() {
             EntryBody::Grant {
                 smer_hash,
                 data_index,
@@ -649,9 +649,9 @@ pub fn genesis_block(
             .map(|k| k.public_key().to_bytes())
             .collect(),
     };
-    let mut entry = Entry::new(first.key_id(), time, nonce, body);
+    let mut entry = Entry::new(first.key_id(), time, nonce, body)?;
     for key in authorities {
-        entry = entry.sign(key);
+        entry = entry.sign(key)?;
     }
     Ok(Block::seal(0, [0; 32], time, entry, first))
 }

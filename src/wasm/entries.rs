@@ -19,8 +19,8 @@ fn hash_from_hex(text: &str) -> JsResult<Hash> {
 /// A new entry by `key` at the browser's time with a fresh nonce, signed; its encoding.
 fn signed_entry(key: &JsSigningPrivateKey, body: EntryBody) -> JsResult<Vec<u8>> {
     let nonce = random::<16>().map_err(js)?;
-    Ok(Entry::new(key.0.key_id(), now(), nonce, body)
-        .sign(&key.0)
+    Ok(Entry::signed(&key.0, now(), nonce, body)
+        .map_err(js)?
         .to_bytes())
 }
 
@@ -53,7 +53,7 @@ pub fn register_entry(
 #[wasm_bindgen(js_name = cosignEntry)]
 pub fn cosign_entry(entry: &[u8], key: &JsSigningPrivateKey) -> JsResult<Vec<u8>> {
     let entry = Entry::from_bytes(entry).map_err(js)?;
-    Ok(entry.sign(&key.0).to_bytes())
+    Ok(entry.sign(&key.0).map_err(js)?.to_bytes())
 }
 
 /// A Grant: the owner authorizes `recipientKeyId` for the SMeR with `smerHashHex`, stored at

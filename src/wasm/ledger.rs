@@ -288,13 +288,13 @@ fn registration(entry: &Entry) -> JsResult<Option<Registration>> {
         role,
         signing_key,
         encryption_key,
-    } = &entry.body
+    } = entry.body()
     else {
         return Ok(None);
     };
     let key = EncryptionPublicKey::from_spki_der(encryption_key).map_err(js)?;
     Ok(Some(Registration {
-        key_id: entry.signer.clone(),
+        key_id: entry.signer().to_owned(),
         role: role.name(),
         signing_key: b64::encode(signing_key),
         encryption_key_id: key.key_id().to_owned(),
@@ -323,9 +323,9 @@ pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
         payment: v
             .payment
             .map(|(amount, currency)| Payment { amount, currency }),
-        sealer: b.sealer.clone(),
+        sealer: b.sealer().to_owned(),
         entry_hash: hex::encode(&b.entry.hash()),
-        refers_to: refers_to(&b.entry.body).map(|h| hex::encode(h)),
+        refers_to: refers_to(b.entry.body()).map(|h| hex::encode(h)),
         registration: registration(&b.entry)?,
     })
 }

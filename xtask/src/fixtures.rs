@@ -10,13 +10,13 @@ use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::EncryptionPrivateKey;
 use semres_node::node::{Node, NodeError};
 
-fn register(key: &SigningPrivateKey, spki: &[u8], n: u8) -> Entry {
+fn register(key: &SigningPrivateKey, spki: &[u8], n: u8) -> Result<Entry, String> {
     let body = EntryBody::Register {
         role: Role::Patient,
         signing_key: key.public_key().to_bytes(),
         encryption_key: spki.to_vec(),
     };
-    Entry::new(key.key_id(), 1_795_564_800, [n; 16], body).sign(key)
+    Entry::signed(key, 1_795_564_800, [n; 16], body).map_err(crate::err)
 }
 
 /// Opens a node in `dir` (genesis on first start), registers two participants, stores one
@@ -34,9 +34,9 @@ pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
     }
     let david = SigningPrivateKey::generate(&mut rng).map_err(|x| e(&x))?;
     let lawson = SigningPrivateKey::generate(&mut rng).map_err(|x| e(&x))?;
-    node.append(register(&david, &spki, 1), 1_795_564_801)
+    node.append(register(&david, &spki, 1)?, 1_795_564_801)
         .map_err(|x| e(&x))?;
-    node.append(register(&lawson, &spki, 2), 1_795_564_802)
+    node.append(register(&lawson, &spki, 2)?, 1_795_564_802)
         .map_err(|x| e(&x))?;
     let smer = b"{\"synthetic\":\"smer\"}".to_vec();
     let hash = semres::smer_hash(&smer);
@@ -53,13 +53,13 @@ pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
         expires: None,
     };
     node.append(
-        Entry::new(david.key_id(), 1_795_564_803, [3; 16], grant.clone()).sign(&david),
+        Entry::signed(&david, 1_795_564_803, [3; 16], grant.clone()).map_err(|x| e(&x))?,
         1_795_564_803,
     )
     .map_err(|x| e(&x))?;
     // A replay is refused and nothing is stored.
     match node.append(
-        Entry::new(david.key_id(), 1_795_564_803, [3; 16], grant).sign(&david),
+        Entry::signed(&david, 1_795_564_803, [3; 16], grant).map_err(|x| e(&x))?,
         1_795_564_804,
     ) {
         Err(NodeError::Refused(r)) if r.code() == "Duplicate" => {}

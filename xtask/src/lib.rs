@@ -9,3 +9,8 @@ pub mod fixtures;
 pub mod http;
 pub mod server;
 pub mod vectors;
+
+/// An error of the tools, as text.
+pub fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}

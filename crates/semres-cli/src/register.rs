@@ -44,6 +44,11 @@ pub struct AdmitArgs {
     pub output: PathBuf,
 }
 
+/// An entry the ledger would refuse (a field out of its limits), as a CLI refusal.
+fn ledger_refused(e: semres::ledger::LedgerError) -> CliError {
+    CliError::Refused(format!("{}: {e}", e.code()))
+}
+
 /// `semres register`: writes the Register entry (base64url); returns the key id.
 pub fn register(args: RegisterArgs) -> CliResult<String> {
     let role = Role::from_name(&args.role).ok_or(CliError::Core(semres::Error::InvalidInput(
@@ -57,7 +62,7 @@ pub fn register(args: RegisterArgs) -> CliResult<String> {
         encryption_key: identity.encryption.public_key().to_spki_der()?,
     };
     let nonce = semres_node::clock::nonce().map_err(CliError::Core)?;
-    let entry = Entry::new(identity.signing.key_id(), now(), nonce, body).sign(&identity.signing);
+    let entry = Entry::signed(&identity.signing, now(), nonce, body).map_err(ledger_refused)?;
     write_out(
         &args.output,
         semres::b64::encode(&entry.to_bytes()).as_bytes(),
@@ -84,7 +89,7 @@ pub fn admit(args: AdmitArgs) -> CliResult<()> {
     })?;
     write_out(
         &args.output,
-        semres::b64::encode(&entry.sign(&key).to_bytes()).as_bytes(),
+        semres::b64::encode(&entry.sign(&key).map_err(ledger_refused)?.to_bytes()).as_bytes(),
         false,
     )
 }

@@ -72,7 +72,7 @@ fn kill9_of_the_server_loses_no_acknowledged_entry() {
                 signing_key: key.public_key().to_bytes(),
                 encryption_key: spki.clone(),
             };
-            let entry = Entry::new(key.key_id(), 1_795_564_800, nonce, body).sign(&key);
+            let entry = Entry::signed(&key, 1_795_564_800, nonce, body).unwrap();
             (
                 key.key_id().to_owned(),
                 serde_json::json!({"entry": b64::encode(&entry.to_bytes())}).to_string(),

@@ -55,9 +55,11 @@ pub fn seed_if_new(node: &mut Node, data_dir: &Path) -> Result<Vec<String>, Node
             signing_key: who.signing.public_key().to_bytes(),
             encryption_key: spki,
         };
-        Ok(Entry::new(who.signing.key_id(), t, nonce()?, body).sign(&who.signing))
+        Entry::signed(&who.signing, t, nonce()?, body).map_err(NodeError::Refused)
     };
-    let admitted = register(&lawson, Role::Clinician)?.sign(node.authority());
+    let admitted = register(&lawson, Role::Clinician)?
+        .sign(node.authority())
+        .map_err(NodeError::Refused)?;
     node.append(register(&david, Role::Patient)?, t)?;
     node.append(admitted, t)?;
     for who in [&david, &lawson] {
@@ -82,12 +84,12 @@ pub fn seed_if_new(node: &mut Node, data_dir: &Path) -> Result<Vec<String>, Node
     node.smers().put(&hash, &sealed).map_err(NodeError::Store)?;
     let grant = EntryBody::Grant {
         smer_hash: hash,
-        data_index: format!("dery:sha256:{}", semres::hex::encode(&hash)),
+        data_index: semres::dery::data_index(&hash),
         recipient: lawson.signing.key_id().into(),
         expires: Some(t + 30 * 86_400),
     };
     node.append(
-        Entry::new(david.signing.key_id(), t, nonce()?, grant).sign(&david.signing),
+        Entry::signed(&david.signing, t, nonce()?, grant).map_err(NodeError::Refused)?,
         t,
     )?;
 

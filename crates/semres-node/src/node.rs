@@ -200,7 +200,7 @@ impl Node {
         let mut out = Vec::new();
         for block in &self.blocks {
             let mine = |grant: &Hash| self.state.grant(grant).is_some_and(|g| g.owner == owner);
-            let include = match &block.entry.body {
+            let include = match block.entry.body() {
                 EntryBody::Access { grant } => mine(grant),
                 EntryBody::Care { grant, .. } => {
                     let m = mine(grant);

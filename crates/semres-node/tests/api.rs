@@ -83,7 +83,7 @@ fn register(key: &SigningPrivateKey, n: u64) -> Entry {
         signing_key: key.public_key().to_bytes(),
         encryption_key: spki(),
     };
-    Entry::new(key.key_id(), 1_795_564_800, nonce, body).sign(key)
+    Entry::signed(key, 1_795_564_800, nonce, body).unwrap()
 }
 
 #[test]
@@ -98,8 +98,8 @@ fn an_entry_is_sealed_and_its_proof_verifies_against_the_signed_checkpoint() {
     assert_eq!(v["blockNumber"], 1);
     submit(addr, &register(&lawson, 2));
     let smer = semres::smer_hash(b"a SMeR");
-    let grant = Entry::new(
-        david.key_id(),
+    let grant = Entry::signed(
+        &david,
         1_795_564_800,
         [9; 16],
         EntryBody::Grant {
@@ -109,7 +109,7 @@ fn an_entry_is_sealed_and_its_proof_verifies_against_the_signed_checkpoint() {
             expires: None,
         },
     )
-    .sign(&david);
+    .unwrap();
     let (status, v) = submit(addr, &grant);
     assert_eq!(status, 201, "{v}");
 
@@ -168,8 +168,8 @@ fn an_entry_is_sealed_and_its_proof_verifies_against_the_signed_checkpoint() {
     assert_eq!((status, v["code"].as_str()), (409, Some("Duplicate")));
     let mallory = SigningPrivateKey::generate(&mut rng).unwrap();
     submit(addr, &register(&mallory, 3));
-    let stolen = Entry::new(
-        mallory.key_id(),
+    let stolen = Entry::signed(
+        &mallory,
         1_795_564_800,
         [8; 16],
         EntryBody::Grant {
@@ -179,7 +179,7 @@ fn an_entry_is_sealed_and_its_proof_verifies_against_the_signed_checkpoint() {
             expires: None,
         },
     )
-    .sign(&mallory);
+    .unwrap();
     let (status, v) = submit(addr, &stolen);
     assert_eq!((status, v["code"].as_str()), (403, Some("NotAuthorized")));
     let (_, body) = http(addr, "GET", "/api/v1/checkpoint", b"");
@@ -258,7 +258,7 @@ fn hostile_requests_get_a_clear_4xx_and_the_server_keeps_running() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let key = SigningPrivateKey::generate(&mut rng).unwrap();
     let mut entry = register(&key, 1);
-    entry.signatures[0].signature[0] ^= 1;
+    entry.signatures_mut()[0].signature[0] ^= 1;
     let (status, v) = submit(addr, &entry);
     assert_eq!((status, v["code"].as_str()), (403, Some("BadSignature")));
     let (status, _) = http(addr, "GET", "/api/v1/checkpoint", b"");

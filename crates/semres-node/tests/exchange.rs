@@ -67,7 +67,7 @@ fn person(rng: &mut ChaCha20Rng) -> Person {
 fn entry(signer: &SigningPrivateKey, body: EntryBody, rng: &mut ChaCha20Rng) -> Entry {
     let mut nonce = [0u8; 16];
     rng.fill_bytes(&mut nonce);
-    Entry::new(signer.key_id(), now(), nonce, body).sign(signer)
+    Entry::signed(signer, now(), nonce, body).unwrap()
 }
 
 fn submit(addr: SocketAddr, e: &Entry) -> (u16, Value) {
@@ -146,7 +146,9 @@ fn the_whole_exchange_over_http() {
     assert_eq!(
         submit(
             addr,
-            &register(&lawson, Role::Clinician, &mut rng).sign(&authority)
+            &register(&lawson, Role::Clinician, &mut rng)
+                .sign(&authority)
+                .unwrap()
         )
         .0,
         201

@@ -113,7 +113,7 @@ fn crash_writer() {
         nonce[..4].copy_from_slice(&i.to_be_bytes());
         let block = node
             .append(
-                Entry::new(key.key_id(), 1_795_564_800, nonce, body).sign(&key),
+                Entry::signed(&key, 1_795_564_800, nonce, body).unwrap(),
                 1_795_564_800,
             )
             .unwrap();

@@ -62,8 +62,8 @@ pub fn run(seconds: u64) -> Result<serde_json::Value, String> {
                     signing_key: key.public_key().to_bytes(),
                     encryption_key: spki.clone(),
                 };
-                let entry =
-                    Entry::new(key.key_id(), semres_node::clock::now(), [0; 16], body).sign(&key);
+                let entry = Entry::signed(&key, semres_node::clock::now(), [0; 16], body)
+                    .map_err(crate::err)?;
                 list.push(serde_json::json!({"entry": b64::encode(&entry.to_bytes())}).to_string());
             }
             work.push(list);
@@ -118,7 +118,7 @@ pub fn run(seconds: u64) -> Result<serde_json::Value, String> {
         encryption_key: spki.clone(),
     };
     let entry =
-        Entry::new(uploader.key_id(), semres_node::clock::now(), [1; 16], body).sign(&uploader);
+        Entry::signed(&uploader, semres_node::clock::now(), [1; 16], body).map_err(crate::err)?;
     request(
         addr,
         "POST",

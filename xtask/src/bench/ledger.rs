@@ -44,8 +44,8 @@ pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
     for p in &people {
-        let e = Entry::new(
-            p.key_id(),
+        let e = Entry::signed(
+            p,
             t0,
             nonce(),
             EntryBody::Register {
@@ -54,7 +54,7 @@ pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {
                 encryption_key: spki.clone(),
             },
         )
-        .sign(p);
+        .map_err(crate::err)?;
         blocks.push(
             state
                 .seal_next(e, t0 + 1, &authority)
@@ -69,12 +69,13 @@ pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {
         let entry = match last_grant.take() {
             Some((grant, r)) => {
                 let r: &SigningPrivateKey = &people[r];
-                Entry::new(r.key_id(), t0 + 2, nonce(), EntryBody::Access { grant }).sign(r)
+                Entry::signed(r, t0 + 2, nonce(), EntryBody::Access { grant })
+                    .map_err(crate::err)?
             }
             None => {
                 let smer = semres::smer_hash(&i.to_be_bytes());
-                let e = Entry::new(
-                    owner.key_id(),
+                let e = Entry::signed(
+                    owner,
                     t0 + 2,
                     nonce(),
                     EntryBody::Grant {
@@ -84,7 +85,7 @@ pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {
                         expires: None,
                     },
                 )
-                .sign(owner);
+                .map_err(crate::err)?;
                 last_grant = Some((e.hash(), ((i + 1) % 1000) as usize));
                 e
             }

@@ -20,9 +20,7 @@ pub const SEED: [u8; 32] = *b"SEMRES-v1 ledger vectors seed 01";
 const T0: i64 = 1_795_564_800;
 const CHAIN_ID: &str = "semres.example/ledger-vectors";
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
+use crate::err;
 
 struct Person {
     signing: SigningPrivateKey,
@@ -90,10 +88,10 @@ pub fn generate_ledger() -> Result<String, String> {
                 signing_key: p.signing.public_key().to_bytes(),
                 encryption_key: p.encryption_spki.clone(),
             };
-            let e = Entry::new(p.signing.key_id(), T0, nonce(rng), body).sign(&p.signing);
+            let e = Entry::signed(&p.signing, T0, nonce(rng), body).map_err(err)?;
             match admit {
-                Some(a) => e.sign(a),
-                None => e,
+                Some(a) => e.sign(a).map_err(err),
+                None => Ok(e),
             }
         };
     for (p, role, admit) in [
@@ -102,7 +100,7 @@ pub fn generate_ledger() -> Result<String, String> {
         (&mallory, Role::Patient, None),
         (&insurer, Role::Patient, None),
     ] {
-        let e = register(&mut rng, p, role, admit);
+        let e = register(&mut rng, p, role, admit)?;
         push(&mut state, &mut blocks, e, &auth_a)?;
     }
     let record = smer_hash("SMeR: David's My Health Bank record");
@@ -113,19 +111,19 @@ pub fn generate_ledger() -> Result<String, String> {
         expires: Some(T0 + 86_400),
     };
     let grant_entry =
-        Entry::new(&id(&david), T0 + 300, nonce(&mut rng), grant_body).sign(&david.signing);
+        Entry::signed(&david.signing, T0 + 300, nonce(&mut rng), grant_body).map_err(err)?;
     let grant = push(&mut state, &mut blocks, grant_entry.clone(), &auth_b)?;
-    let access = Entry::new(
-        &id(&lawson),
+    let access = Entry::signed(
+        &lawson.signing,
         T0 + 400,
         nonce(&mut rng),
         EntryBody::Access { grant },
     )
-    .sign(&lawson.signing);
+    .map_err(err)?;
     push(&mut state, &mut blocks, access, &auth_a)?;
     let care_smer = smer_hash("SMeR: care note for David");
-    let care_entry = Entry::new(
-        &id(&lawson),
+    let care_entry = Entry::signed(
+        &lawson.signing,
         T0 + 500,
         nonce(&mut rng),
         EntryBody::Care {
@@ -134,7 +132,7 @@ pub fn generate_ledger() -> Result<String, String> {
             data_index: format!("dery:sha256:{}", to_hex(&care_smer)),
         },
     )
-    .sign(&lawson.signing);
+    .map_err(err)?;
     let care = push(&mut state, &mut blocks, care_entry, &auth_c)?;
     let payment_body = |care: Hash| EntryBody::Payment {
         care,
@@ -144,12 +142,17 @@ pub fn generate_ledger() -> Result<String, String> {
         payee: id(&lawson),
         reference: "claim-0001".into(),
     };
-    let payment = Entry::new(&id(&insurer), T0 + 600, nonce(&mut rng), payment_body(care))
-        .sign(&insurer.signing);
+    let payment = Entry::signed(
+        &insurer.signing,
+        T0 + 600,
+        nonce(&mut rng),
+        payment_body(care),
+    )
+    .map_err(err)?;
     push(&mut state, &mut blocks, payment, &auth_a)?;
     // Authority C is removed by A and B (a majority of three).
-    let removal = Entry::new(
-        auth_a.key_id(),
+    let removal = Entry::signed(
+        &auth_a,
         T0 + 700,
         nonce(&mut rng),
         EntryBody::AuthorityChange {
@@ -157,24 +160,25 @@ pub fn generate_ledger() -> Result<String, String> {
             authority: auth_c.public_key().to_bytes(),
         },
     )
-    .sign(&auth_a)
-    .sign(&auth_b);
+    .map_err(err)?
+    .sign(&auth_b)
+    .map_err(err)?;
     push(&mut state, &mut blocks, removal, &auth_a)?;
-    let revoke = Entry::new(
-        &id(&david),
+    let revoke = Entry::signed(
+        &david.signing,
         T0 + 800,
         nonce(&mut rng),
         EntryBody::Revoke { grant },
     )
-    .sign(&david.signing);
+    .map_err(err)?;
     push(&mut state, &mut blocks, revoke, &auth_b)?;
-    let erase = Entry::new(
-        &id(&david),
+    let erase = Entry::signed(
+        &david.signing,
         T0 + 900,
         nonce(&mut rng),
         EntryBody::Erase { smer_hash: record },
     )
-    .sign(&david.signing);
+    .map_err(err)?;
     push(&mut state, &mut blocks, erase, &auth_a)?;
     let n = blocks.len();
 
@@ -227,8 +231,8 @@ pub fn generate_ledger() -> Result<String, String> {
         "UnknownAuthority",
     );
     let removed_at = 9; // the removal of C is block 9
-    let late = Entry::new(
-        &id(&mallory),
+    let late = Entry::signed(
+        &mallory.signing,
         T0 + 750,
         nonce(&mut rng),
         EntryBody::Grant {
@@ -238,7 +242,7 @@ pub fn generate_ledger() -> Result<String, String> {
             expires: None,
         },
     )
-    .sign(&mallory.signing);
+    .map_err(err)?;
     fail(
         "removed-authority",
         "a block sealed by authority C after its removal",
@@ -278,8 +282,8 @@ pub fn generate_ledger() -> Result<String, String> {
         6,
         "BadTime",
     );
-    let stolen = Entry::new(
-        &id(&mallory),
+    let stolen = Entry::signed(
+        &mallory.signing,
         T0 + 300,
         nonce(&mut rng),
         EntryBody::Grant {
@@ -289,7 +293,7 @@ pub fn generate_ledger() -> Result<String, String> {
             expires: None,
         },
     )
-    .sign(&mallory.signing);
+    .map_err(err)?;
     fail(
         "grant-by-non-owner",
         "Mallory grants herself David's SMeR",
@@ -297,8 +301,8 @@ pub fn generate_ledger() -> Result<String, String> {
         6,
         "NotAuthorized",
     );
-    let after_revoke_care = Entry::new(
-        &id(&lawson),
+    let after_revoke_care = Entry::signed(
+        &lawson.signing,
         T0 + 850,
         nonce(&mut rng),
         EntryBody::Care {
@@ -307,7 +311,7 @@ pub fn generate_ledger() -> Result<String, String> {
             data_index: "dery:y".into(),
         },
     )
-    .sign(&lawson.signing);
+    .map_err(err)?;
     fail(
         "care-after-revoke",
         "care under a revoked grant",
@@ -316,8 +320,8 @@ pub fn generate_ledger() -> Result<String, String> {
         "GrantInactive",
     );
     let mut expired = blocks[..7].to_vec();
-    let late_care = Entry::new(
-        &id(&lawson),
+    let late_care = Entry::signed(
+        &lawson.signing,
         T0 + 90_000,
         nonce(&mut rng),
         EntryBody::Care {
@@ -326,7 +330,7 @@ pub fn generate_ledger() -> Result<String, String> {
             data_index: "dery:z".into(),
         },
     )
-    .sign(&lawson.signing);
+    .map_err(err)?;
     expired.push(Block::seal(
         7,
         blocks[6].hash(),
@@ -348,13 +352,13 @@ pub fn generate_ledger() -> Result<String, String> {
         7,
         "Duplicate",
     );
-    let ghost_pay = Entry::new(
-        &id(&insurer),
+    let ghost_pay = Entry::signed(
+        &insurer.signing,
         T0 + 450,
         nonce(&mut rng),
         payment_body(smer_hash("no such care")),
     )
-    .sign(&insurer.signing);
+    .map_err(err)?;
     fail(
         "payment-without-care",
         "payment for a care entry that does not exist",
@@ -363,7 +367,7 @@ pub fn generate_ledger() -> Result<String, String> {
         "UnknownReference",
     );
     let mut badsig = blocks.clone();
-    badsig[6].entry.signatures[0].signature[3] ^= 0x40;
+    badsig[6].entry.signatures_mut()[0].signature[3] ^= 0x40;
     let resealed = Block::seal(
         6,
         blocks[5].hash(),
@@ -380,7 +384,7 @@ pub fn generate_ledger() -> Result<String, String> {
         "BadSignature",
     );
     let newcomer = person(&mut rng)?;
-    let unadmitted = register(&mut rng, &newcomer, Role::Clinician, None);
+    let unadmitted = register(&mut rng, &newcomer, Role::Clinician, None)?;
     fail(
         "clinician-not-admitted",
         "a clinician registers without an authority's signature",
@@ -388,8 +392,8 @@ pub fn generate_ledger() -> Result<String, String> {
         5,
         "MissingSignature",
     );
-    let minority = Entry::new(
-        auth_a.key_id(),
+    let minority = Entry::signed(
+        &auth_a,
         T0 + 700,
         nonce(&mut rng),
         EntryBody::AuthorityChange {
@@ -397,7 +401,7 @@ pub fn generate_ledger() -> Result<String, String> {
             authority: auth_c.public_key().to_bytes(),
         },
     )
-    .sign(&auth_a);
+    .map_err(err)?;
     fail(
         "authority-change-minority",
         "removing an authority with one vote of three",
@@ -405,8 +409,8 @@ pub fn generate_ledger() -> Result<String, String> {
         9,
         "MissingSignature",
     );
-    let outsider_grant = Entry::new(
-        &id(&david),
+    let outsider_grant = Entry::signed(
+        &david.signing,
         T0 + 300,
         nonce(&mut rng),
         EntryBody::Grant {
@@ -416,7 +420,7 @@ pub fn generate_ledger() -> Result<String, String> {
             expires: None,
         },
     )
-    .sign(&david.signing);
+    .map_err(err)?;
     fail(
         "grant-to-unregistered",
         "a grant to a key that is not registered",
@@ -424,8 +428,13 @@ pub fn generate_ledger() -> Result<String, String> {
         5,
         "NotRegistered",
     );
-    let double_pay = Entry::new(&id(&insurer), T0 + 650, nonce(&mut rng), payment_body(care))
-        .sign(&insurer.signing);
+    let double_pay = Entry::signed(
+        &insurer.signing,
+        T0 + 650,
+        nonce(&mut rng),
+        payment_body(care),
+    )
+    .map_err(err)?;
     fail(
         "double-payment",
         "a second payment for the same care",
@@ -435,7 +444,7 @@ pub fn generate_ledger() -> Result<String, String> {
     );
     let wrong_genesis = {
         let mut g = blocks[0].clone();
-        g.entry.signatures.pop();
+        g.entry.remove_last_signature();
         let resealed = Block::seal(0, [0; 32], g.time, g.entry.clone(), &auth_a);
         vec![resealed]
     };

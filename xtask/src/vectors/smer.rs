@@ -26,9 +26,7 @@ fn hex(bytes: &[u8]) -> String {
     to_hex(bytes)
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
+use crate::err;
 
 /// One SMeR parsed as a JSON value, for mutation.
 fn as_json(smer: &[u8]) -> Result<Map<String, Value>, String> {

@@ -170,7 +170,7 @@ pub async fn submit_entry(
         smer_hash,
         recipient,
         ..
-    } = &entry.body
+    } = entry.body()
     {
         let mut node = state.node()?;
         if let Some(smer) = node
@@ -188,7 +188,7 @@ pub async fn submit_entry(
         let mut node = state.node()?;
         let block = node.append(entry, now())?;
         // Erasure: DERy deletes the ciphertext; the hash stays on the ledger.
-        if let EntryBody::Erase { smer_hash } = &block.entry.body {
+        if let EntryBody::Erase { smer_hash } = block.entry.body() {
             node.smers()
                 .delete(smer_hash)
                 .map_err(|_| ApiError::internal())?;

@@ -76,7 +76,7 @@ pub async fn audit_trail(
                 "blockNumber": b.number,
                 "time": b.time,
                 "kind": v.authority_status,
-                "by": b.entry.signer,
+                "by": b.entry.signer(),
                 "smerHash": v.smer_hash.map(|h| hex::encode(&h)),
                 "payment": v.payment.map(|(amount, currency)| json!({"amount": amount, "currency": currency})),
                 "block": b64::encode(&b.to_bytes()),
