@@ -28,10 +28,10 @@ const SHA256_LEN: usize = 32;
 
 /// MGF1 with SHA-256 (RFC 8017 Appendix B.2.1), XORed into `out`.
 fn mgf1_sha256_xor(seed: &[u8], out: &mut [u8]) {
-    for (counter, chunk) in out.chunks_mut(SHA256_LEN).enumerate() {
+    for (counter, chunk) in (0u32..).zip(out.chunks_mut(SHA256_LEN)) {
         let mut hasher = Sha256::new();
         hasher.update(seed);
-        hasher.update((counter as u32).to_be_bytes());
+        hasher.update(counter.to_be_bytes());
         let mask = hasher.finalize();
         for (byte, m) in chunk.iter_mut().zip(mask.iter()) {
             *byte ^= m;
@@ -79,10 +79,10 @@ pub(crate) fn decrypt<R: TryCryptoRng + ?Sized>(
     // PS (zero or more 0x00), then 0x01, then M — scanned without data-dependent branches.
     let mut looking = subtle::Choice::from(1u8);
     let mut message_start = 0u32;
-    for (i, byte) in db[SHA256_LEN..].iter().enumerate() {
+    for (after, byte) in (1u32..).zip(&db[SHA256_LEN..]) {
         let is_one = byte.ct_eq(&1u8);
         let is_zero = byte.ct_eq(&0u8);
-        message_start.conditional_assign(&((i as u32) + 1), looking & is_one);
+        message_start.conditional_assign(&after, looking & is_one);
         valid &= !(looking & !is_zero & !is_one);
         looking &= !is_one;
     }

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 
 /// PEM label of an encrypted PKCS#8 document.
-pub const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
+pub(crate) const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 /// Highest PBKDF2 iteration count we agree to compute.
 const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// Highest scrypt cost (N) we agree to compute: 2^20 (1 GiB at r = 8).

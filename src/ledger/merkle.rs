@@ -200,12 +200,11 @@ impl MerkleTree {
     /// MTH of leaves [start, start + n), n ≥ 1, following RFC 6962's split.
     fn subtree_root(&self, start: u64, n: u64) -> Hash {
         if n.is_power_of_two() && start.is_multiple_of(n) {
-            let k = n.trailing_zeros() as usize;
-            if let Some(h) = self
-                .levels
-                .get(k)
-                .and_then(|l| l.get((start >> k) as usize))
-            {
+            let k = n.trailing_zeros();
+            if let Some(h) = usize::try_from(k).ok().and_then(|level| {
+                let l = self.levels.get(level)?;
+                l.get(usize::try_from(start >> k).ok()?)
+            }) {
                 return *h;
             }
         }

@@ -708,3 +708,6 @@ pub fn verify_chain_structure(blocks: &[Block]) -> Result<MerkleTree, ChainError
     }
     Ok(tree)
 }
+
+#[cfg(test)]
+mod rules_tests;

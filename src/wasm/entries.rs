@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::error::js;
 use super::keys::{JsPublicKey, JsSigningPrivateKey};
-use super::{now, random, whole_number, JsResult};
+use super::{now, random, whole_number, whole_seconds, JsResult};
 use crate::encoding::hex;
 use crate::error::Error;
 use crate::ledger::entry::{Entry, EntryBody, Role};
@@ -68,14 +68,9 @@ pub fn grant_entry(
 ) -> JsResult<Vec<u8>> {
     // Seconds, rounded down (a JS time is often `Date.now() / 1000 + …`).
     let expires = expires
-        .map(|t| {
-            if t.is_finite() && t.abs() < 9.0e15 {
-                Ok(t.floor() as i64)
-            } else {
-                Err(js(Error::InvalidInput("expires must be a time in seconds")))
-            }
-        })
-        .transpose()?;
+        .map(|t| whole_seconds(t.floor(), "expires must be a time in seconds"))
+        .transpose()
+        .map_err(js)?;
     let body = EntryBody::Grant {
         smer_hash: hash_from_hex(smer_hash_hex)?,
         data_index: data_index.to_owned(),

@@ -137,11 +137,27 @@ fn to_object<T: Serialize>(value: &T) -> JsResult<JsValue> {
         })
 }
 
+/// Largest magnitude of a JS number taken as an integer here: below 2^53, every integer is
+/// exact in an `f64`.
+const MAX_EXACT: f64 = 9.0e15;
+
 /// A JS number that must be a whole number in `0..=max` (`what` names it in the error).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn whole_number(value: f64, max: f64, what: &'static str) -> Result<u64, Error> {
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= max {
-        // In range and integral: the conversion is exact.
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= max.min(MAX_EXACT) {
+        // Checked just above: integral, non-negative, exact in an f64.
         Ok(value as u64)
+    } else {
+        Err(Error::InvalidInput(what))
+    }
+}
+
+/// A JS number that must be a whole number of seconds (negative allowed).
+#[allow(clippy::cast_possible_truncation)]
+fn whole_seconds(value: f64, what: &'static str) -> Result<i64, Error> {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < MAX_EXACT {
+        // Checked just above: integral and exact in an f64.
+        Ok(value as i64)
     } else {
         Err(Error::InvalidInput(what))
     }
@@ -149,7 +165,7 @@ fn whole_number(value: f64, max: f64, what: &'static str) -> Result<u64, Error> 
 
 /// The browser's clock, Unix seconds.
 fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0).floor() as i64
+    whole_seconds((js_sys::Date::now() / 1000.0).floor(), "clock").unwrap_or(0)
 }
 
 /// `n` bytes from the browser's CSPRNG.

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::error::js;
 use super::keys::{JsPrivateKey, JsPublicKey};
-use super::{now, read_options, whole_number, JsResult};
+use super::{now, read_options, whole_number, whole_seconds, JsResult};
 use crate::ceda::{ContentEncryption, EncryptionPublicKey};
 use crate::error::Error;
 use crate::smer::{self, Limits, ParsedSmer, SealOptions, SmerHeader};
@@ -103,8 +103,7 @@ fn seal_options(options: SealOptionsObject) -> Result<(SealOptions, Limits), Err
         ))?,
     };
     let created_at = match options.created_at {
-        Some(t) if t.is_finite() && t.fract() == 0.0 && t.abs() < 9.0e15 => t as i64,
-        Some(_) => return Err(Error::InvalidInput("createdAt must be whole seconds")),
+        Some(t) => whole_seconds(t, "createdAt must be whole seconds")?,
         None => now(),
     };
     let limits = limits_with(options.max_record_bytes)?;

@@ -2,8 +2,6 @@
 //! conformance vectors, the benchmarks, and what the tests share (an HTTP client and an
 //! in-process node). `cargo xtask --help` lists the commands.
 
-#![forbid(unsafe_code)]
-
 pub mod bench;
 pub mod fixtures;
 pub mod http;

@@ -7,7 +7,7 @@ use semres::Code;
 
 /// A CLI failure.
 #[derive(Debug)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// An error of the core, reported with its code.
     Core(semres::Error),
     /// A file could not be read or written.
@@ -25,7 +25,7 @@ pub enum CliError {
 
 impl CliError {
     /// The stable code printed before the message.
-    pub fn code(&self) -> Code {
+    pub(crate) fn code(&self) -> Code {
         match self {
             CliError::Core(e) => e.code(),
             CliError::Io { .. } => Code::Io,
@@ -59,10 +59,10 @@ impl From<semres_node::node::NodeError> for CliError {
 }
 
 /// Result alias of the commands.
-pub type CliResult<T> = Result<T, CliError>;
+pub(crate) type CliResult<T> = Result<T, CliError>;
 
 /// Wraps an I/O error with the path it concerns.
-pub fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     move |error| CliError::Io {
         path: path.to_owned(),
         error,

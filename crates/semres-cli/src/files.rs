@@ -13,12 +13,12 @@ use zeroize::Zeroizing;
 use crate::error::{io_error, CliError, CliResult};
 
 /// Reads a whole file.
-pub fn read(path: &Path) -> CliResult<Vec<u8>> {
+pub(crate) fn read(path: &Path) -> CliResult<Vec<u8>> {
     fs::read(path).map_err(io_error(path))
 }
 
 /// Reads a key file as text (wiped when dropped).
-pub fn read_text(path: &Path) -> CliResult<Zeroizing<String>> {
+pub(crate) fn read_text(path: &Path) -> CliResult<Zeroizing<String>> {
     let bytes = Zeroizing::new(read(path)?);
     String::from_utf8(bytes.to_vec())
         .map(Zeroizing::new)
@@ -26,7 +26,7 @@ pub fn read_text(path: &Path) -> CliResult<Zeroizing<String>> {
 }
 
 /// Reads a passphrase file: its first line, without the line ending.
-pub fn read_passphrase(path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
+pub(crate) fn read_passphrase(path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
     let text = read_text(path)?;
     let line = text.lines().next().unwrap_or_default();
     if line.is_empty() {
@@ -38,17 +38,19 @@ pub fn read_passphrase(path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
 }
 
 /// Reads an optional passphrase file.
-pub fn read_optional_passphrase(path: Option<&Path>) -> CliResult<Option<Zeroizing<Vec<u8>>>> {
+pub(crate) fn read_optional_passphrase(
+    path: Option<&Path>,
+) -> CliResult<Option<Zeroizing<Vec<u8>>>> {
     path.map(read_passphrase).transpose()
 }
 
 /// Writes an output atomically (mode 0600 when `private`).
-pub fn write_out(path: &Path, bytes: &[u8], private: bool) -> CliResult<()> {
+pub(crate) fn write_out(path: &Path, bytes: &[u8], private: bool) -> CliResult<()> {
     semres_node::fsutil::write_atomically(path, bytes, private).map_err(io_error(path))
 }
 
 /// Reads an RSA public key file in any format (PEM, JWK, .NET XML).
-pub fn read_public_key(path: &Path) -> CliResult<EncryptionPublicKey> {
+pub(crate) fn read_public_key(path: &Path) -> CliResult<EncryptionPublicKey> {
     Ok(EncryptionPublicKey::from_any(&read_text(path)?)?)
 }
 
@@ -61,7 +63,10 @@ fn is_identity_file(text: &str) -> bool {
 
 /// Reads an RSA private key file in any format — or the encryption key of an identity
 /// file — opening an encrypted one with `passphrase`.
-pub fn read_private_key(path: &Path, passphrase: Option<&[u8]>) -> CliResult<EncryptionPrivateKey> {
+pub(crate) fn read_private_key(
+    path: &Path,
+    passphrase: Option<&[u8]>,
+) -> CliResult<EncryptionPrivateKey> {
     let text = read_text(path)?;
     if is_identity_file(&text) {
         let passphrase = passphrase.ok_or(CliError::Core(semres::Error::PassphraseRequired))?;
@@ -71,11 +76,14 @@ pub fn read_private_key(path: &Path, passphrase: Option<&[u8]>) -> CliResult<Enc
 }
 
 /// Reads an Ed25519 private key file (PEM or JWK; an encrypted PEM needs its passphrase).
-pub fn read_signing_key(path: &Path, passphrase: Option<&[u8]>) -> CliResult<SigningPrivateKey> {
+pub(crate) fn read_signing_key(
+    path: &Path,
+    passphrase: Option<&[u8]>,
+) -> CliResult<SigningPrivateKey> {
     Ok(SigningPrivateKey::from_any(&read_text(path)?, passphrase)?)
 }
 
 /// The system clock, Unix seconds (the core reads no clock).
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     semres_node::clock::now()
 }

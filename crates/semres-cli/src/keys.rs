@@ -15,27 +15,27 @@ use crate::files::{read_optional_passphrase, write_out};
 /// (DIR/encryption.pub.pem, encryption.key.pem, signing.pub.pem, signing.key.pem) and,
 /// with a passphrase, DIR/identity.json. Private keys are encrypted with the passphrase.
 #[derive(Args)]
-pub struct KeygenArgs {
+pub(crate) struct KeygenArgs {
     /// Folder to write the keys into (created if missing).
     #[arg(long)]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// RSA modulus size: 2048, 3072 or 4096.
     #[arg(long, default_value_t = 3072)]
-    pub bits: usize,
+    pub(crate) bits: usize,
     /// Display name kept in the identity file (never on the ledger).
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// File whose first line is the passphrase protecting the private keys.
     #[arg(long)]
-    pub passphrase_file: Option<PathBuf>,
+    pub(crate) passphrase_file: Option<PathBuf>,
     /// Replace existing key files.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 /// Writes the four PEM files (and `identity.json` with a passphrase); returns the lines to
 /// print.
-pub fn keygen(args: KeygenArgs) -> CliResult<Vec<String>> {
+pub(crate) fn keygen(args: KeygenArgs) -> CliResult<Vec<String>> {
     let passphrase = read_optional_passphrase(args.passphrase_file.as_deref())?;
     fs::create_dir_all(&args.out).map_err(io_error(&args.out))?;
     let mut names = vec![

@@ -18,7 +18,7 @@ use crate::files::{
 
 /// Content encryption, as the command line names it.
 #[derive(Clone, Copy, ValueEnum)]
-pub enum Enc {
+pub(crate) enum Enc {
     /// AES-256-CBC with HMAC-SHA-512 (the default).
     #[value(name = "A256CBC-HS512")]
     A256CbcHs512,
@@ -38,53 +38,53 @@ impl From<Enc> for ContentEncryption {
 
 /// Seal a record into a SMeR for one or more recipients (CEDA); prints the SMeR hash.
 #[derive(Args)]
-pub struct SealArgs {
+pub(crate) struct SealArgs {
     /// A recipient's RSA public key file (PEM, JWK or .NET XML); repeat for several.
     #[arg(long = "to", required = true)]
-    pub to: Vec<PathBuf>,
+    pub(crate) to: Vec<PathBuf>,
     /// Content encryption.
     #[arg(long, value_enum, default_value = "A256CBC-HS512")]
-    pub enc: Enc,
+    pub(crate) enc: Enc,
     /// Media type of the record (default: from the file extension).
     #[arg(long)]
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
     /// The owner's key id, or a key file of the owner (default: the first --to key).
     #[arg(long)]
-    pub owner: Option<String>,
+    pub(crate) owner: Option<String>,
     /// Record id (default: 128 random bits).
     #[arg(long)]
-    pub record_id: Option<String>,
+    pub(crate) record_id: Option<String>,
     /// Do not put the input's file name into the SMeR header.
     #[arg(long)]
-    pub no_file_name: bool,
+    pub(crate) no_file_name: bool,
     /// The record to seal.
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Where to write the SMeR.
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
 }
 
 /// Open a SMeR with your private key and write the record. On any failure: a one-line
 /// error with its code, a non-zero exit, and no output file.
 #[derive(Args)]
-pub struct OpenArgs {
+pub(crate) struct OpenArgs {
     /// Your RSA private key file (PEM: PKCS#8, PKCS#1, encrypted PKCS#8; JWK; .NET XML), or
     /// your identity file (identity.json, with --passphrase-file).
     #[arg(long)]
-    pub key: PathBuf,
+    pub(crate) key: PathBuf,
     /// File whose first line is the key's passphrase.
     #[arg(long)]
-    pub passphrase_file: Option<PathBuf>,
+    pub(crate) passphrase_file: Option<PathBuf>,
     /// The SMeR.
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Where to write the record (created with mode 0600).
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
 }
 
 /// Print the SMeR hash (SHA-256 of the file, hex) — the value DERy and the ledger hold.
 #[derive(Args)]
-pub struct HashArgs {
+pub(crate) struct HashArgs {
     /// The SMeR file.
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
 }
 
 /// The key id named by `--owner`: a key file (encryption or signing, public or private), or
@@ -128,7 +128,7 @@ fn guess_content_type(path: &Path) -> &'static str {
 }
 
 /// `semres seal`: returns the SMeR hash.
-pub fn seal(args: SealArgs) -> CliResult<String> {
+pub(crate) fn seal(args: SealArgs) -> CliResult<String> {
     let keys = args
         .to
         .iter()
@@ -174,7 +174,7 @@ pub fn seal(args: SealArgs) -> CliResult<String> {
 }
 
 /// `semres open`: decrypts the SMeR with the key and writes the record (mode 0600).
-pub fn open(args: OpenArgs) -> CliResult<()> {
+pub(crate) fn open(args: OpenArgs) -> CliResult<()> {
     let passphrase = read_optional_passphrase(args.passphrase_file.as_deref())?;
     let key = read_private_key(&args.key, passphrase.as_deref().map(Vec::as_slice))?;
     let smer_bytes = read(&args.input)?;
@@ -183,6 +183,6 @@ pub fn open(args: OpenArgs) -> CliResult<()> {
 }
 
 /// `semres hash`: the SMeR hash of a file.
-pub fn hash(args: HashArgs) -> CliResult<String> {
+pub(crate) fn hash(args: HashArgs) -> CliResult<String> {
     Ok(semres::dery::smer_hash_hex(&read(&args.input)?))
 }

@@ -15,33 +15,33 @@ use crate::files::{
 /// Build a Register entry for an identity (to POST to /api/v1/entries as
 /// {"entry": "<contents>"}). Clinicians and authorities then need `semres admit`.
 #[derive(Args)]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// The identity file.
     #[arg(long)]
-    pub identity: PathBuf,
+    pub(crate) identity: PathBuf,
     /// File whose first line is the identity's passphrase.
     #[arg(long)]
-    pub passphrase_file: PathBuf,
+    pub(crate) passphrase_file: PathBuf,
     /// patient, clinician or authority.
     #[arg(long)]
-    pub role: String,
+    pub(crate) role: String,
     /// Where to write the entry (base64url text).
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
 }
 
 /// Admit a clinician or authority: add an authority's co-signature to a Register entry.
 #[derive(Args)]
-pub struct AdmitArgs {
+pub(crate) struct AdmitArgs {
     /// The authority's Ed25519 key (PEM), e.g. DATA_DIR/authority.key.pem.
     #[arg(long)]
-    pub authority_key: PathBuf,
+    pub(crate) authority_key: PathBuf,
     /// File whose first line is the key's passphrase, if it is encrypted.
     #[arg(long)]
-    pub passphrase_file: Option<PathBuf>,
+    pub(crate) passphrase_file: Option<PathBuf>,
     /// The entry (base64url text) to co-sign.
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Where to write the co-signed entry.
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
 }
 
 /// An entry the ledger would refuse (a field out of its limits), as a CLI refusal.
@@ -50,7 +50,7 @@ fn ledger_refused(e: semres::ledger::LedgerError) -> CliError {
 }
 
 /// `semres register`: writes the Register entry (base64url); returns the key id.
-pub fn register(args: RegisterArgs) -> CliResult<String> {
+pub(crate) fn register(args: RegisterArgs) -> CliResult<String> {
     let role = Role::from_name(&args.role).ok_or(CliError::Core(semres::Error::InvalidInput(
         "role is patient, clinician or authority",
     )))?;
@@ -72,7 +72,7 @@ pub fn register(args: RegisterArgs) -> CliResult<String> {
 }
 
 /// `semres admit`: adds the authority's co-signature to an entry file.
-pub fn admit(args: AdmitArgs) -> CliResult<()> {
+pub(crate) fn admit(args: AdmitArgs) -> CliResult<()> {
     let passphrase = read_optional_passphrase(args.passphrase_file.as_deref())?;
     let key = read_signing_key(
         &args.authority_key,

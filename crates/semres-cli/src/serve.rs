@@ -14,43 +14,43 @@ use crate::files::read_signing_key;
 
 /// Serve the browser site (www/) and the WASM package (pkg/) on 127.0.0.1.
 #[derive(Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free port and prints it).
     #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Folder of the static site.
     #[arg(long, default_value = "www")]
-    pub www: PathBuf,
+    pub(crate) www: PathBuf,
     /// Folder of the wasm-pack output.
     #[arg(long, default_value = "pkg")]
-    pub pkg: PathBuf,
+    pub(crate) pkg: PathBuf,
     /// The ledger's data directory (SQLite database, authority key); created if missing.
     #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// On a new ledger, create the demo participants David and Lawson and a granted
     /// synthetic record.
     #[arg(long)]
-    pub demo: bool,
+    pub(crate) demo: bool,
     /// The node's Ed25519 authority key (PEM); default: DATA_DIR/authority.key.pem,
     /// created on first start.
     #[arg(long)]
-    pub authority_key: Option<PathBuf>,
+    pub(crate) authority_key: Option<PathBuf>,
     /// Largest SMeR accepted for upload, bytes (default: the SMeR of a 256 MiB record).
     #[arg(long, default_value_t = semres_node::api::DEFAULT_MAX_SMER_BYTES)]
-    pub max_smer_bytes: usize,
+    pub(crate) max_smer_bytes: usize,
 }
 
 /// Re-verify the stored ledger (every block: links, seals, signatures, rules) and every
 /// stored SMeR against its hash. Exits non-zero naming the first bad block or SMeR.
 #[derive(Args)]
-pub struct VerifyChainArgs {
+pub(crate) struct VerifyChainArgs {
     /// The endpoint's data directory.
     #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 }
 
 /// `semres verify-chain`.
-pub fn verify_chain(args: VerifyChainArgs) -> CliResult<Vec<String>> {
+pub(crate) fn verify_chain(args: VerifyChainArgs) -> CliResult<Vec<String>> {
     let (blocks, smers) = verify_data_dir(&args.data_dir).map_err(CliError::Refused)?;
     Ok(vec![format!(
         "ok: {blocks} blocks and {smers} SMeRs verified"
@@ -59,7 +59,7 @@ pub fn verify_chain(args: VerifyChainArgs) -> CliResult<Vec<String>> {
 
 /// `semres serve`: re-verifies the stored chain, seeds the demo if asked, and serves until
 /// Ctrl-C or SIGTERM.
-pub fn serve(args: ServeArgs) -> CliResult<Vec<String>> {
+pub(crate) fn serve(args: ServeArgs) -> CliResult<Vec<String>> {
     let authority = args
         .authority_key
         .as_deref()

@@ -1,5 +1,12 @@
 //! A clinician registers with the CLI (`keygen`, `register`), is refused until an authority
 //! admits the registration with `semres admit`, then is registered through the HTTP API.
+// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub
+)]
 
 use std::path::Path;
 

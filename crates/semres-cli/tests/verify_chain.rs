@@ -1,5 +1,12 @@
 //! `semres verify-chain` over a node's data directory: success on an intact ledger, and a
 //! non-zero exit naming the first bad block or SMeR after the database is tampered with.
+// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -4,6 +4,13 @@
 //! ledger, opens it, leaves an access receipt and a care record sealed back to David, which
 //! is paid; David revokes (Lawson is then refused) and erases (the ciphertext is gone, the
 //! chain still verifies). Plus the authorization failures, each with its code.
+// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub
+)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -2,6 +2,13 @@
 //! survive a restart, the start-up re-verification, and the data-directory check naming the
 //! first bad block or SMeR after the database is tampered with (the `semres verify-chain`
 //! command over the same directories is tested in the CLI crate).
+// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
