@@ -3,6 +3,7 @@
 # installs only what is missing, and takes a few seconds when everything is present.
 #   - the wasm32-unknown-unknown Rust target
 #   - wasm-pack, and wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock
+#   - cargo-deny (licenses, bans, sources and advisories of the dependencies)
 #   - Debian's chromium and chromium-driver (headless browser tests)
 #   - openssl (key interoperability tests)
 #   - the npm packages of package-lock.json
@@ -25,6 +26,11 @@ fi
 if ! command -v wasm-pack >/dev/null; then
   log "installing wasm-pack (about 2 minutes)"
   cargo install wasm-pack --locked
+fi
+
+if ! command -v cargo-deny >/dev/null; then
+  log "installing cargo-deny (about 4 minutes)"
+  cargo install cargo-deny --locked
 fi
 
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)

@@ -22,6 +22,17 @@ step "clippy (native and wasm32, -D warnings)"
 cargo clippy --workspace --all-targets -q -- -D warnings
 cargo clippy -p semres --target wasm32-unknown-unknown --all-targets -q -- -D warnings
 
+step "dependencies (cargo deny: licenses, bans, sources, advisories)"
+cargo deny --log-level error check licenses bans sources
+if timeout 120 cargo deny --log-level error check advisories 2>tmp/advisories.log; then
+  echo "advisories ok"
+elif grep -q "failed to fetch advisory database" tmp/advisories.log; then
+  echo "advisories: SKIPPED — the RustSec database cannot be fetched from this machine (no access to github.com); run 'cargo deny check advisories' where it can"
+else
+  cat tmp/advisories.log
+  exit 1
+fi
+
 step "native tests"
 if [ -d ../shared/vectors ]; then
   echo "external vectors: reading ../shared/vectors (Wycheproof, RFC 7520 cookbook)"

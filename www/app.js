@@ -1,8 +1,8 @@
 // SEMRES site: navigation, identity (create, unlock, export, import, register) and the
 // ledger authorities this browser trusts. The patient, clinician and auditor pages live in
 // their own modules; all cryptography runs in www/worker.js (WASM core).
+import { semresError } from './lib/semres-error.js';
 import { startWorker } from './lib/worker-client.js';
-import { createApi } from './lib/api.js';
 import * as store from './lib/store.js';
 import { explain } from './lib/errors.js';
 import { $, el, say, busy, download, short } from './lib/ui.js';
@@ -21,9 +21,11 @@ function armIdleLock() {
   clearTimeout(idleTimer);
   if (session?.profile) idleTimer = setTimeout(() => lock('Locked after 15 minutes without activity: your keys are no longer in memory. Unlock to continue.'), IDLE_LOCK_MS);
 }
-const api = createApi(call);
+/** A JSON call to the endpoint, made by the worker (signed with the unlocked identity when
+ *  `signed`). The page never calls the network itself. */
+const api = (path, { signed = false, method = 'GET', json } = {}) => call('api', { path, signed, method, json });
 
-/** What the pages share: the worker, the endpoint, the signed-in profile, trusted authorities. */
+/** What the pages share: the worker, the endpoint, the signed-in profile. */
 const session = {
   call,
   api,
@@ -32,59 +34,14 @@ const session = {
   listeners: [],
   onChange(listener) { this.listeners.push(listener); },
   changed() { for (const l of this.listeners) l(this); },
-  /** The trusted authorities' public keys (base64url), pinned on first use. */
-  async authorities() {
-    const trust = await ensureTrust();
-    return trust.authorities.map((a) => a.publicKey);
-  },
-  /** The latest checkpoint, verified against the trusted authorities. */
-  async checkpoint() {
-    const note = await api.get('/checkpoint');
-    const trust = await ensureTrust();
-    const facts = await call('verifyCheckpoint', { note, authorities: trust.authorities.map((a) => a.publicKey) });
-    if (facts.origin !== trust.chainId) {
-      throw Object.assign(new Error('the checkpoint is for another ledger'), { name: 'SemresError', code: 'BadCheckpoint' });
-    }
-    return { note, ...facts };
-  },
-  /** Submits an entry and checks what comes back: seal by a trusted authority, our
-   *  signature, inclusion in the returned signed checkpoint. */
-  async submit(entry) {
-    return this.verifyAnswer(await api.postEntry(entry));
-  },
-  /** Checks the endpoint's answer to one of our entries (see `submit`). */
-  async verifyAnswer(answer) {
-    const authorities = await this.authorities();
-    await call('verifyBlockSeal', { block: answer.block, authorities });
-    await call('verifyEntrySigner', { block: answer.block, signingKey: this.profile.signingKey });
-    await call('verifyInclusion', { block: answer.block, index: answer.blockNumber, proof: answer.inclusionProof, note: answer.checkpoint, authorities });
-    return answer;
-  },
-  verifiedParticipants: new Map(),
-  /** A participant's public keys from their register block, verified here: sealed by a
-   *  trusted authority, self-signed by the registered Ed25519 key, and in the signed log. We
-   *  seal only to keys obtained this way, never to whatever the endpoint says a key is. */
-  async participant(keyId) {
-    if (this.verifiedParticipants.has(keyId)) return this.verifiedParticipants.get(keyId);
-    const listed = await api.get(`/participants/${encodeURIComponent(keyId)}`);
-    const { block } = await api.get(`/blocks/${listed.block}`);
-    const authorities = await this.authorities();
-    const fields = await call('verifyBlockSeal', { block, authorities });
-    const registration = fields.registration;
-    if (!registration || registration.keyId !== keyId) {
-      throw Object.assign(new Error('the endpoint pointed at a block that does not register this key'), { name: 'SemresError', code: 'BadRegistration' });
-    }
-    await call('verifyEntrySigner', { block, signingKey: registration.signingKey });
-    const checkpoint = await this.checkpoint();
-    const proof = await api.get(`/proofs/inclusion?index=${listed.block}&size=${checkpoint.size}`);
-    await call('verifyInclusion', { block, index: listed.block, proof: proof.proof, note: checkpoint.note, authorities });
-    const verified = {
-      keyId, role: registration.role, block: listed.block, signingKey: registration.signingKey,
-      encryptionKey: registration.encryptionKeyPem, encryptionKeyId: registration.encryptionKeyId,
-    };
-    this.verifiedParticipants.set(keyId, verified);
-    return verified;
-  },
+  /** The latest checkpoint, verified in the worker against the pinned authorities. */
+  checkpoint: () => call('checkpoint'),
+  /** Builds, signs and submits an entry in the worker, which checks the answer: sealed by a
+   *  pinned authority, carrying our entry, signed by us, in the returned signed checkpoint. */
+  submit: (kind, args, onProgress) => call('submit', { kind, args }, { onProgress }),
+  /** A participant's keys from their register block, verified in the worker (seal,
+   *  self-signature, inclusion). */
+  participant: (keyId) => call('participant', { keyId }),
   /** Runs `onShow` when the page `viewId` is visible to a newly signed-in identity, and
    *  `onLock` when the identity is locked. */
   onPage(viewId, onShow, onLock) {
@@ -108,7 +65,7 @@ const session = {
     if (!this.names.has(keyId)) {
       let name = short(keyId);
       try {
-        ({ name } = await api.signedGet(`/directory/${encodeURIComponent(keyId)}`));
+        ({ name } = await api(`/directory/${encodeURIComponent(keyId)}`, { signed: true }));
       } catch { /* names are a convenience: the key id stands in */ }
       this.names.set(keyId, name);
     }
@@ -117,17 +74,8 @@ const session = {
 };
 
 async function ensureTrust(force = false) {
-  const origin = location.origin;
-  let trust = force ? null : await store.get('trust', origin);
-  if (!trust) {
-    const { authorities } = await api.get('/authorities');
-    const note = await api.get('/checkpoint');
-    // The endpoint's checkpoint must verify under the keys it names, or nothing is pinned.
-    const facts = await call('verifyCheckpoint', { note, authorities: authorities.map((a) => a.publicKey) });
-    trust = { origin, chainId: facts.origin, authorities, pinnedAt: Date.now() };
-    await store.put('trust', trust);
-    showTrust(trust);
-  }
+  const trust = await call('trust', { force });
+  showTrust(trust);
   return trust;
 }
 
@@ -166,7 +114,7 @@ async function signedIn(profile) {
   session.role = saved?.role ?? null;
   // The ledger says what this key is registered as.
   try {
-    const participant = await api.get(`/participants/${profile.keyId}`);
+    const participant = await api(`/participants/${encodeURIComponent(profile.keyId)}`);
     session.role = participant.role;
     session.registered = true;
   } catch (error) {
@@ -199,7 +147,7 @@ function showSignedIn() {
 }
 
 async function publishName() {
-  await api.signedPut(`/directory/${session.profile.keyId}`, { name: session.profile.name });
+  await api(`/directory/${encodeURIComponent(session.profile.keyId)}`, { signed: true, method: 'PUT', json: { name: session.profile.name } });
 }
 
 async function register() {
@@ -216,7 +164,7 @@ async function register() {
 
 async function finishRegistration(entry, role) {
   await ensureTrust();
-  const answer = await session.submit(entry);
+  const answer = await call('submit', { entry });
   const saved = await store.get('identities', session.profile.keyId);
   if (saved) await store.put('identities', { ...saved, role, registeredBlock: answer.blockNumber });
   session.registered = true;
@@ -268,7 +216,7 @@ async function unlock(event) {
   const keyId = $('signin-identity').value;
   await busy($('signin'), async () => {
     const saved = await store.get('identities', keyId);
-    if (!saved) throw Object.assign(new Error('no such identity'), { code: 'NotFound' });
+    if (!saved) throw semresError('NotFound', 'no such identity in this browser');
     const { profile } = await call('unlock', { file: saved.file, passphrase: $('signin-passphrase').value });
     $('signin-passphrase').value = '';
     await signedIn(profile);

@@ -2,35 +2,20 @@
 // endpoint or a file) is verified against the chain's own authorities or the pinned ones;
 // the whole chain is replayed in WASM (every seal, signature and rule) and its Merkle root
 // compared with the checkpoint's; one block's inclusion and two checkpoints' consistency are
-// checked with RFC 6962 proofs. The chain can be exported and verified offline.
+// checked with RFC 6962 proofs. The chain can be exported and verified offline. The worker
+// downloads, keeps and verifies the chain; this page only shows what it found.
 import * as store from './lib/store.js';
 import { explain } from './lib/errors.js';
+import { semresError } from './lib/semres-error.js';
 import { $, el, say, table, busy, download, when, short } from './lib/ui.js';
 
-const PAGE = 1000;
-
-/** A chain file: each block as a 4-byte big-endian length and its bytes (SPEC.md §4.6). */
-function chainFile(blocks) {
-  const total = blocks.reduce((n, b) => n + 4 + b.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const b of blocks) {
-    view.setUint32(at, b.length);
-    out.set(b, at + 4);
-    at += 4 + b.length;
-  }
-  return out;
-}
-
-const fromB64url = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-
 export function initAuditor(session) {
-  const { call, api } = session;
+  const { call } = session;
   const status = (text, kind) => say('auditor-status', text, kind);
   const fail = (error) => status(explain(error), 'error');
   /** The checkpoint under audit: {note, origin, size, rootBase64, verifiedBy} or null. */
   let checkpoint = null;
+  /** The checkpoint note of the chain the worker downloaded (for the export). */
   let exported = null;
 
   function showCheckpoint(note, facts, how) {
@@ -40,8 +25,7 @@ export function initAuditor(session) {
   }
 
   async function loadCheckpoint() {
-    const note = await api.get('/checkpoint');
-    const facts = await call('verifyCheckpoint', { note, authorities: await session.authorities() });
+    const { note, ...facts } = await session.checkpoint();
     showCheckpoint(note, facts, 'yes, by a pinned authority');
     status('Checkpoint verified.', 'ok');
   }
@@ -49,7 +33,7 @@ export function initAuditor(session) {
   async function checkpointFromFile(file) {
     const note = await file.text();
     try {
-      const facts = await call('verifyCheckpoint', { note, authorities: await session.authorities() });
+      const facts = await call('verifyCheckpointNote', { note });
       showCheckpoint(note, facts, 'yes, by a pinned authority');
     } catch (error) {
       if (error.code !== 'NetworkError' && !(error instanceof TypeError)) throw error;
@@ -61,22 +45,13 @@ export function initAuditor(session) {
     status('Checkpoint loaded.', 'ok');
   }
 
-  async function downloadChain(size) {
-    const blocks = [];
-    while (blocks.length < size) {
-      const page = await api.get(`/blocks?from=${blocks.length}&count=${Math.min(PAGE, size - blocks.length)}`);
-      for (const b of page.blocks) blocks.push(fromB64url(b));
-      status(`Downloaded ${blocks.length} of ${size} blocks…`);
-    }
-    return chainFile(blocks);
-  }
-
+  /** Verifies `file` (bytes), or the chain the worker downloaded when `file` is null. */
   async function verifyFile(file, note) {
-    const result = await call('verifyChain', { file: file.buffer.slice(0), note: note ?? null });
+    const result = await call('verifyChain', { file: file ? file.buffer.slice(0) : null, note: note ?? null });
     let words = `valid: ${result.size} blocks of chain ${result.chainId}; every seal, signature and rule checked; authorities ${result.authorityKeyIds.map(short).join(', ')}`;
     if (result.checkpoint) {
       if (result.checkpoint.size !== result.size || result.checkpoint.rootBase64 !== result.rootBase64) {
-        throw Object.assign(new Error('the chain is not the log the checkpoint signs'), { name: 'SemresError', code: 'BadProof' });
+        throw semresError('BadProof', 'the chain is not the log the checkpoint signs');
       }
       words += `; its Merkle root equals the signed checkpoint's (${result.rootBase64})`;
       if (checkpoint?.offline) $('a-cp-ok').textContent = `yes, by the chain's authority: ${result.checkpoint.origin}, ${result.checkpoint.size} blocks`;
@@ -86,11 +61,11 @@ export function initAuditor(session) {
 
   async function verifyWholeChain() {
     if (!checkpoint || checkpoint.offline) await loadCheckpoint();
-    const file = await downloadChain(checkpoint.size);
-    exported = { file, note: checkpoint.note };
+    await call('downloadChain', { size: checkpoint.size }, { onProgress: (p) => status(p.text) });
+    exported = { note: checkpoint.note, size: checkpoint.size };
     $('a-export').disabled = false;
     status('Verifying in WebAssembly…');
-    $('a-chain-result').textContent = await verifyFile(file, checkpoint.note);
+    $('a-chain-result').textContent = await verifyFile(null, checkpoint.note);
     status('The whole chain verifies.', 'ok');
   }
 
@@ -106,26 +81,19 @@ export function initAuditor(session) {
     }
   }
 
-  function exportChain() {
+  async function exportChain() {
     if (!exported) return;
-    const size = checkpoint.size;
-    download(exported.file, `semres-chain-${size}.bin`);
-    download(new TextEncoder().encode(exported.note), `semres-checkpoint-${size}.txt`, 'text/plain');
+    const { size, note } = exported;
+    download(await call('exportChain'), `semres-chain-${size}.bin`);
+    download(new TextEncoder().encode(note), `semres-checkpoint-${size}.txt`, 'text/plain');
     status('Exported the chain file and its checkpoint.', 'ok');
   }
 
   async function verifyOneInclusion() {
     if (!checkpoint || checkpoint.offline) await loadCheckpoint();
     const index = Number($('a-index').value);
-    if (!Number.isSafeInteger(index) || index < 0 || index >= checkpoint.size) {
-      throw Object.assign(new Error(''), { name: 'SemresError', code: 'InvalidInput' });
-    }
-    const { block } = await api.get(`/blocks/${index}`);
-    const proof = await api.get(`/proofs/inclusion?index=${index}&size=${checkpoint.size}`);
-    const authorities = await session.authorities();
-    const fields = await call('verifyBlockSeal', { block, authorities });
-    await call('verifyInclusion', { block, index, proof: proof.proof, note: checkpoint.note, authorities });
-    $('a-inc-result').textContent = `block ${index} is in the signed log of ${checkpoint.size} blocks (${proof.proof.length} proof hashes), sealed by ${short(fields.sealer)}`;
+    const { fields, checkpoint: signed } = await call('blockInclusion', { index });
+    $('a-inc-result').textContent = `block ${index} is in the signed log of ${signed.size} blocks, sealed by ${short(fields.sealer)}`;
     $('a-block').replaceChildren(table(`Block ${index} (paper Fig. 6 fields)`, ['Field', 'Value'], [
       ['Block number', String(fields.blockNumber)], ['Previous hash', fields.previousHash], ['Hash', fields.hash],
       ['Time', when(fields.time)], ['Owner', fields.owner ?? '—'], ['Authorized person', fields.authorizedPerson ?? '—'],
@@ -146,12 +114,8 @@ export function initAuditor(session) {
     const older = file ? await file.text() : (await store.get('checkpoints', location.origin))?.note;
     if (!older) { status('Remember a checkpoint first, or pick an older checkpoint file. [code InvalidInput]', 'error'); return; }
     await loadCheckpoint();
-    const authorities = await session.authorities();
-    const old = await call('verifyCheckpoint', { note: older, authorities });
-    if (old.size > checkpoint.size) throw Object.assign(new Error(''), { name: 'SemresError', code: 'BadProof' });
-    const proof = await api.get(`/proofs/consistency?size1=${old.size}&size2=${checkpoint.size}`);
-    await call('verifyConsistency', { older, newer: checkpoint.note, proof: proof.proof, authorities });
-    $('a-cons-result').textContent = `consistent: the log of ${checkpoint.size} blocks extends the older log of ${old.size} blocks (nothing rewritten)`;
+    const { olderSize, newerSize } = await call('consistency', { older });
+    $('a-cons-result').textContent = `consistent: the log of ${newerSize} blocks extends the older log of ${olderSize} blocks (nothing rewritten)`;
     status('Consistency verified.', 'ok');
   }
 

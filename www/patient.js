@@ -1,6 +1,7 @@
 // Patient page (paper §4.1, Fig. 5): seal a record for chosen clinicians in the worker (CEDA),
 // upload the SMeR to DERy, grant access on the ledger and verify the sealed block; list my
 // records and grants, revoke, erase; read my audit trail, open care records, pay for care.
+import { semresError } from './lib/semres-error.js';
 import * as store from './lib/store.js';
 import { explain } from './lib/errors.js';
 import { $, el, say, table, busy, short, when } from './lib/ui.js';
@@ -40,7 +41,7 @@ export function initPatient(session) {
 
   async function search(event) {
     event?.preventDefault();
-    const { results } = await api.signedGet(`/directory?q=${encodeURIComponent($('p-search').value.trim())}`);
+    const { results } = await api(`/directory?q=${encodeURIComponent($('p-search').value.trim())}`, { signed: true });
     const list = $('p-results');
     const others = results.filter((r) => r.keyId !== session.profile.keyId);
     list.replaceChildren(...others.map((r) => {
@@ -54,18 +55,15 @@ export function initPatient(session) {
   }
 
   async function sealAndShare() {
-    if (!session.profile) throw Object.assign(new Error(''), { code: 'Locked' });
+    if (!session.profile) throw semresError('Locked', 'unlock your identity first');
     if (!picked.bytes) { status('Choose a record first. [code InvalidInput]', 'error'); return; }
     if (chosen.size === 0) { status('Choose at least one recipient from the directory. [code InvalidInput]', 'error'); return; }
     for (const li of $('p-stages').children) delete li.dataset.state;
     $('p-progress').value = 0;
     for (const id of ['p-result-block', 'p-result-hash', 'p-result-inclusion']) $(id).textContent = '—';
-    // Each recipient's RSA key comes from their register block, verified here.
-    const recipients = [];
-    for (const keyId of chosen.keys()) {
-      const participant = await session.participant(keyId);
-      recipients.push({ keyId, pem: participant.encryptionKey, encryptionKeyId: participant.encryptionKeyId });
-    }
+    // Each recipient's RSA key comes from their register block, verified in the worker.
+    const recipients = [...chosen.keys()];
+    for (const keyId of recipients) await session.participant(keyId);
     let current = 'encrypting';
     try {
       stage('encrypting', 'active');
@@ -74,7 +72,7 @@ export function initPatient(session) {
       const name = picked.name;
       const type = picked.type;
       const sealed = await call('seal', {
-        record: record.buffer, recipients: recipients.map((r) => ({ pem: r.pem, keyId: r.encryptionKeyId })),
+        record: record.buffer, recipients,
         options: { contentType: type, fileName: name, enc: $('p-enc').value },
       }, {
         transfer: [record.buffer],
@@ -91,15 +89,13 @@ export function initPatient(session) {
       current = 'sealing';
       stage('sealing', 'active');
       const answers = [];
-      for (const r of recipients) {
-        const { entry } = await call('entry', { kind: 'grant', args: { smerHash: sealed.hash, dataIndex: `dery:sha256:${sealed.hash}`, recipient: r.keyId } });
-        const answer = await api.postEntry(entry);
-        answers.push(answer);
+      for (const recipient of recipients) {
+        // The worker signs and submits the grant, then checks the answer (seal, our entry,
+        // inclusion in the signed log) before it resolves.
+        answers.push(await session.submit('grant', { smerHash: sealed.hash, dataIndex: `dery:sha256:${sealed.hash}`, recipient }, (p) => {
+          if (p.stage === 'verifying' && current === 'sealing') { stage('sealing', 'done'); current = 'verifying'; stage('verifying', 'active'); }
+        }));
       }
-      stage('sealing', 'done');
-      current = 'verifying';
-      stage('verifying', 'active');
-      for (const answer of answers) await session.verifyAnswer(answer);
       stage('verifying', 'done');
       $('p-result-block').textContent = answers.map((a) => a.blockNumber).join(', ');
       $('p-result-inclusion').textContent = `verified: block sealed by a trusted authority, signed by you, in the signed log of size ${answers.at(-1).checkpoint.split('\n')[1]}`;
@@ -116,8 +112,9 @@ export function initPatient(session) {
 
   async function refresh() {
     if (!session.profile || !session.registered) return;
+    // The audit trail's blocks are checked in the worker (seal, inclusion) before they are shown.
     const [{ grants }, { events }, labels] = await Promise.all([
-      api.signedGet('/me/granted-by-me'), api.signedGet('/me/audit-trail'), store.all('records'),
+      api('/me/granted-by-me', { signed: true }), call('auditTrail'), store.all('records'),
     ]);
     const label = new Map(labels.map((r) => [r.smerHash, r.fileName]));
     const rows = [];
@@ -126,8 +123,7 @@ export function initPatient(session) {
       const revoke = el('button', { type: 'button', text: 'Revoke', 'aria-label': `Revoke ${await session.nameOf(g.recipient)}'s access to ${label.get(g.smerHash) ?? short(g.smerHash)}` });
       revoke.disabled = !g.active;
       revoke.addEventListener('click', () => busy(revoke, async () => {
-        const { entry } = await call('entry', { kind: 'revoke', args: { grant: g.grant } });
-        const answer = await session.submit(entry);
+        const answer = await session.submit('revoke', { grant: g.grant });
         status(`Revoked in block ${answer.blockNumber}.`, 'ok');
         await refresh();
       }, fail));
@@ -135,8 +131,7 @@ export function initPatient(session) {
       erase.disabled = state.startsWith('inactive');
       erase.addEventListener('click', () => busy(erase, async () => {
         if (!window.confirm('Erase this record? DERy deletes the ciphertext for everyone; the ledger keeps its hash.')) return;
-        const { entry } = await call('entry', { kind: 'erase', args: { smerHash: g.smerHash } });
-        const answer = await session.submit(entry);
+        const answer = await session.submit('erase', { smerHash: g.smerHash });
         status(`Erased in block ${answer.blockNumber}.`, 'ok');
         await refresh();
       }, fail));
@@ -147,7 +142,6 @@ export function initPatient(session) {
 
     // Access and care entries name a grant; the grant names the record.
     const bySmer = new Map(grants.map((g) => [g.grant, g.smerHash]));
-    for (const e of events) e.fields = await call('blockFields', { block: e.block });
     const auditRows = [];
     for (const e of events.sort((a, b) => a.blockNumber - b.blockNumber)) {
       const by = await session.nameOf(e.by);
@@ -177,9 +171,8 @@ export function initPatient(session) {
     const button = el('button', { type: 'button', text: 'Pay', 'aria-label': `Pay ${by} for the care record in block ${care.blockNumber}` });
     button.addEventListener('click', () => busy(button, async () => {
       const value = Number(amount.value);
-      if (!Number.isSafeInteger(value) || value < 0) throw Object.assign(new Error(''), { code: 'InvalidInput' });
-      const { entry } = await call('entry', { kind: 'payment', args: { care: care.fields.entryHash, amount: value, currency: currency.value.trim(), payee: care.by, reference: `block ${care.blockNumber}` } });
-      const answer = await session.submit(entry);
+      if (!Number.isSafeInteger(value) || value < 0) throw semresError('InvalidInput', 'the amount is a whole number');
+      const answer = await session.submit('payment', { care: care.fields.entryHash, amount: value, currency: currency.value.trim(), payee: care.by, reference: `block ${care.blockNumber}` });
       status(`Paid ${value} ${currency.value} to ${by}: block ${answer.blockNumber}.`, 'ok');
       await refresh();
     }, fail));
@@ -190,7 +183,7 @@ export function initPatient(session) {
 
   async function openCare(event) {
     const fetched = await call('fetchSmer', { hash: event.smerHash });
-    if (fetched.hash !== event.smerHash) throw Object.assign(new Error(''), { code: 'HashCheckFailed' });
+    if (fetched.hash !== event.smerHash) throw semresError('HashCheckFailed', 'the SMeR received is not the care record on the ledger');
     const opened = await call('open', { hash: fetched.hash });
     showRecord(opened, $('p-care-view'), `Care record from ${await session.nameOf(event.by)}`);
     status('Care record opened (its hash matched the ledger).', 'ok');

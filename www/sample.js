@@ -2,24 +2,12 @@
 // Every cryptographic operation is the WASM core's; this file only wires the page.
 import { readMhb, renderMhb } from './mhb.js';
 import { SAMPLE_MHB as SAMPLE_RECORD } from './samples.js';
+import { startWorker } from './lib/worker-client.js';
+import { explain } from './lib/errors.js';
 
-// Every cryptographic operation runs in the worker (www/worker.js).
-const worker = new Worker('/sample-worker.js', { type: 'module' });
-let nextId = 0;
-const pending = new Map();
-worker.onmessage = ({ data }) => {
-  const { resolve, reject } = pending.get(data.id);
-  pending.delete(data.id);
-  if (data.ok) resolve(data.result);
-  else reject(Object.assign(new Error(data.error.message), { name: data.error.name, code: data.error.code }));
-};
-function call(op, payload = {}, transfer = []) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, op, ...payload }, transfer);
-  });
-}
+// Every cryptographic operation runs in the site's one worker (www/worker.js), through the
+// same client as the site's pages; the sample never talks to the endpoint.
+const call = startWorker((why) => setStatus(`The cryptography worker could not start: ${why}`, 'error'));
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,30 +20,13 @@ function setStatus(text, kind = '') {
   status.className = kind;
 }
 
-// Errors from the WASM core are SemresError with a stable code; show words and the code.
-function explain(error) {
-  const messages = {
-    DecryptionFailed: 'This record could not be decrypted with this key: it was altered, or it is not meant for this key.',
-    NoMatchingRecipient: 'This record was not shared with this key.',
-    MalformedSmer: 'This is not a valid SMeR file.',
-    TooLarge: 'The record is larger than allowed.',
-    UnsupportedAlgorithm: 'This record uses an algorithm SEMRES does not accept.',
-  };
-  if (error && error.name === 'SemresError') {
-    return `${messages[error.code] ?? error.message} (code ${error.code})`;
-  }
-  return `Unexpected error: ${error && error.message ? error.message : String(error)}`;
-}
-
-// Let the browser paint the status before a long synchronous WASM call.
-
 async function generateKeys() {
   const bits = Number($('bits').value);
   $('generate').disabled = true;
   setStatus(`Generating two RSA-${bits} key pairs…`);
   try {
     const started = performance.now();
-    const ids = await call('generate', { bits });
+    const ids = await call('sampleKeys', { bits });
     $('patient-kid').textContent = ids.patient;
     $('clinician-kid').textContent = ids.clinician;
     state.keysReady = true;
@@ -78,7 +49,7 @@ async function seal() {
     // The record's bytes move to the worker (transferred, not copied).
     const buffer = record.buffer.byteLength === record.length ? record.buffer : record.slice().buffer;
     state.fileBytes = null;
-    const sealed = await call('seal', { record: buffer, options }, [buffer]);
+    const sealed = await call('sampleSeal', { record: buffer, options }, { transfer: [buffer] });
     state.recordHash = sealed.recordHash;
     $('smer-size').textContent = `${sealed.size.toLocaleString()} bytes`;
     $('smer-hash').textContent = sealed.hash;
@@ -101,7 +72,7 @@ async function open(tamper) {
   $('opened-meta').textContent = '';
   $('opened-view').replaceChildren();
   try {
-    const opened = await call('open', { tamper });
+    const opened = await call('sampleOpen', { tamper });
     const record = opened.record ? new Uint8Array(opened.record) : null;
     const matches = opened.recordHash === state.recordHash;
     $('opened-meta').textContent = `Opened: ${opened.length} bytes, ${opened.contentType ?? 'unknown type'}, ${opened.enc}, owner ${opened.ownerKeyId ?? '—'}. ${matches ? 'Identical to what the patient sealed.' : 'DIFFERENT from the original!'}`;
@@ -134,7 +105,6 @@ async function pickFile(event) {
 
 async function main() {
   $('record').value = SAMPLE_RECORD;
-  worker.onerror = (event) => setStatus(`The cryptography worker could not start: ${event.message ?? 'unknown error'}`, 'error');
   $('generate').addEventListener('click', generateKeys);
   $('seal').addEventListener('click', seal);
   $('open').addEventListener('click', () => open(false));

@@ -1,15 +1,19 @@
-// SEMRES cryptography worker: every key, every plaintext record and every verification lives
-// here, off the page's main thread (a 64 MiB record never freezes the page), in the WASM core.
-// The unlocked identity's private keys exist only in this worker's WASM memory; the page gets
-// key ids, public keys, SMeR hashes, verification results and opened records. SMeRs travel
-// to and from the endpoint from here, so large buffers never cross to the page.
+// SEMRES cryptography worker: every key, every plaintext record, every verification and every
+// call to the endpoint lives here, off the page's main thread, in the WASM core. The unlocked
+// identity's private keys exist only in this worker's WASM memory; the page gets key ids,
+// public keys, SMeR hashes, verified answers and opened records. Each trust check the pages
+// show is one operation here (`trust`, `checkpoint`, `participant`, `submit`, `grantBlock`,
+// `grantOwner`, `grantInclusion`, `auditTrail`, `blockInclusion`, `consistency`, `verifyChain`).
 import init, {
-  Identity, PublicKey, RecipientList, SigningKeyList, SigningPublicKey,
-  sealSmer, openSmer, inspectSmer, smerHash,
+  Identity, PrivateKey, PublicKey, RecipientList, SigningKeyList, SigningPublicKey, ChainFileWriter,
+  sealSmer, openSmer, inspectSmer, smerHash, signRequest,
   registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, eraseEntry, entryHash,
   blockFields, verifyBlockSeal, verifyEntrySigner, verifyCheckpoint, verifyInclusion, verifyConsistency,
-  verifyChain, verifyChainStructure, signRequest,
+  verifyChain, verifyChainStructure,
 } from '/pkg/semres.js';
+import { getJson, getText, getBytes, request, segment } from './lib/endpoint.js';
+import { semresError } from './lib/semres-error.js';
+import * as store from './lib/store.js';
 
 const ready = init();
 
@@ -17,11 +21,18 @@ const ready = init();
 let me = null;
 /** SMeRs sealed here and not yet uploaded, or fetched and not yet opened: hash → bytes. */
 const smers = new Map();
-/** Opened records offered for download: the last object URL, revoked on the next. */
-let downloadUrl = null;
+/** Object URLs of opened records offered for download; revoked on the next open and on lock. */
+const downloadUrls = new Set();
 /** Records up to this size are sent to the page for display; larger ones only as a download. */
 const SHOW_LIMIT = 8 << 20;
-const API = '/api/v1';
+/** Participants whose register block was verified here: key id → registration. */
+const participants = new Map();
+/** Grant blocks under check by the clinician page: block number → {block, fields, checkpoint}. */
+const grantChecks = new Map();
+/** The auditor's downloaded chain file, kept here for verification and export. */
+let chain = null;
+/** The offline sample's two throwaway keys and its last SMeR. */
+const sample = { patient: null, clinician: null, smer: null, url: null };
 
 const b64url = {
   encode(bytes) {
@@ -44,29 +55,23 @@ const concat = (list) => {
 /** A proof from the endpoint (a list of base64 hashes) as concatenated bytes. */
 const proofBytes = (list) => concat(list.map(b64std));
 
-function fail(code, message, extra = {}) {
-  return Object.assign(new Error(message), { name: 'SemresError', code, ...extra });
-}
-
 function requireIdentity() {
-  if (!me) throw fail('Locked', 'Unlock your identity first.');
+  if (!me) throw semresError('Locked', 'Unlock your identity first.');
   return me;
 }
 
+/** Signs requests with the unlocked identity (the core builds the headers). */
+const sign = (method, target) => signRequest(requireIdentity().signing, method, target);
+
 function describe() {
   const { identity, signing, encryption } = me;
-  const signingPublic = signing.publicKey();
-  const encryptionPublic = encryption.publicKey();
-  const profile = {
+  return {
     name: identity.name,
     keyId: signing.keyId,
     encryptionKeyId: encryption.keyId,
-    signingKey: b64url.encode(signingPublic.toBytes()),
-    encryptionKeyPem: encryptionPublic.toPem(),
+    signingKey: b64url.encode(signing.publicKey().toBytes()),
+    encryptionKeyPem: encryption.publicKey().toPem(),
   };
-  signingPublic.free();
-  encryptionPublic.free();
-  return profile;
 }
 
 function adopt(identity) {
@@ -75,7 +80,12 @@ function adopt(identity) {
   return describe();
 }
 
+/** Wipes the unlocked keys and every opened record at once (not at the next GC). */
 function forget() {
+  for (const url of downloadUrls) URL.revokeObjectURL(url);
+  downloadUrls.clear();
+  smers.clear();
+  grantChecks.clear();
   if (!me) return;
   me.signing.free();
   me.encryption.free();
@@ -83,46 +93,110 @@ function forget() {
   me = null;
 }
 
-/** The headers of a signed request (SPEC.md §5): the endpoint checks them against the key. */
-function signedHeaders(method, path) {
-  return signRequest(requireIdentity().signing, method, path);
-}
+// ---- trust: the authorities this browser pinned, and what is checked against them ----
 
-async function endpointError(response) {
-  let body = {};
-  try { body = await response.json(); } catch { /* not JSON */ }
-  return fail(body.code ?? `Http${response.status}`, body.message ?? `the endpoint answered ${response.status}`, { status: response.status });
-}
-
-function withAuthorities(list, use) {
+function keyList(authorities) {
   const keys = new SigningKeyList();
-  try {
-    for (const text of list) {
-      const key = SigningPublicKey.fromBytes(b64url.decode(text));
-      keys.add(key);
-      key.free();
-    }
-    return use(keys);
-  } finally {
-    keys.free();
+  for (const a of authorities) keys.addBytes(b64url.decode(a.publicKey));
+  return keys;
+}
+
+/** The authorities pinned for this origin (pinned on first use). */
+async function pinnedTrust() {
+  const trust = await store.get('trust', location.origin);
+  return trust ?? pin();
+}
+
+/** Pins the endpoint's current authorities — only if its checkpoint verifies under them. */
+async function pin() {
+  const { authorities } = await getJson('/authorities');
+  const note = await getText('/checkpoint');
+  const info = verifyCheckpoint(note, keyList(authorities));
+  const trust = { origin: location.origin, chainId: info.origin, authorities, pinnedAt: Date.now() };
+  await store.put('trust', trust);
+  return trust;
+}
+
+/** The latest checkpoint, verified against the pinned authorities and the pinned chain id. */
+async function latestCheckpoint() {
+  const trust = await pinnedTrust();
+  const note = await getText('/checkpoint');
+  const info = verifyCheckpoint(note, keyList(trust.authorities));
+  if (info.origin !== trust.chainId) throw semresError('BadCheckpoint', 'the checkpoint is for another ledger');
+  return { note, origin: info.origin, size: info.size, rootBase64: info.rootBase64 };
+}
+
+/** Checks one block against the pinned authorities: seal, and inclusion in `checkpoint`
+ *  (fetching the proof); returns its fields. */
+async function checkBlock(block, index, checkpoint, trust) {
+  const keys = keyList(trust.authorities);
+  verifyBlockSeal(block, keys);
+  const { proof } = await getJson(`/proofs/inclusion?index=${index}&size=${checkpoint.size}`);
+  verifyInclusion(block, index, proofBytes(proof), verifyCheckpoint(checkpoint.note, keys));
+  return blockFields(block);
+}
+
+/** Checks the endpoint's answer to our entry: the block is sealed by a pinned authority,
+ *  carries exactly the entry we sent (its hash), signed by us, and is in the returned signed
+ *  checkpoint. */
+async function verifyAnswer(answer, sentHash) {
+  const trust = await pinnedTrust();
+  const keys = keyList(trust.authorities);
+  const block = b64url.decode(answer.block);
+  verifyBlockSeal(block, keys);
+  const fields = blockFields(block);
+  if (fields.entryHash !== sentHash || answer.entryHash !== sentHash) {
+    throw semresError('BadAnswer', 'the endpoint answered with a block that does not carry the entry sent');
+  }
+  verifyEntrySigner(block, SigningPublicKey.fromBytes(b64url.decode(describe().signingKey)));
+  verifyInclusion(block, answer.blockNumber, proofBytes(answer.inclusionProof), verifyCheckpoint(answer.checkpoint, keys));
+  return answer;
+}
+
+/** A participant's keys from their register block, verified here (seal, self-signature,
+ *  inclusion): we seal only to keys obtained this way, never to the endpoint's word alone. */
+async function verifiedParticipant(keyId) {
+  if (participants.has(keyId)) return participants.get(keyId);
+  const listed = await getJson(`/participants/${segment(keyId)}`);
+  const { block } = await getJson(`/blocks/${listed.block}`);
+  const bytes = b64url.decode(block);
+  const trust = await pinnedTrust();
+  const fields = await checkBlock(bytes, listed.block, await latestCheckpoint(), trust);
+  const registration = fields.registration;
+  if (!registration || registration.keyId !== keyId) {
+    throw semresError('BadRegistration', 'the endpoint pointed at a block that does not register this key');
+  }
+  verifyEntrySigner(bytes, SigningPublicKey.fromBytes(b64url.decode(registration.signingKey)));
+  const verified = {
+    keyId, role: registration.role, block: listed.block, signingKey: registration.signingKey,
+    encryptionKey: registration.encryptionKeyPem, encryptionKeyId: registration.encryptionKeyId,
+  };
+  participants.set(keyId, verified);
+  return verified;
+}
+
+function buildEntry(kind, args) {
+  const { signing, encryption } = requireIdentity();
+  switch (kind) {
+    case 'register': return registerEntry(signing, encryption.publicKey(), args.role);
+    case 'grant': return grantEntry(signing, args.smerHash, args.dataIndex, args.recipient, args.expires ?? null);
+    case 'revoke': return revokeEntry(signing, args.grant);
+    case 'access': return accessEntry(signing, args.grant);
+    case 'care': return careEntry(signing, args.grant, args.smerHash, args.dataIndex);
+    case 'payment': return paymentEntry(signing, args.care, args.amount, args.currency, args.payee, args.reference);
+    case 'erase': return eraseEntry(signing, args.smerHash);
+    default: throw semresError('InvalidInput', `unknown entry kind ${kind}`);
   }
 }
 
-function checkpointFacts(info) {
-  const facts = { origin: info.origin, size: info.size, rootBase64: info.rootBase64 };
-  info.free();
-  return facts;
+async function submitBytes(entry, progress) {
+  const sent = entryHash(entry);
+  const answer = await getJson('/entries', { method: 'POST', json: { entry: b64url.encode(entry) } });
+  progress({ stage: 'verifying', text: 'Verifying the sealed block and its inclusion…' });
+  return verifyAnswer(answer, sent);
 }
 
-/** Verifies `note` and runs `use(info)` with the verified checkpoint. */
-function withCheckpoint(note, authorities, use) {
-  const info = withAuthorities(authorities, (keys) => verifyCheckpoint(note, keys));
-  try { return use(info); } finally { info.free(); }
-}
-
-function entryResult(bytes) {
-  return { result: { entry: b64url.encode(bytes), hash: entryHash(bytes) } };
-}
+// ---- the operations the pages call ----
 
 const operations = {
   async createIdentity({ name, bits, passphrase }, progress) {
@@ -135,88 +209,73 @@ const operations = {
     return { result: { profile, file: file.buffer }, transfer: [file.buffer] };
   },
   async unlock({ file, passphrase }) {
-    const identity = Identity.import(new Uint8Array(file), passphrase);
-    return { result: { profile: adopt(identity) } };
+    return { result: { profile: adopt(Identity.import(new Uint8Array(file), passphrase)) } };
   },
   async lock() {
     forget();
-    smers.clear();
     return { result: true };
   },
-  async signedHeaders({ method, path }) {
-    return { result: signedHeaders(method, path) };
+  /** A JSON call to the endpoint (signed with the unlocked identity when `signed`). */
+  async api({ path, method = 'GET', signed = false, json }) {
+    return { result: await getJson(path, { method, json, sign: signed ? sign : null }) };
   },
+  /** The pinned authorities (pinned now if this origin has none; re-pinned with `force`). */
+  async trust({ force = false }) {
+    return { result: force ? await pin() : await pinnedTrust() };
+  },
+  async checkpoint() {
+    return { result: await latestCheckpoint() };
+  },
+  async participant({ keyId }) {
+    return { result: await verifiedParticipant(keyId) };
+  },
+  /** An entry signed here, for a registration request an authority must co-sign. */
   async entry({ kind, args }) {
-    const { signing, encryption } = requireIdentity();
-    switch (kind) {
-      case 'register': {
-        const pub = encryption.publicKey();
-        try { return entryResult(registerEntry(signing, pub, args.role)); } finally { pub.free(); }
-      }
-      case 'grant': return entryResult(grantEntry(signing, args.smerHash, args.dataIndex, args.recipient, args.expires ?? null));
-      case 'revoke': return entryResult(revokeEntry(signing, args.grant));
-      case 'access': return entryResult(accessEntry(signing, args.grant));
-      case 'care': return entryResult(careEntry(signing, args.grant, args.smerHash, args.dataIndex));
-      case 'payment': return entryResult(paymentEntry(signing, args.care, args.amount, args.currency, args.payee, args.reference));
-      case 'erase': return entryResult(eraseEntry(signing, args.smerHash));
-      default: throw fail('InvalidInput', `unknown entry kind ${kind}`);
-    }
+    const entry = buildEntry(kind, args);
+    return { result: { entry: b64url.encode(entry), hash: entryHash(entry) } };
   },
-  /** Seals a record to `recipients` ({pem, keyId}: each PEM must have that key id) and,
-   *  unless `includeMe` is false, to me; keeps the SMeR here. */
+  /** Builds, signs and submits an entry (or submits `entry`, e.g. an admitted registration),
+   *  and verifies the answer; returns it. */
+  async submit({ kind, args, entry }, progress) {
+    return { result: await submitBytes(entry ? b64url.decode(entry) : buildEntry(kind, args), progress) };
+  },
+  /** Seals a record to `recipients` (verified participants' key ids) and, unless `includeMe`
+   *  is false, to me; keeps the SMeR here. */
   async seal({ record, recipients, options, includeMe = true }, progress) {
     const { encryption } = requireIdentity();
     progress({ stage: 'encrypting', text: 'Encrypting (CEDA: a fresh AES key, wrapped with each recipient\'s RSA key)…' });
     const to = new RecipientList();
-    try {
-      if (includeMe) {
-        const mine = encryption.publicKey();
-        to.add(mine);
-        mine.free();
-      }
-      for (const { pem, keyId } of recipients) {
-        const key = PublicKey.fromPem(pem);
-        const matches = key.keyId === keyId;
-        if (matches) to.add(key);
-        key.free();
-        if (!matches) throw fail('BadRegistration', 'a recipient key is not the registered one');
-      }
-      const bytes = new Uint8Array(record);
-      const smer = sealSmer(bytes, to, { ...options, ownerKeyId: options.ownerKeyId ?? encryption.keyId });
-      bytes.fill(0);
-      progress({ stage: 'hashing', text: 'Hashing the SMeR (SHA-256)…' });
-      const hash = smerHash(smer);
-      smers.set(hash, smer);
-      return { result: { hash, size: smer.length } };
-    } finally {
-      to.free();
+    if (includeMe) to.add(encryption.publicKey());
+    for (const keyId of recipients) {
+      const participant = await verifiedParticipant(keyId);
+      const key = PublicKey.fromPem(participant.encryptionKey);
+      if (key.keyId !== participant.encryptionKeyId) throw semresError('BadRegistration', 'a recipient key is not the registered one');
+      to.add(key);
     }
+    const bytes = new Uint8Array(record);
+    const smer = sealSmer(bytes, to, { ...options, ownerKeyId: options.ownerKeyId ?? encryption.keyId });
+    bytes.fill(0);
+    progress({ stage: 'hashing', text: 'Hashing the SMeR (SHA-256)…' });
+    const hash = smerHash(smer);
+    smers.set(hash, smer);
+    return { result: { hash, size: smer.length } };
   },
   /** Uploads a SMeR sealed here to DERy (a signed PUT) and forgets it. */
   async upload({ hash }, progress) {
     const smer = smers.get(hash);
-    if (!smer) throw fail('InvalidInput', 'nothing sealed with that hash');
+    if (!smer) throw semresError('InvalidInput', 'nothing sealed with that hash');
     progress({ stage: 'uploading', text: `Uploading the SMeR (${smer.length.toLocaleString()} bytes of ciphertext)…` });
-    const path = `${API}/smers/${hash}`;
-    const response = await fetch(path, {
-      method: 'PUT',
-      headers: { ...signedHeaders('PUT', path), 'Content-Type': 'application/jose+json' },
-      body: smer,
-    });
-    if (!response.ok) throw await endpointError(response);
+    const answer = await getJson(`/smers/${hash}`, { method: 'PUT', sign, body: smer, contentType: 'application/jose+json' });
     smers.delete(hash);
-    return { result: await response.json() };
+    return { result: answer };
   },
   /** Fetches the SMeR with the ledger's hash `hash` from DERy, checks its SHA-256 here, and
    *  keeps it for `open`. */
   async fetchSmer({ hash }) {
-    const path = `${API}/smers/${hash}`;
-    const response = await fetch(path, { headers: signedHeaders('GET', path) });
-    if (!response.ok) throw await endpointError(response);
-    const smer = new Uint8Array(await response.arrayBuffer());
+    const smer = await getBytes(`/smers/${hash}`, { sign });
     const computed = smerHash(smer);
     // DERy's rule on every exchange: bytes that do not hash to the ledger's value are dropped.
-    if (computed !== hash) throw fail('HashCheckFailed', 'the SMeR received does not hash to the ledger\'s value', { received: computed });
+    if (computed !== hash) throw semresError('HashCheckFailed', 'the SMeR received does not hash to the ledger\'s value', { received: computed });
     smers.set(computed, smer);
     let recipients = [];
     let enc = null;
@@ -224,86 +283,192 @@ const operations = {
       const info = inspectSmer(smer);
       recipients = info.recipientKeyIds;
       enc = info.enc;
-      info.free();
     } catch { /* reported when opened */ }
     return { result: { hash: computed, size: smer.length, recipients, enc } };
   },
-  /** Opens a fetched SMeR whose hash the page has checked; returns the record. */
+  /** Opens a fetched SMeR (its hash checked by `fetchSmer`); returns the record. */
   async open({ hash }) {
     const { encryption } = requireIdentity();
     const smer = smers.get(hash);
-    if (!smer) throw fail('InvalidInput', 'fetch the SMeR first');
+    if (!smer) throw semresError('InvalidInput', 'fetch the SMeR first');
     smers.delete(hash);
-    const opened = openSmer(smer, encryption);
-    const record = opened.record;
-    const header = opened.header;
-    const meta = {
-      length: record.length,
-      contentType: header.contentType ?? null,
-      ownerKeyId: header.ownerKeyId ?? null,
-      fileName: header.fileName ?? null,
-      createdAt: header.createdAt ?? null,
-      recordId: header.recordId ?? null,
-      enc: opened.enc,
-    };
-    header.free();
-    opened.free();
-    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-    // Offered as an opaque download: never rendered by the browser.
-    downloadUrl = URL.createObjectURL(new Blob([record], { type: 'application/octet-stream' }));
-    const small = record.length <= SHOW_LIMIT;
-    const copy = small ? record.slice().buffer : null;
-    return { result: { ...meta, record: copy, downloadUrl }, transfer: copy ? [copy] : [] };
+    return openedResult(openSmer(smer, encryption));
   },
-  async verifyCheckpoint({ note, authorities }) {
-    return { result: withAuthorities(authorities, (keys) => checkpointFacts(verifyCheckpoint(note, keys))) };
+  // -- the clinician's checks of a grant before decrypting, one operation each --
+  /** The grant's block and a checkpoint: both sealed/signed by a pinned authority, and the
+   *  block is the grant `grant` to me. */
+  async grantBlock({ blockNumber, grant }) {
+    const { signing } = requireIdentity();
+    const checkpoint = await latestCheckpoint();
+    const trust = await pinnedTrust();
+    const block = b64url.decode((await getJson(`/blocks/${blockNumber}`)).block);
+    verifyBlockSeal(block, keyList(trust.authorities));
+    const fields = blockFields(block);
+    if (fields.authorityStatus !== 'grant' || fields.entryHash !== grant || fields.authorizedPerson !== signing.keyId) {
+      throw semresError('BadAnswer', `block ${blockNumber} is not the grant of this record to you`);
+    }
+    grantChecks.set(blockNumber, { block, fields, checkpoint, trust });
+    return { result: { fields, checkpointSize: checkpoint.size } };
   },
-  /** Seal of one block by a known authority. */
-  async verifyBlockSeal({ block, authorities }) {
-    withAuthorities(authorities, (keys) => verifyBlockSeal(b64url.decode(block), keys));
-    return { result: blockFields(b64url.decode(block)) };
+  /** The grant's entry is signed by its owner (key from the owner's verified registration). */
+  async grantOwner({ blockNumber }) {
+    const { block, fields } = grantChecked(blockNumber);
+    const owner = await verifiedParticipant(fields.owner);
+    verifyEntrySigner(block, SigningPublicKey.fromBytes(b64url.decode(owner.signingKey)));
+    return { result: owner };
   },
-  /** The block's entry is signed by the holder of `signingKey` (base64url Ed25519). */
-  async verifyEntrySigner({ block, signingKey }) {
-    const key = SigningPublicKey.fromBytes(b64url.decode(signingKey));
-    try { verifyEntrySigner(b64url.decode(block), key); } finally { key.free(); }
-    return { result: true };
+  /** The grant's block is in the signed log (RFC 6962 inclusion proof). */
+  async grantInclusion({ blockNumber }) {
+    const { block, checkpoint, trust } = grantChecked(blockNumber);
+    const { proof } = await getJson(`/proofs/inclusion?index=${blockNumber}&size=${checkpoint.size}`);
+    verifyInclusion(block, blockNumber, proofBytes(proof), verifyCheckpoint(checkpoint.note, keyList(trust.authorities)));
+    return { result: { size: checkpoint.size, proofLength: proof.length } };
   },
-  async verifyInclusion({ block, index, proof, note, authorities }) {
-    withCheckpoint(note, authorities, (info) => verifyInclusion(b64url.decode(block), index, proofBytes(proof), info));
-    return { result: true };
+  /** My audit trail, every block checked (seal by a pinned authority, inclusion in the
+   *  latest signed checkpoint) before it is shown. */
+  async auditTrail() {
+    const { events } = await getJson('/me/audit-trail', { sign });
+    const checkpoint = await latestCheckpoint();
+    const trust = await pinnedTrust();
+    for (const e of events) {
+      e.fields = await checkBlock(b64url.decode(e.block), e.blockNumber, checkpoint, trust);
+      if (e.fields.blockNumber !== e.blockNumber) throw semresError('BadAnswer', 'an audit-trail event names another block');
+    }
+    return { result: { events, checkpointSize: checkpoint.size } };
   },
-  async verifyConsistency({ older, newer, proof, authorities }) {
-    withCheckpoint(older, authorities, (a) => withCheckpoint(newer, authorities, (b) => verifyConsistency(a, b, proofBytes(proof))));
-    return { result: true };
+  // -- the auditor --
+  /** Verifies a checkpoint note (e.g. from a file) against the pinned authorities. */
+  async verifyCheckpointNote({ note }) {
+    const trust = await pinnedTrust();
+    const info = verifyCheckpoint(note, keyList(trust.authorities));
+    return { result: { origin: info.origin, size: info.size, rootBase64: info.rootBase64 } };
   },
-  async blockFields({ block }) {
-    return { result: blockFields(b64url.decode(block)) };
+  /** Downloads blocks 0…size−1 into a chain file kept here. */
+  async downloadChain({ size }, progress) {
+    const writer = new ChainFileWriter();
+    for (let from = 0; from < size;) {
+      const page = await getJson(`/blocks?from=${from}&count=${Math.min(1000, size - from)}`);
+      for (const b of page.blocks) writer.push(b64url.decode(b));
+      from += page.blocks.length;
+      if (page.blocks.length === 0) throw semresError('BadAnswer', 'the endpoint returned no blocks');
+      progress({ stage: 'download', text: `Downloaded ${from} of ${size} blocks…` });
+    }
+    chain = writer.finish();
+    return { result: { bytes: chain.length } };
   },
-  /** Full verification of a chain file; with `note`, also its checkpoint against the chain's own authorities. */
+  /** Full verification of a chain file (`file`, or the downloaded one); with `note`, also
+   *  its checkpoint against the chain's own authorities. */
   async verifyChain({ file, note, structureOnly }, progress) {
     progress({ stage: 'chain', text: 'Verifying every block, seal, signature and rule…' });
-    const bytes = new Uint8Array(file);
+    const bytes = file ? new Uint8Array(file) : chain;
+    if (!bytes) throw semresError('InvalidInput', 'download the chain first');
     const report = structureOnly ? verifyChainStructure(bytes) : verifyChain(bytes);
     const result = {
       size: report.size, rootBase64: report.rootBase64, lastHash: report.lastHash,
       chainId: report.chainId ?? null, authorityKeyIds: structureOnly ? [] : report.authorityKeyIds,
     };
     if (note && !structureOnly) {
-      const keys = report.authorities();
-      try { result.checkpoint = checkpointFacts(verifyCheckpoint(note, keys)); } finally { keys.free(); }
+      const info = verifyCheckpoint(note, report.authorities());
+      result.checkpoint = { origin: info.origin, size: info.size, rootBase64: info.rootBase64 };
     }
-    report.free();
     return { result };
   },
+  /** The downloaded chain file's bytes (a copy, for the user to save). */
+  async exportChain() {
+    if (!chain) throw semresError('InvalidInput', 'download the chain first');
+    const copy = chain.slice();
+    return { result: copy.buffer, transfer: [copy.buffer] };
+  },
+  /** One block's seal and its inclusion in the latest checkpoint. */
+  async blockInclusion({ index }) {
+    const checkpoint = await latestCheckpoint();
+    if (!Number.isSafeInteger(index) || index < 0 || index >= checkpoint.size) throw semresError('InvalidInput', 'no such block in the signed log');
+    const { block } = await getJson(`/blocks/${index}`);
+    const fields = await checkBlock(b64url.decode(block), index, checkpoint, await pinnedTrust());
+    return { result: { fields, checkpoint } };
+  },
+  /** The latest checkpoint extends `older` (a checkpoint note): RFC 6962 consistency. */
+  async consistency({ older }) {
+    const trust = await pinnedTrust();
+    const keys = keyList(trust.authorities);
+    const newer = await latestCheckpoint();
+    const old = verifyCheckpoint(older, keys);
+    if (old.size > newer.size) throw semresError('BadProof', 'the older checkpoint is larger than the current one');
+    const { proof } = await getJson(`/proofs/consistency?size1=${old.size}&size2=${newer.size}`);
+    verifyConsistency(old, verifyCheckpoint(newer.note, keys), proofBytes(proof));
+    return { result: { olderSize: old.size, newerSize: newer.size } };
+  },
+  async blockFields({ block }) {
+    return { result: blockFields(b64url.decode(block)) };
+  },
+  // -- the offline sample page: two throwaway keys, no endpoint --
+  async sampleKeys({ bits }) {
+    sample.patient = PrivateKey.generate(bits);
+    sample.clinician = PrivateKey.generate(bits);
+    return { result: { patient: sample.patient.keyId, clinician: sample.clinician.keyId } };
+  },
+  async sampleSeal({ record, options }) {
+    if (!sample.clinician) throw semresError('InvalidInput', 'generate the keys first');
+    const bytes = new Uint8Array(record);
+    const to = new RecipientList();
+    to.add(sample.clinician.publicKey());
+    sample.smer = sealSmer(bytes, to, { ...options, ownerKeyId: sample.patient.keyId });
+    if (sample.url) URL.revokeObjectURL(sample.url);
+    sample.url = URL.createObjectURL(new Blob([sample.smer], { type: 'application/jose+json' }));
+    return { result: { hash: smerHash(sample.smer), recordHash: smerHash(bytes), size: sample.smer.length, url: sample.url } };
+  },
+  /** Opens the sample SMeR with the clinician's key; `tamper` flips one ciphertext character. */
+  async sampleOpen({ tamper }) {
+    if (!sample.smer) throw semresError('InvalidInput', 'seal a record first');
+    let smer = sample.smer;
+    if (tamper) {
+      smer = sample.smer.slice();
+      const start = new TextDecoder().decode(smer.subarray(0, 4096)).indexOf('"ciphertext":"');
+      const at = start >= 0 ? start + 20 : Math.floor(smer.length / 2);
+      smer[at] = smer[at] === 0x41 ? 0x42 : 0x41;
+    }
+    return openedResult(openSmer(smer, sample.clinician), { withHash: true });
+  },
 };
+
+function grantChecked(blockNumber) {
+  const checked = grantChecks.get(blockNumber);
+  if (!checked) throw semresError('InvalidInput', 'check the grant block first');
+  return checked;
+}
+
+/** An opened record for the page: metadata, the bytes if small enough to show, and an opaque
+ *  download URL. The WASM copy is wiped at once. */
+function openedResult(opened, { withHash = false } = {}) {
+  const record = opened.record;
+  const header = opened.header;
+  const meta = {
+    length: record.length,
+    contentType: header.contentType ?? null,
+    ownerKeyId: header.ownerKeyId ?? null,
+    fileName: header.fileName ?? null,
+    createdAt: header.createdAt ?? null,
+    recordId: header.recordId ?? null,
+    enc: opened.enc,
+  };
+  if (withHash) meta.recordHash = smerHash(record);
+  opened.free();
+  for (const url of downloadUrls) URL.revokeObjectURL(url);
+  downloadUrls.clear();
+  // Offered as an opaque download: never rendered by the browser.
+  const downloadUrl = URL.createObjectURL(new Blob([record], { type: 'application/octet-stream' }));
+  downloadUrls.add(downloadUrl);
+  const small = record.length <= SHOW_LIMIT;
+  const copy = small ? record.buffer : null;
+  return { result: { ...meta, record: copy, downloadUrl }, transfer: copy ? [copy] : [] };
+}
 
 self.onmessage = async ({ data }) => {
   const progress = (update) => self.postMessage({ id: data.id, progress: update });
   try {
     await ready;
     const operation = operations[data.op];
-    if (!operation) throw fail('InvalidInput', `unknown operation ${data.op}`);
+    if (!operation) throw semresError('InvalidInput', `unknown operation ${data.op}`);
     const { result, transfer = [] } = await operation(data.args ?? {}, progress);
     self.postMessage({ id: data.id, ok: true, result }, transfer);
   } catch (e) {

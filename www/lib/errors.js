@@ -1,6 +1,7 @@
-// Every error in words a user understands, with its stable code for support.
+// Every error in words a user understands, with its stable code for support: one entry per
+// code of the register (src/codes.rs; tests/js/codes.test.mjs checks they match).
 
-const WORDS = {
+export const WORDS = {
   WrongPassphrase: 'That passphrase does not unlock this identity. Check it and try again. If it is lost, the identity cannot be recovered: nobody (not SEMRES, not the hospital) holds a copy of your keys. Create a new identity, or import an exported identity file whose passphrase you know.',
   PassphraseRequired: 'This identity file is protected: enter its passphrase.',
   Locked: 'Unlock your identity first (Identity tab).',
@@ -13,6 +14,7 @@ const WORDS = {
   UnsupportedAlgorithm: 'The record uses an algorithm SEMRES does not accept.',
   UnsupportedVersion: 'The data uses a format version this page does not know. Update SEMRES.',
   KeyFormat: 'That file is not a key or identity SEMRES can read.',
+  UnsupportedKeySize: 'That RSA key is too small or too large: SEMRES takes 2048 to 4096 bits.',
   InvalidInput: 'The request was not valid.',
   BadSeal: 'A block\'s authority seal does not verify: the ledger data was altered.',
   UnknownAuthority: 'A block or checkpoint is signed by an authority this browser does not trust. If this ledger\'s authorities really changed (for example a new data directory), pin them again on the Identity page.',
@@ -42,10 +44,14 @@ const WORDS = {
   NetworkError: 'The endpoint cannot be reached. Check that the server is running.',
   BadRegistration: 'The endpoint gave a key that is not the one registered on the ledger: nothing was sealed to it.',
   HashCheckFailed: 'The SMeR\'s hash does not match the hash the owner signed on the ledger.',
+  BadAnswer: 'The endpoint\'s answer is not what it should be (a block that does not carry what was sent, or not a SEMRES answer). Nothing was accepted from it.',
+  RandomnessUnavailable: 'This browser could not provide random numbers. Reload the page.',
+  Io: 'A file could not be read or written.',
+  Refused: 'The request was refused.',
 };
 
 export function explain(error) {
-  const code = error?.code ?? (error instanceof TypeError ? 'NetworkError' : 'Unexpected');
+  const code = error?.code ?? (error instanceof TypeError ? 'NetworkError' : 'Internal');
   const words = WORDS[code] ?? (error?.message ? `${error.message}` : 'Something went wrong.');
   const where = Number.isFinite(error?.blockIndex) ? ` (block ${error.blockIndex})` : '';
   return `${words}${where} [code ${code}]`;

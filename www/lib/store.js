@@ -2,6 +2,8 @@
 // identity files), the ledger authorities it trusts, local labels of records it sealed, and
 // checkpoints an auditor saved. Nothing here is a plaintext record or an unencrypted key.
 
+import { semresError } from './semres-error.js';
+
 const DB_NAME = 'semres';
 const VERSION = 1;
 const STORES = {
@@ -21,7 +23,7 @@ function db() {
       }
     };
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(Object.assign(new Error('this browser does not allow storage here (private mode?)'), { name: 'SemresError', code: 'StorageUnavailable' }));
+    request.onerror = () => reject(semresError('StorageUnavailable', 'this browser does not allow storage here (private mode?)'));
   });
   return opening;
 }

@@ -1,6 +1,8 @@
 // The page's side of the cryptography worker (www/worker.js): one request/response channel
 // with progress updates. Errors arrive as Error objects named SemresError with a stable code.
 
+import { semresError } from './semres-error.js';
+
 export function startWorker(onCrash) {
   const worker = new Worker('/worker.js', { type: 'module' });
   let nextId = 0;
@@ -15,7 +17,7 @@ export function startWorker(onCrash) {
   };
   worker.onerror = (event) => {
     onCrash?.(event.message ?? 'unknown error');
-    for (const call of pending.values()) call.reject(Object.assign(new Error('the cryptography worker stopped'), { name: 'SemresError', code: 'WorkerFailed' }));
+    for (const call of pending.values()) call.reject(semresError('WorkerFailed', 'the cryptography worker stopped'));
     pending.clear();
   };
   /** Runs `op` in the worker; `transfer` moves buffers instead of copying them. */

@@ -76,3 +76,27 @@ fn every_route_is_documented_and_every_documented_route_answers() {
         assert!(status < 500, "{method} {path}: {status}");
     }
 }
+
+#[test]
+fn the_error_codes_are_the_registers() {
+    use semres::codes::{Code, Layer};
+    let doc: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let documented: BTreeSet<String> = doc["components"]["schemas"]["Error"]["properties"]["code"]
+        ["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    let answered: BTreeSet<String> = Code::ALL
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.layer(),
+                Layer::Core | Layer::Ledger | Layer::Request | Layer::Endpoint
+            )
+        })
+        .map(|c| c.name().to_owned())
+        .collect();
+    assert_eq!(documented, answered);
+}
