@@ -2,13 +2,6 @@
 //! Wycheproof JSON Web Encryption and RSA-OAEP-SHA256, and the RFC 7520 JOSE cookbook.
 //! Where the folder is absent (a user's own clone), each test says so and passes as skipped.
 #![cfg(not(target_arch = "wasm32"))]
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::PathBuf;
 

@@ -2,13 +2,6 @@
 //! OpenSSL reads our PEM keys (encrypted PKCS#8 included) and we read keys OpenSSL made.
 //! Also .NET `<RSAKeyValue>` XML against PEM of the same key, passphrase errors, identities.
 #![cfg(not(target_arch = "wasm32"))]
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

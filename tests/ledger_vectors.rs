@@ -1,13 +1,6 @@
 //! Ledger v1 vectors natively, and property tests: any randomly generated valid chain
 //! verifies; any single mutation of it fails.
 #![cfg(not(target_arch = "wasm32"))]
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 mod common;
 

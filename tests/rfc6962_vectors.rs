@@ -1,13 +1,6 @@
 //! transparency-dev/merkle's RFC 6962 proof vectors (`../shared/vectors/rfc6962/`): every
 //! happy path verifies with the ledger's Merkle code, every mutated case (`wantErr`) fails.
 #![cfg(not(target_arch = "wasm32"))]
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::PathBuf;
 

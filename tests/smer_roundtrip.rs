@@ -2,13 +2,6 @@
 //! three recipients), sealing-side validation, key formats, and property tests that no input
 //! makes parsing or opening panic.
 #![cfg(not(target_arch = "wasm32"))]
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::sync::OnceLock;
 

@@ -1,13 +1,6 @@
 //! SMeR v1 vectors, natively: every positive case opens to its record, every negative case
 //! fails with exactly its stated error code.
 #![cfg(not(target_arch = "wasm32"))]
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 mod common;
 

@@ -1,12 +1,5 @@
 //! The same SMeR v1 vectors and round trips, in headless Chromium (`wasm-pack test --chrome`).
 #![cfg(target_arch = "wasm32")]
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use getrandom::SysRng;
 use semres::smer::{self, Limits, SealOptions};

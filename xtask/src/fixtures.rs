@@ -67,3 +67,27 @@ pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
     }
     Ok((node.state().size() as usize, hash))
 }
+
+/// Flips one byte near the end of stored block `number` (inside its entry's signatures), as
+/// an attacker with the database file would.
+pub fn tamper_block(dir: &Path, number: u64) -> Result<(), String> {
+    let e = |x: rusqlite::Error| x.to_string();
+    let conn = rusqlite::Connection::open(semres_node::node::database_path(dir)).map_err(e)?;
+    let number = i64::try_from(number).map_err(|x| x.to_string())?;
+    let mut bytes: Vec<u8> = conn
+        .query_row(
+            "SELECT bytes FROM blocks WHERE number = ?1",
+            [number],
+            |r| r.get(0),
+        )
+        .map_err(e)?;
+    let at = bytes.len().saturating_sub(80);
+    let byte = bytes.get_mut(at).ok_or("an empty block")?;
+    *byte ^= 1;
+    conn.execute(
+        "UPDATE blocks SET bytes = ?1 WHERE number = ?2",
+        rusqlite::params![bytes, number],
+    )
+    .map_err(e)?;
+    Ok(())
+}

@@ -66,3 +66,18 @@ fn dechunk(mut rest: &[u8]) -> io::Result<Vec<u8>> {
         rest = rest.get(end + 2 + len + 2..).unwrap_or_default();
     }
 }
+
+/// `POST /api/v1/entries` with `{"entry": entry_b64}`; returns (status, body).
+pub fn post_entry(addr: SocketAddr, entry_b64: &str) -> io::Result<(u16, Vec<u8>)> {
+    let body = serde_json::json!({ "entry": entry_b64 }).to_string();
+    let headers = [("Content-Type".to_owned(), "application/json".to_owned())];
+    request(addr, "POST", "/api/v1/entries", &headers, body.as_bytes())
+}
+
+/// The `code` of an endpoint's `{code, message}` body ("" when there is none).
+pub fn error_code(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

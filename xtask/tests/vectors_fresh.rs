@@ -1,12 +1,5 @@
 //! The checked-in vectors are exactly what the seeded generator produces: regenerate with
 //! `cargo xtask gen-vectors` after a deliberate change.
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::Path;
 

@@ -1,33 +1,7 @@
 //! A clinician registers with the CLI (`keygen`, `register`), is refused until an authority
 //! admits the registration with `semres admit`, then is registered through the HTTP API.
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::Path;
-
-use serde_json::{json, Value};
-
-fn code(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v["code"].as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn http(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> (u16, Vec<u8>) {
-    xtask::http::request(addr, method, path, headers, body).unwrap()
-}
 
 fn start(name: &str) -> (std::net::SocketAddr, std::path::PathBuf) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -76,15 +50,8 @@ fn a_clinician_registers_with_the_cli_and_is_admitted_by_the_authority() {
     ]);
     let post = |file: &str| {
         let entry = std::fs::read_to_string(work.join(file)).unwrap();
-        let body = json!({"entry": entry.trim()}).to_string();
-        let (status, body) = http(
-            addr,
-            "POST",
-            "/api/v1/entries",
-            &[("Content-Type".into(), "application/json".into())],
-            body.as_bytes(),
-        );
-        (status, code(&body))
+        let (status, body) = xtask::http::post_entry(addr, entry.trim()).unwrap();
+        (status, xtask::http::error_code(&body))
     };
     assert_eq!(
         post("register.txt"),

@@ -1,13 +1,6 @@
 //! The `semres` CLI end to end: keygen → seal to two recipients → each opens; `open` with the
 //! wrong key, a wrong passphrase or a tampered SMeR exits non-zero with a one-line coded
 //! error and leaves no output file; `hash` matches; every command has `--help`.
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,12 +1,5 @@
 //! `kill -9` of the real `semres serve` process during a stream of appends over HTTP: after
 //! a restart the ledger verifies and every acknowledged entry is present.
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

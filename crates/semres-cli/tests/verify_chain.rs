@@ -1,12 +1,5 @@
 //! `semres verify-chain` over a node's data directory: success on an intact ledger, and a
 //! non-zero exit naming the first bad block or SMeR after the database is tampered with.
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -45,18 +38,7 @@ fn an_intact_ledger_verifies() {
 fn a_tampered_block_is_named() {
     let dir = workdir("tamper-block");
     xtask::fixtures::populate(&dir).unwrap();
-    // Flip one byte near the end of block 2 (inside its entry's signature area).
-    let conn = database(&dir);
-    let mut bytes: Vec<u8> = conn
-        .query_row("SELECT bytes FROM blocks WHERE number = 2", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    let at = bytes.len() - 80;
-    bytes[at] ^= 1;
-    conn.execute("UPDATE blocks SET bytes = ?1 WHERE number = 2", [bytes])
-        .unwrap();
-    drop(conn);
+    xtask::fixtures::tamper_block(&dir, 2).unwrap();
     let out = verify_chain(&dir);
     assert!(!out.status.success());
     assert!(

@@ -1,13 +1,6 @@
 //! The demo data `npm start` creates: David and Lawson registered (Lawson admitted), named
 //! in the directory only, a synthetic My Health Bank record granted to Lawson that his
 //! identity file opens; seeding is done once.
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::Path;
 

@@ -4,13 +4,6 @@
 //! ledger, opens it, leaves an access receipt and a care record sealed back to David, which
 //! is paid; David revokes (Lawson is then refused) and erases (the ciphertext is gone, the
 //! chain still verifies). Plus the authorization failures, each with its code.
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,14 +71,7 @@ fn entry(signer: &SigningPrivateKey, body: EntryBody, rng: &mut ChaCha20Rng) -> 
 }
 
 fn submit(addr: SocketAddr, e: &Entry) -> (u16, Value) {
-    let body = json!({"entry": b64::encode(&e.to_bytes())}).to_string();
-    let (status, body) = http(
-        addr,
-        "POST",
-        "/api/v1/entries",
-        &[("Content-Type".into(), "application/json".into())],
-        body.as_bytes(),
-    );
+    let (status, body) = xtask::http::post_entry(addr, &b64::encode(&e.to_bytes())).unwrap();
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
@@ -127,10 +113,7 @@ fn download(
 }
 
 fn code(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v["code"].as_str().map(str::to_owned))
-        .unwrap_or_default()
+    xtask::http::error_code(body)
 }
 
 #[test]

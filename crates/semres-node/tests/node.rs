@@ -2,13 +2,6 @@
 //! survive a restart, the start-up re-verification, and the data-directory check naming the
 //! first bad block or SMeR after the database is tampered with (the `semres verify-chain`
 //! command over the same directories is tested in the CLI crate).
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,18 +43,7 @@ fn sql(dir: &Path, statement: &str) {
 fn a_tampered_block_is_named_at_start_and_by_verify_chain() {
     let dir = workdir("tamper-block");
     populate(&dir);
-    // Flip one byte near the end of block 2 (inside its entry's signature area).
-    let conn = rusqlite::Connection::open(database_path(&dir)).unwrap();
-    let mut bytes: Vec<u8> = conn
-        .query_row("SELECT bytes FROM blocks WHERE number = 2", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    let at = bytes.len() - 80;
-    bytes[at] ^= 1;
-    conn.execute("UPDATE blocks SET bytes = ?1 WHERE number = 2", [bytes])
-        .unwrap();
-    drop(conn);
+    xtask::fixtures::tamper_block(&dir, 2).unwrap();
     match Node::open(&dir, None) {
         Err(NodeError::Chain { index, .. }) => assert_eq!(index, 2),
         other => panic!(

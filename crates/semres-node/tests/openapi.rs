@@ -1,13 +1,6 @@
 //! `openapi.json` matches the real routes: every route in `src/api/mod.rs` is documented
 //! with its methods, and every documented path and method is answered by the running server
 //! (not the router's "no such API route" fallback, not 405).
-// A test fails by unwrapping or panicking; its helpers are shared through `pub`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub
-)]
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
