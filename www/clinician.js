@@ -149,7 +149,7 @@ export function initClinician(session) {
       options: { ...options, enc: 'A256CBC-HS512', ownerKeyId: owner.encryptionKeyId },
     }, { transfer: [record.buffer] });
     await call('upload', { hash: sealed.hash });
-    const answer = await session.submit('care', { grant: grant.grant, smerHash: sealed.hash, dataIndex: `dery:sha256:${sealed.hash}` });
+    const answer = await session.submit('care', { grant: grant.grant, smerHash: sealed.hash });
     $('c-care-result').textContent = `Care record sealed to ${await session.nameOf(grant.owner)} and recorded in block ${answer.blockNumber} (SMeR ${short(sealed.hash)}). The patient sees it in their audit trail and settles it with a payment entry.`;
     $('c-care-note').value = '';
     $('c-care-file').value = '';

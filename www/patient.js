@@ -92,7 +92,7 @@ export function initPatient(session) {
       for (const recipient of recipients) {
         // The worker signs and submits the grant, then checks the answer (seal, our entry,
         // inclusion in the signed log) before it resolves.
-        answers.push(await session.submit('grant', { smerHash: sealed.hash, dataIndex: `dery:sha256:${sealed.hash}`, recipient }, (p) => {
+        answers.push(await session.submit('grant', { smerHash: sealed.hash, recipient }, (p) => {
           if (p.stage === 'verifying' && current === 'sealing') { stage('sealing', 'done'); current = 'verifying'; stage('verifying', 'active'); }
         }));
       }

@@ -6,7 +6,7 @@
 // `grantOwner`, `grantInclusion`, `auditTrail`, `blockInclusion`, `consistency`, `verifyChain`).
 import init, {
   Identity, PrivateKey, PublicKey, RecipientList, SigningKeyList, SigningPublicKey, ChainFileWriter,
-  sealSmer, openSmer, inspectSmer, smerHash, signRequest,
+  sealSmer, openSmer, inspectSmer, smerHash, dataIndex, signRequest,
   registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, eraseEntry, entryHash,
   blockFields, verifyBlockSeal, verifyEntrySigner, verifyCheckpoint, verifyInclusion, verifyConsistency,
   verifyChain, verifyChainStructure,
@@ -179,10 +179,10 @@ function buildEntry(kind, args) {
   const { signing, encryption } = requireIdentity();
   switch (kind) {
     case 'register': return registerEntry(signing, encryption.publicKey(), args.role);
-    case 'grant': return grantEntry(signing, args.smerHash, args.dataIndex, args.recipient, args.expires ?? null);
+    case 'grant': return grantEntry(signing, args.smerHash, dataIndex(args.smerHash), args.recipient, args.expires ?? null);
     case 'revoke': return revokeEntry(signing, args.grant);
     case 'access': return accessEntry(signing, args.grant);
-    case 'care': return careEntry(signing, args.grant, args.smerHash, args.dataIndex);
+    case 'care': return careEntry(signing, args.grant, args.smerHash, dataIndex(args.smerHash));
     case 'payment': return paymentEntry(signing, args.care, args.amount, args.currency, args.payee, args.reference);
     case 'erase': return eraseEntry(signing, args.smerHash);
     default: throw semresError('InvalidInput', `unknown entry kind ${kind}`);

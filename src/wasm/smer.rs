@@ -265,3 +265,16 @@ pub fn inspect_smer(smer: &[u8], options: Option<OpenOptionsObject>) -> JsResult
 pub fn smer_hash(smer: &[u8]) -> String {
     crate::dery::smer_hash_hex(smer)
 }
+
+/// The data index of a SMeR kept by DERy under its hash (`dery:sha256:<hex>`), as a grant
+/// or care entry names it.
+#[wasm_bindgen(js_name = dataIndex)]
+pub fn data_index(smer_hash_hex: &str) -> JsResult<String> {
+    crate::encoding::hex::decode_array(smer_hash_hex)
+        .map(|hash| crate::dery::data_index(&hash))
+        .ok_or_else(|| {
+            js(Error::InvalidInput(
+                "a SMeR hash is 64 lower-case hex digits",
+            ))
+        })
+}

@@ -190,7 +190,7 @@ impl Story {
         }
         let grant_body = EntryBody::Grant {
             smer_hash: record,
-            data_index: format!("dery:sha256:{}", to_hex(&record)),
+            data_index: semres::dery::data_index(&record),
             recipient: id(&s.lawson),
             expires: Some(T0 + 86_400),
         };
@@ -205,7 +205,7 @@ impl Story {
         let care_body = EntryBody::Care {
             grant,
             smer_hash: care_smer,
-            data_index: format!("dery:sha256:{}", to_hex(&care_smer)),
+            data_index: semres::dery::data_index(&care_smer),
         };
         let care_entry = s.entry(&lawson, T0 + 500, care_body)?;
         s.care = s.push(care_entry, &c)?;
