@@ -159,6 +159,12 @@ register! {
     NotFound => Endpoint, 404;
     /// The endpoint failed; details stay in its log.
     Internal => Endpoint, 500;
+    /// The node's disk is full: nothing was stored; try again later.
+    StorageFull => Endpoint, 507;
+    /// The participant's storage quota in DERy is used up.
+    QuotaExceeded => Endpoint, 403;
+    /// Too many requests from this key or address; slow down.
+    RateLimited => Endpoint, 429;
 
     // ---- command line ----
     /// A file could not be read or written.

@@ -36,6 +36,10 @@ const MAX_ENCRYPTED_KEY_BYTES: usize = 512;
 const OVERHEAD_PER_RECIPIENT: usize = 1024;
 const OVERHEAD_FIXED: usize = 64 * 1024;
 
+mod stream;
+
+pub use stream::{SmerOutline, SmerStream};
+
 /// Size limits applied when sealing and opening.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -62,7 +66,14 @@ impl Limits {
     /// largest record plus a fixed allowance for headers, IV, tag and recipients.
     pub fn max_smer_bytes(&self) -> usize {
         b64::encoded_len(content::ciphertext_len(self.max_record_bytes))
-            .saturating_add(self.max_header_bytes.saturating_mul(2))
+            .saturating_add(self.max_outline_bytes())
+    }
+
+    /// Largest part of a SMeR document that is not its ciphertext (headers, recipients, IV,
+    /// tag, the JSON around them).
+    pub fn max_outline_bytes(&self) -> usize {
+        self.max_header_bytes
+            .saturating_mul(2)
             .saturating_add(self.max_recipients.saturating_mul(OVERHEAD_PER_RECIPIENT))
             .saturating_add(OVERHEAD_FIXED)
     }
@@ -391,6 +402,17 @@ impl ParsedSmer {
     /// protected header, the format version, algorithms, header disjointness, recipients,
     /// and the lengths of IV, ciphertext and tag.
     pub fn parse(smer: &[u8], limits: &Limits) -> Result<Self> {
+        Self::parse_inner(smer, limits, None).map(|(parsed, _)| parsed)
+    }
+
+    /// [`ParsedSmer::parse`], where `streamed` (from [`SmerStream`]) stands for a
+    /// ciphertext already checked as it passed and left out of `smer` (its value is `""`).
+    /// Returns the ciphertext's length too.
+    fn parse_inner(
+        smer: &[u8],
+        limits: &Limits,
+        streamed: Option<stream::StreamedCiphertext>,
+    ) -> Result<(Self, u64)> {
         if smer.len() > limits.max_smer_bytes() {
             return Err(Error::TooLarge {
                 what: "SMeR",
@@ -399,6 +421,12 @@ impl ParsedSmer {
         }
         let jwe: JweJson<'_> = serde_json::from_slice(smer)
             .map_err(|_| Error::MalformedSmer("not a JWE JSON General Serialization object"))?;
+        if smer.len().saturating_sub(jwe.ciphertext.len()) > limits.max_outline_bytes() {
+            return Err(Error::TooLarge {
+                what: "SMeR headers and recipients",
+                limit: limits.max_outline_bytes(),
+            });
+        }
 
         let protected_bytes = b64::decode(&jwe.protected).ok_or(Error::MalformedSmer(
             "protected header is not canonical base64url",
@@ -541,27 +569,40 @@ impl ParsedSmer {
         if iv.len() != IV_LEN {
             return Err(Error::MalformedSmer("iv must be 16 bytes"));
         }
-        // Cheap size check before decoding the largest member.
-        if jwe.ciphertext.len() > b64::encoded_len(content::ciphertext_len(limits.max_record_bytes))
-        {
-            return Err(Error::TooLarge {
-                what: "record",
-                limit: limits.max_record_bytes,
-            });
-        }
-        let ciphertext = b64::decode(&jwe.ciphertext).ok_or(Error::MalformedSmer(
-            "ciphertext is not canonical base64url",
-        ))?;
-        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(IV_LEN) {
+        let max_chars = b64::encoded_len(content::ciphertext_len(limits.max_record_bytes));
+        let too_large = || Error::TooLarge {
+            what: "record",
+            limit: limits.max_record_bytes,
+        };
+        let not_canonical = || Error::MalformedSmer("ciphertext is not canonical base64url");
+        let (ciphertext, ciphertext_len) = match streamed {
+            None => {
+                // Cheap size check before decoding the largest member.
+                if jwe.ciphertext.len() > max_chars {
+                    return Err(too_large());
+                }
+                let bytes = b64::decode(&jwe.ciphertext).ok_or_else(not_canonical)?;
+                let len = u64::try_from(bytes.len()).map_err(|_| too_large())?;
+                (bytes, len)
+            }
+            Some(s) => {
+                if s.chars > u64::try_from(max_chars).unwrap_or(u64::MAX) {
+                    return Err(too_large());
+                }
+                if !s.canonical {
+                    return Err(not_canonical());
+                }
+                (Vec::new(), s.decoded_len().ok_or_else(not_canonical)?)
+            }
+        };
+        if ciphertext_len == 0 || !ciphertext_len.is_multiple_of(16) {
             return Err(Error::MalformedSmer(
                 "ciphertext length is not a positive multiple of 16",
             ));
         }
-        if ciphertext.len() > content::ciphertext_len(limits.max_record_bytes) {
-            return Err(Error::TooLarge {
-                what: "record",
-                limit: limits.max_record_bytes,
-            });
+        let max_ciphertext = content::ciphertext_len(limits.max_record_bytes);
+        if ciphertext_len > u64::try_from(max_ciphertext).unwrap_or(u64::MAX) {
+            return Err(too_large());
         }
         let tag =
             b64::decode(&jwe.tag).ok_or(Error::MalformedSmer("tag is not canonical base64url"))?;
@@ -592,15 +633,18 @@ impl ParsedSmer {
             created_at: iat,
             file_name: optional_string(&protected, "fn", "fn is not a string")?,
         };
-        Ok(ParsedSmer {
-            enc,
-            header,
-            recipients,
-            aad,
-            iv,
-            ciphertext,
-            tag,
-        })
+        Ok((
+            ParsedSmer {
+                enc,
+                header,
+                recipients,
+                aad,
+                iv,
+                ciphertext,
+                tag,
+            },
+            ciphertext_len,
+        ))
     }
 
     /// The authenticated header (not yet authenticated until [`ParsedSmer::open`] succeeds).

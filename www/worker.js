@@ -60,8 +60,9 @@ function requireIdentity() {
   return me;
 }
 
-/** Signs requests with the unlocked identity (the core builds the headers). */
-const sign = (method, target) => signRequest(requireIdentity().signing, method, target);
+/** Signs requests with the unlocked identity (the core builds the headers, over the body's
+ *  SHA-256 too). */
+const sign = (method, target, body, bodySha256Hex) => signRequest(requireIdentity().signing, method, target, body ?? null, bodySha256Hex ?? null);
 
 function describe() {
   const { identity, signing, encryption } = me;
@@ -265,7 +266,7 @@ const operations = {
     const smer = smers.get(hash);
     if (!smer) throw semresError('InvalidInput', 'nothing sealed with that hash');
     progress({ stage: 'uploading', text: `Uploading the SMeR (${smer.length.toLocaleString()} bytes of ciphertext)…` });
-    const answer = await getJson(`/smers/${hash}`, { method: 'PUT', sign, body: smer, contentType: 'application/jose+json' });
+    const answer = await getJson(`/smers/${hash}`, { method: 'PUT', sign, body: smer, bodySha256Hex: hash, contentType: 'application/jose+json' });
     smers.delete(hash);
     return { result: answer };
   },

@@ -1,19 +1,23 @@
-//! Signed requests to the endpoint (SPEC.md §5.1): what a participant signs to read or store
-//! SMeRs in DERy, set a directory name, or read its own views — written by the browser's
-//! worker and the CLI, read by every node, here in one place.
+//! Signed requests to the endpoint (SPEC.md §5.1), version 2: what a participant signs to
+//! read or store SMeRs in DERy, set a directory name, or read its own views — the method,
+//! the request target as sent (path and encoded query), the time, a nonce, and the SHA-256
+//! of the body — written by the browser's worker and the CLI, read by every node, here in
+//! one place.
 //!
 //! The core checks a request's form, time window and signature; the node, which alone
 //! knows who is registered and which nonces it has seen, supplies the key and the replay
 //! check.
 
+use sha2::{Digest, Sha256};
+
 use crate::codes::Code;
-use crate::encoding::b64;
+use crate::encoding::{b64, hex};
 use crate::identity::signing::{SigningPrivateKey, SigningPublicKey};
 
 /// How far a signed request's time may be from the endpoint's clock, seconds.
 pub const REQUEST_WINDOW: i64 = 300;
 /// Domain separation of the signed bytes.
-const REQUEST_DOMAIN: &str = "SEMRES request v1\0";
+const REQUEST_DOMAIN: &str = "SEMRES request v2\0";
 /// Shortest and longest nonce (base64url characters: 12 and 48 bytes).
 const NONCE_CHARS: core::ops::RangeInclusive<usize> = 16..=64;
 
@@ -23,6 +27,9 @@ pub const HEADER_KEY_ID: &str = "Semres-Key-Id";
 pub const HEADER_TIME: &str = "Semres-Time";
 /// Header carrying the single-use nonce, base64url.
 pub const HEADER_NONCE: &str = "Semres-Nonce";
+/// Header carrying the SHA-256 of the request body, lower-case hex (of the empty body for a
+/// request without one). Its absence marks a version 1 client.
+pub const HEADER_CONTENT_SHA256: &str = "Semres-Content-SHA256";
 /// Header carrying the Ed25519 signature, base64url.
 pub const HEADER_SIGNATURE: &str = "Semres-Signature";
 
@@ -35,6 +42,8 @@ pub enum RequestError {
     Stale,
     /// The signature does not verify under the caller's key.
     BadSignature,
+    /// A version 1 request (no body hash): refused, the client must be updated.
+    Outdated,
 }
 
 impl RequestError {
@@ -44,6 +53,7 @@ impl RequestError {
             RequestError::Unauthenticated(_) => Code::Unauthenticated,
             RequestError::Stale => Code::StaleRequest,
             RequestError::BadSignature => Code::BadSignature,
+            RequestError::Outdated => Code::UnsupportedVersion,
         }
     }
 }
@@ -54,6 +64,9 @@ impl core::fmt::Display for RequestError {
             RequestError::Unauthenticated(why) => f.write_str(why),
             RequestError::Stale => f.write_str("the request's time is too far from the server's"),
             RequestError::BadSignature => f.write_str("the request signature does not verify"),
+            RequestError::Outdated => f.write_str(
+                "signed requests of version 1 (without Semres-Content-SHA256) are no longer accepted: update the client",
+            ),
         }
     }
 }
@@ -61,9 +74,22 @@ impl core::fmt::Display for RequestError {
 impl std::error::Error for RequestError {}
 
 /// The bytes a client signs: a domain separator, then method, request target (path and
-/// query exactly as sent), time and nonce, each on its own line.
-pub fn signing_bytes(method: &str, target: &str, time: i64, nonce: &str) -> Vec<u8> {
-    format!("{REQUEST_DOMAIN}{method}\n{target}\n{time}\n{nonce}").into_bytes()
+/// query exactly as sent, percent-encoding included), time, nonce and the body's SHA-256
+/// (hex), each on its own line.
+pub fn signing_bytes(
+    method: &str,
+    target: &str,
+    time: i64,
+    nonce: &str,
+    content_sha256: &[u8; 32],
+) -> Vec<u8> {
+    let content = hex::encode(content_sha256);
+    format!("{REQUEST_DOMAIN}{method}\n{target}\n{time}\n{nonce}\n{content}").into_bytes()
+}
+
+/// SHA-256 of a request body (of the empty body when there is none).
+pub fn content_sha256(body: &[u8]) -> [u8; 32] {
+    Sha256::digest(body).into()
 }
 
 /// The four headers of a signed request.
@@ -75,37 +101,49 @@ pub struct SignedRequest {
     pub time: i64,
     /// The nonce, base64url as sent.
     pub nonce: String,
+    /// SHA-256 of the body the request carries.
+    pub content_sha256: [u8; 32],
     /// The Ed25519 signature.
     pub signature: Vec<u8>,
 }
 
 impl SignedRequest {
-    /// Signs `method target` at `time` with `nonce` (12–48 random bytes, the caller's).
+    /// Signs `method target` carrying a body whose SHA-256 is `content_sha256` (see
+    /// [`content_sha256`]), at `time`, with `nonce` (12–48 random bytes, the caller's).
     pub fn sign(
         key: &SigningPrivateKey,
         method: &str,
         target: &str,
         time: i64,
         nonce: &[u8],
+        content_sha256: [u8; 32],
     ) -> SignedRequest {
         let nonce = b64::encode(nonce);
         let signature = key
-            .sign(&signing_bytes(method, target, time, &nonce))
+            .sign(&signing_bytes(
+                method,
+                target,
+                time,
+                &nonce,
+                &content_sha256,
+            ))
             .to_vec();
         SignedRequest {
             key_id: key.key_id().to_owned(),
             time,
             nonce,
+            content_sha256,
             signature,
         }
     }
 
     /// The headers to send, as (name, value).
-    pub fn headers(&self) -> [(&'static str, String); 4] {
+    pub fn headers(&self) -> [(&'static str, String); 5] {
         [
             (HEADER_KEY_ID, self.key_id.clone()),
             (HEADER_TIME, self.time.to_string()),
             (HEADER_NONCE, self.nonce.clone()),
+            (HEADER_CONTENT_SHA256, hex::encode(&self.content_sha256)),
             (HEADER_SIGNATURE, b64::encode(&self.signature)),
         ]
     }
@@ -136,10 +174,15 @@ impl SignedRequest {
         let signature = b64::decode(signature).ok_or(RequestError::Unauthenticated(
             "Semres-Signature is not base64url",
         ))?;
+        let content_sha256 = header(HEADER_CONTENT_SHA256).ok_or(RequestError::Outdated)?;
+        let content_sha256 = hex::decode_array(content_sha256).ok_or(
+            RequestError::Unauthenticated("Semres-Content-SHA256 is not 64 lower-case hex digits"),
+        )?;
         Ok(SignedRequest {
             key_id: key_id.to_owned(),
             time,
             nonce: nonce.to_owned(),
+            content_sha256,
             signature,
         })
     }
@@ -164,7 +207,7 @@ impl SignedRequest {
             return Err(RequestError::BadSignature);
         }
         key.verify(
-            &signing_bytes(method, target, self.time, &self.nonce),
+            &signing_bytes(method, target, self.time, &self.nonce, &self.content_sha256),
             &self.signature,
         )
         .map_err(|_| RequestError::BadSignature)
@@ -179,7 +222,14 @@ mod tests {
 
     fn signed() -> (SigningPrivateKey, SignedRequest) {
         let key = SigningPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(1)).unwrap();
-        let request = SignedRequest::sign(&key, "GET", "/api/v1/smers/ab?x=1", 1000, &[7; 18]);
+        let request = SignedRequest::sign(
+            &key,
+            "GET",
+            "/api/v1/smers/ab?x=1",
+            1000,
+            &[7; 18],
+            content_sha256(b""),
+        );
         (key, request)
     }
 
@@ -205,6 +255,21 @@ mod tests {
             read.verify(key.public_key(), "GET", "/api/v1/smers/ab?x=2"),
             Err(RequestError::BadSignature)
         );
+        let mut other_body = read.clone();
+        other_body.content_sha256 = content_sha256(b"{}");
+        assert_eq!(
+            other_body.verify(key.public_key(), "GET", "/api/v1/smers/ab?x=1"),
+            Err(RequestError::BadSignature)
+        );
+        // A version 1 client sends no body hash.
+        let v1 = SignedRequest::from_headers(|name| {
+            headers
+                .iter()
+                .filter(|(n, _)| *n != HEADER_CONTENT_SHA256)
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        });
+        assert_eq!(v1, Err(RequestError::Outdated));
     }
 
     #[test]
@@ -239,6 +304,7 @@ mod tests {
             (HEADER_NONCE, "short"),
             (HEADER_NONCE, "not base64url!!!!!!!!"),
             (HEADER_SIGNATURE, "+/"),
+            (HEADER_CONTENT_SHA256, "AB"),
         ] {
             let got = SignedRequest::from_headers(|name| {
                 if name == broken {

@@ -580,16 +580,25 @@ impl LedgerState {
         recipient: &str,
         smer: &crate::smer::ParsedSmer,
     ) -> LedgerResult<()> {
+        self.check_recipient_key_ids(
+            recipient,
+            smer.recipients().iter().filter_map(|r| r.key_id.as_deref()),
+        )
+    }
+
+    /// [`LedgerState::check_smer_recipient`] with the SMeR's recipient key ids only (what
+    /// DERy's index keeps of a stored SMeR).
+    pub fn check_recipient_key_ids<'a>(
+        &self,
+        recipient: &str,
+        mut key_ids: impl Iterator<Item = &'a str>,
+    ) -> LedgerResult<()> {
         let participant = self
             .participants
             .get(recipient)
             .ok_or(LedgerError::NotRegistered)?;
         let wanted = participant.encryption.key_id();
-        if smer
-            .recipients()
-            .iter()
-            .any(|r| r.key_id.as_deref() == Some(wanted))
-        {
+        if key_ids.any(|kid| kid == wanted) {
             Ok(())
         } else {
             Err(LedgerError::RecipientMismatch)

@@ -114,6 +114,7 @@ export interface SignedRequestHeaders {
   "Semres-Key-Id": string;
   "Semres-Time": string;
   "Semres-Nonce": string;
+  "Semres-Content-SHA256": string;
   "Semres-Signature": string;
 }
 "#;

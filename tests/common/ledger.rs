@@ -9,7 +9,7 @@ use semres::ledger::merkle::{verify_consistency, verify_inclusion, Hash};
 use semres::ledger::{verify_chain, verify_chain_structure, Block};
 use serde_json::Value;
 
-pub const LEDGER_VECTORS: &str = include_str!("../vectors/ledger/ledger_v1.json");
+pub(crate) const LEDGER_VECTORS: &str = include_str!("../vectors/ledger/ledger_v1.json");
 
 fn hash(v: &Value) -> Vec<u8> {
     Base64::decode_vec(v.as_str().expect("base64")).expect("base64")
@@ -24,7 +24,7 @@ fn proof(v: &Value) -> Vec<Hash> {
 }
 
 /// Decodes a chain; a block that does not decode is reported like a verifier failure.
-pub fn decode_chain(blocks: &Value) -> Result<Vec<Block>, (u64, String)> {
+pub(crate) fn decode_chain(blocks: &Value) -> Result<Vec<Block>, (u64, String)> {
     blocks
         .as_array()
         .expect("blocks")
@@ -38,7 +38,7 @@ pub fn decode_chain(blocks: &Value) -> Result<Vec<Block>, (u64, String)> {
 }
 
 /// Runs every ledger vector; returns (passed, failures).
-pub fn run_ledger_vectors(doc: &str) -> (usize, Vec<String>) {
+pub(crate) fn run_ledger_vectors(doc: &str) -> (usize, Vec<String>) {
     let doc: Value = serde_json::from_str(doc).expect("vector file is JSON");
     let mut passed = 0;
     let mut failures = Vec::new();

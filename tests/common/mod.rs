@@ -12,14 +12,14 @@ use semres::smer::{self, Limits};
 use semres::EncryptionPrivateKey;
 use serde_json::Value;
 
-pub const SMER_VECTORS: &str = include_str!("../vectors/smer/smer_v1.json");
+pub(crate) const SMER_VECTORS: &str = include_str!("../vectors/smer/smer_v1.json");
 
-pub fn hex_decode(s: &str) -> Vec<u8> {
+pub(crate) fn hex_decode(s: &str) -> Vec<u8> {
     semres::hex::decode(s).expect("lower-case hex")
 }
 
 /// Runs every case; returns (passed, names of the failures with what happened).
-pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
+pub(crate) fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
     let doc: Value = serde_json::from_str(doc).expect("vector file is JSON");
     let mut keys = BTreeMap::new();
     for (name, entry) in doc["keys"].as_object().expect("keys") {
@@ -73,4 +73,4 @@ pub fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
     (passed, failures)
 }
 
-pub mod ledger;
+pub(crate) mod ledger;

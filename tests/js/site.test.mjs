@@ -208,8 +208,8 @@ test('David and Lawson exchange a record through the site, verified at every ste
   assert.equal(await l.textContent('#c-view'), '');
 
   // --- a SMeR altered in the data directory is refused, naming the hash check ---
-  execFileSync('sqlite3', [path.join(server.dataDir, 'semres.sqlite3'),
-    `UPDATE smers SET bytes = CAST(replace(CAST(bytes AS TEXT), '"ciphertext":"', '"ciphertext":"AAAA') AS BLOB) WHERE lower(hex(hash)) = '${fhirHash}'`]);
+  const storedFhir = path.join(server.dataDir, 'smers', fhirHash.slice(0, 2), fhirHash);
+  writeFileSync(storedFhir, readFileSync(storedFhir, 'utf8').replace('"ciphertext":"', '"ciphertext":"AAAA'));
   await l.click('#c-refresh');
   await l.locator('#c-grants tr', { hasText: fhirHash.slice(0, 10) }).locator('button').click();
   await waitStatus(l, 'clinician-status', /Refused/);

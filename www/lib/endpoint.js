@@ -18,23 +18,28 @@ async function failure(response) {
 }
 
 /**
- * One request to `path` (under /api/v1, query included, already encoded). `sign(method,
- * target)` returns the signed-request headers; `json` is sent as a JSON body, `body` as is.
- * Resolves to the Response (status 2xx).
+ * One request to `path` (under /api/v1, with its query). `sign(method, target, body,
+ * bodySha256Hex)` returns the signed-request headers for the target exactly as the browser
+ * will send it (percent-encoded) and the body; `json` is sent as a JSON body, `body` as is
+ * (`bodySha256Hex`: its SHA-256, when already known — a SMeR's hash). Resolves to the
+ * Response (status 2xx).
  */
-export async function request(path, { method = 'GET', sign = null, json, body, contentType } = {}) {
-  const target = `${API}${path}`;
-  const headers = sign ? { ...sign(method, target) } : {};
+export async function request(path, { method = 'GET', sign = null, json, body, bodySha256Hex, contentType } = {}) {
+  // The URL the browser will request, serialized: what the endpoint sees, and verifies.
+  const url = new URL(`${API}${path}`, self.location.origin);
+  const target = `${url.pathname}${url.search}`;
   let payload = body;
+  const headers = {};
   if (json !== undefined) {
-    payload = JSON.stringify(json);
+    payload = new TextEncoder().encode(JSON.stringify(json));
     headers['Content-Type'] = 'application/json';
   } else if (contentType) {
     headers['Content-Type'] = contentType;
   }
+  if (sign) Object.assign(headers, sign(method, target, bodySha256Hex ? undefined : payload, bodySha256Hex));
   let response;
   try {
-    response = await fetch(target, { method, headers, body: payload });
+    response = await fetch(url, { method, headers, body: payload });
   } catch (error) {
     throw semresError('NetworkError', `the endpoint cannot be reached (${error?.message ?? error})`);
   }

@@ -7,6 +7,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
+use semres::smer::{Limits, SealOptions};
 use semres::EncryptionPrivateKey;
 use semres_node::node::{Node, NodeError};
 
@@ -25,11 +26,10 @@ fn register(key: &SigningPrivateKey, spki: &[u8], n: u8) -> Result<Entry, String
 pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let spki = EncryptionPrivateKey::generate(&mut rng, 2048)
-        .and_then(|k| k.public_key().to_spki_der())
-        .map_err(|x| e(&x))?;
-    let mut node = Node::open(dir, None).map_err(|x| e(&x))?;
-    if node.state().size() != 1 {
+    let encryption = EncryptionPrivateKey::generate(&mut rng, 2048).map_err(|x| e(&x))?;
+    let spki = encryption.public_key().to_spki_der().map_err(|x| e(&x))?;
+    let node = Node::open(dir, None).map_err(|x| e(&x))?;
+    if node.view().state().size() != 1 {
         return Err("expected genesis only on first start".into());
     }
     let david = SigningPrivateKey::generate(&mut rng).map_err(|x| e(&x))?;
@@ -38,12 +38,25 @@ pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
         .map_err(|x| e(&x))?;
     node.append(register(&lawson, &spki, 2)?, 1_795_564_802)
         .map_err(|x| e(&x))?;
-    let smer = b"{\"synthetic\":\"smer\"}".to_vec();
+    let options = SealOptions::new("text/plain", david.key_id(), 1_795_564_800);
+    let smer = semres::smer::seal(
+        &mut rng,
+        b"synthetic record",
+        &[encryption.public_key()],
+        &options,
+        &Limits::default(),
+    )
+    .map_err(|x| e(&x))?;
     let hash = semres::smer_hash(&smer);
-    if !node.smers().put(&hash, &smer).map_err(|x| e(&x))? {
+    let put = |node: &Node| {
+        node.dery()
+            .put(&hash, &smer, david.key_id(), 1_795_564_803)
+            .map_err(|x| format!("{x:?}"))
+    };
+    if !put(&node)? {
         return Err("a new SMeR was not stored".into());
     }
-    if node.smers().put(&hash, &smer).map_err(|x| e(&x))? {
+    if put(&node)? {
         return Err("storing is not idempotent by hash".into());
     }
     let grant = EntryBody::Grant {
@@ -65,7 +78,8 @@ pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
         Err(NodeError::Refused(r)) if r.code() == "Duplicate" => {}
         other => return Err(format!("replay: {:?}", other.map(|b| b.number))),
     }
-    Ok((node.state().size() as usize, hash))
+    let size = node.view().state().size();
+    Ok((usize::try_from(size).map_err(|x| e(&x))?, hash))
 }
 
 /// Flips one byte near the end of stored block `number` (inside its entry's signatures), as
@@ -90,4 +104,12 @@ pub fn tamper_block(dir: &Path, number: u64) -> Result<(), String> {
     )
     .map_err(e)?;
     Ok(())
+}
+
+/// Overwrites a stored SMeR's file with other bytes, as an attacker with the data directory
+/// would.
+pub fn corrupt_smer(dir: &Path, hash: &[u8; 32]) -> Result<(), String> {
+    let name = semres::hex::encode(hash);
+    let path = dir.join("smers").join(&name[..2]).join(name);
+    std::fs::write(path, b"{}").map_err(|x| x.to_string())
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use semres_node::api::ApiState;
 use semres_node::node::Node;
-use semres_node::server::{router, SiteDirs};
+use semres_node::server::{router, serve_listener, ServerConfig, SiteDirs};
 
 /// Starts a node over `dir` (created if missing; nothing is removed) on 127.0.0.1 with a
 /// free port; the site's folders are `dir/www` and `dir/pkg`. Serves until the process ends.
@@ -21,6 +21,7 @@ pub fn start_with(api: ApiState, dir: &Path) -> Result<SocketAddr, String> {
         www: dir.join("www"),
         pkg: dir.join("pkg"),
     };
+    let config = ServerConfig::default();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -32,7 +33,8 @@ pub fn start_with(api: ApiState, dir: &Path) -> Result<SocketAddr, String> {
     std::thread::spawn(move || {
         runtime.block_on(async move {
             if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
-                let _ = axum::serve(listener, router(&dirs, api)).await;
+                let router = router(&dirs, api, config.body_idle_timeout);
+                let _ = serve_listener(listener, router, config, std::future::pending()).await;
             }
         });
     });

@@ -95,7 +95,7 @@ fn kill9_of_the_server_loses_no_acknowledged_entry() {
     let node = Node::open(&dir.join("data"), None).expect("restart after kill -9");
     for key_id in &acknowledged {
         assert!(
-            node.state().participant(key_id).is_some(),
+            node.view().state().participant(key_id).is_some(),
             "acknowledged {key_id} is missing"
         );
     }

@@ -17,10 +17,6 @@ fn verify_chain(dir: &Path) -> Output {
         .unwrap()
 }
 
-fn database(dir: &Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(semres_node::node::database_path(dir)).unwrap()
-}
-
 #[test]
 fn an_intact_ledger_verifies() {
     let dir = workdir("intact");
@@ -52,9 +48,7 @@ fn a_tampered_block_is_named() {
 fn a_tampered_smer_is_named() {
     let dir = workdir("tamper-smer");
     let (_, hash) = xtask::fixtures::populate(&dir).unwrap();
-    database(&dir)
-        .execute_batch("UPDATE smers SET bytes = X'7b7d'")
-        .unwrap();
+    xtask::fixtures::corrupt_smer(&dir, &hash).unwrap();
     let out = verify_chain(&dir);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(&semres::hex::encode(&hash)));

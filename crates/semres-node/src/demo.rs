@@ -10,6 +10,7 @@ use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::smer::{self, Limits, SealOptions};
 
 use crate::node::{Node, NodeError};
+use crate::store::Directory;
 
 /// A synthetic My Health Bank export (structure of `shared/reference/mhb-format.md`), with
 /// its quirks: dotted element names, mixed Chinese and English, the `無資料` placeholder.
@@ -40,8 +41,8 @@ fn nonce() -> Result<[u8; 16], NodeError> {
 }
 
 /// Seeds the demo when the ledger holds only its genesis; returns what to tell the user.
-pub fn seed_if_new(node: &mut Node, data_dir: &Path) -> Result<Vec<String>, NodeError> {
-    if node.state().size() != 1 {
+pub fn seed_if_new(node: &Node, data_dir: &Path) -> Result<Vec<String>, NodeError> {
+    if node.view().state().size() != 1 {
         return Ok(Vec::new());
     }
     let setup = |e: semres::Error| NodeError::Setup(e.to_string());
@@ -62,9 +63,9 @@ pub fn seed_if_new(node: &mut Node, data_dir: &Path) -> Result<Vec<String>, Node
         .map_err(NodeError::Refused)?;
     node.append(register(&david, Role::Patient)?, t)?;
     node.append(admitted, t)?;
-    for who in [&david, &lawson] {
-        node.directory()
-            .set_name(who.signing.key_id(), &who.name)
+    for (who, role) in [(&david, Role::Patient), (&lawson, Role::Clinician)] {
+        node.database()
+            .with(|db| db.set_name(who.signing.key_id(), &who.name, role))
             .map_err(NodeError::Store)?;
     }
     let mut options = SealOptions::new("application/xml", david.signing.key_id(), t);
@@ -81,7 +82,7 @@ pub fn seed_if_new(node: &mut Node, data_dir: &Path) -> Result<Vec<String>, Node
     )
     .map_err(setup)?;
     let hash = semres::dery::smer_hash(&sealed);
-    node.smers().put(&hash, &sealed).map_err(NodeError::Store)?;
+    node.dery().put(&hash, &sealed, david.signing.key_id(), t)?;
     let grant = EntryBody::Grant {
         smer_hash: hash,
         data_index: semres::dery::data_index(&hash),

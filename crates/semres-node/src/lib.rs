@@ -8,6 +8,7 @@ pub mod clock;
 pub mod demo;
 pub mod dery;
 pub mod fsutil;
+pub mod log;
 pub mod node;
 pub mod server;
 pub mod store;

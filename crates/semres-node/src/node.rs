@@ -1,18 +1,26 @@
 //! A Proof-of-Authority ledger node over a data directory: the stored chain, re-verified at
 //! start (fully beyond the last verified checkpoint, rules-only below it), the node's
 //! authority key, and appends that are checked by the core verifier, sealed, and stored
-//! durably before they are acknowledged.
+//! durably before they are acknowledged — plus the node's DERy and directory.
+//!
+//! Concurrency: one writer at a time appends (the `writer` lock, held while the block is
+//! checked and stored); readers see the verified [`View`] under a read lock that the writer
+//! takes for writing only to apply a stored block — microseconds, never across disk I/O.
+//! DERy and the directory have their own database connections and never wait for either.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use semres::identity::signing::SigningPrivateKey;
-use semres::ledger::entry::Entry;
+use semres::ledger::checkpoint::Checkpoint;
+use semres::ledger::entry::{Entry, EntryBody};
 use semres::ledger::merkle::Hash;
 use semres::ledger::state::Check;
 use semres::ledger::{genesis_block, Block, LedgerError, LedgerState};
+use semres::smer::Limits;
 
-use crate::dery::SmerStore;
-use crate::store::{Directory, LedgerStore, Sqlite, StoreError};
+use crate::dery::{Dery, DeryError};
+use crate::store::{LedgerStore, Pool, Sqlite, StoreError};
 
 /// The chain id of a new local ledger (the checkpoint origin).
 pub const DEFAULT_CHAIN_ID: &str = "semres.local/ledger";
@@ -65,17 +73,18 @@ impl From<StoreError> for NodeError {
     }
 }
 
+impl From<DeryError> for NodeError {
+    fn from(e: DeryError) -> Self {
+        match e {
+            DeryError::Store(e) => NodeError::Store(e),
+            other => NodeError::Setup(format!("{other:?}")),
+        }
+    }
+}
+
 /// The files of a data directory.
 pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("semres.sqlite3")
-}
-
-/// A running node.
-pub struct Node {
-    state: LedgerState,
-    blocks: Vec<Block>,
-    store: Sqlite,
-    authority: SigningPrivateKey,
 }
 
 /// Replays stored blocks: rules-only up to the recorded verified size (if its root still
@@ -87,115 +96,56 @@ pub fn replay(blocks: &[Block], verified: Option<(u64, Hash)>) -> Result<LedgerS
     })?;
     let mut state =
         LedgerState::genesis(first).map_err(|error| NodeError::Chain { index: 0, error })?;
-    let trusted =
-        match verified {
-            Some((size, root)) if size as usize <= blocks.len() => {
-                // The trusted prefix must hash to the root recorded when it was verified.
-                let prefix = semres::ledger::verify_chain_structure(&blocks[..size as usize])
-                    .map_err(|e| NodeError::Chain {
-                        index: e.index,
-                        error: e.error,
-                    })?;
-                if prefix.root(size) == Some(root) {
-                    size
-                } else {
-                    0
-                }
+    let trusted = match verified {
+        Some((size, root)) if usize::try_from(size).is_ok_and(|s| s <= blocks.len()) => {
+            let prefix = &blocks[..usize::try_from(size).unwrap_or(0)];
+            // The trusted prefix must hash to the root recorded when it was verified.
+            let tree =
+                semres::ledger::verify_chain_structure(prefix).map_err(|e| NodeError::Chain {
+                    index: e.index,
+                    error: e.error,
+                })?;
+            if tree.root(size) == Some(root) {
+                size
+            } else {
+                0
             }
-            _ => 0,
-        };
-    for (i, block) in blocks.iter().enumerate().skip(1) {
-        let check = if (i as u64) < trusted {
+        }
+        _ => 0,
+    };
+    for (i, block) in (0u64..).zip(blocks).skip(1) {
+        let check = if i < trusted {
             Check::TrustedPrefix
         } else {
             Check::Full
         };
         state
             .apply_with(block, check)
-            .map_err(|error| NodeError::Chain {
-                index: i as u64,
-                error,
-            })?;
+            .map_err(|error| NodeError::Chain { index: i, error })?;
     }
     Ok(state)
 }
 
-impl Node {
-    /// Opens the node in `data_dir` (created if needed). A new directory gets a new
-    /// authority key (`authority.key.pem`, 0600) unless `authority` is given, and a genesis.
-    pub fn open(data_dir: &Path, authority: Option<SigningPrivateKey>) -> Result<Node, NodeError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| NodeError::Setup(format!("{}: {e}", data_dir.display())))?;
-        let key_path = data_dir.join("authority.key.pem");
-        let authority = match authority {
-            Some(k) => k,
-            None if key_path.exists() => {
-                let text = std::fs::read_to_string(&key_path)
-                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?;
-                SigningPrivateKey::from_pem(&text, None)
-                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?
-            }
-            None => {
-                let k = SigningPrivateKey::generate(&mut getrandom::SysRng)
-                    .map_err(|e| NodeError::Setup(e.to_string()))?;
-                let pem = k
-                    .to_pkcs8_pem()
-                    .map_err(|e| NodeError::Setup(e.to_string()))?;
-                crate::fsutil::write_atomically(&key_path, pem.as_bytes(), true)
-                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?;
-                k
-            }
-        };
-        let mut store = Sqlite::open(&database_path(data_dir))?;
-        let mut blocks = store.blocks()?;
-        if blocks.is_empty() {
-            let nonce = crate::clock::nonce().map_err(|e| NodeError::Setup(e.to_string()))?;
-            let genesis =
-                genesis_block(DEFAULT_CHAIN_ID, &[&authority], crate::clock::now(), nonce)
-                    .map_err(NodeError::Refused)?;
-            store.append(&genesis)?;
-            blocks.push(genesis);
-        }
-        let state = replay(&blocks, store.verified()?)?;
-        let root = state.tree().root(state.size()).unwrap_or_default();
-        store.set_verified(state.size(), &root)?;
-        Ok(Node {
-            state,
-            blocks,
-            store,
-            authority,
-        })
-    }
+/// The verified ledger as readers see it: the state after the last block, and the blocks.
+pub struct View {
+    state: LedgerState,
+    blocks: Vec<Block>,
+}
 
+impl View {
     /// The verified state.
     pub fn state(&self) -> &LedgerState {
         &self.state
     }
 
-    /// This node's authority key (public half).
-    pub fn authority(&self) -> &SigningPrivateKey {
-        &self.authority
-    }
-
-    /// Checks, seals and durably stores an entry; returns the block once it is on disk.
-    pub fn append(&mut self, entry: Entry, time: i64) -> Result<Block, NodeError> {
-        let block = self
-            .state
-            .prepare_next(entry, time, &self.authority)
-            .map_err(NodeError::Refused)?;
-        self.store.append(&block)?;
-        // Checked in full a moment ago; the state only needs the rules' effects now.
-        self.state
-            .apply_with(&block, Check::TrustedPrefix)
-            .map_err(NodeError::Refused)?;
-        self.blocks.push(block.clone());
-        Ok(block)
+    /// Block `number`, if the chain has it.
+    pub fn block(&self, number: u64) -> Option<&Block> {
+        self.blocks.get(usize::try_from(number).ok()?)
     }
 
     /// The blocks whose entries concern `owner`'s records: access receipts and care entries
     /// under grants `owner` made, and payments of those care entries (the audit trail).
     pub fn audit_trail(&self, owner: &str) -> Vec<&Block> {
-        use semres::ledger::EntryBody;
         let mut my_cares = std::collections::BTreeSet::new();
         let mut out = Vec::new();
         for block in &self.blocks {
@@ -218,20 +168,150 @@ impl Node {
         }
         out
     }
+}
 
-    /// Block `number`, if the chain has it.
-    pub fn block(&self, number: u64) -> Option<&Block> {
-        self.blocks.get(usize::try_from(number).ok()?)
+/// A running node.
+pub struct Node {
+    view: RwLock<View>,
+    /// The block store; held by the one appender while it checks and stores a block.
+    writer: Mutex<Sqlite>,
+    authority: SigningPrivateKey,
+    dery: Dery,
+    database: Pool,
+}
+
+impl Node {
+    /// Opens the node in `data_dir` (created if needed). A new directory gets a new
+    /// authority key (`authority.key.pem`, 0600) unless `authority` is given, and a genesis.
+    pub fn open(data_dir: &Path, authority: Option<SigningPrivateKey>) -> Result<Node, NodeError> {
+        Self::open_with(data_dir, authority, Limits::default())
     }
 
-    /// The participant directory (names, never on the ledger).
-    pub fn directory(&mut self) -> &mut dyn Directory {
-        &mut self.store
+    /// [`Node::open`] with the limits DERy's SMeRs must keep.
+    pub fn open_with(
+        data_dir: &Path,
+        authority: Option<SigningPrivateKey>,
+        limits: Limits,
+    ) -> Result<Node, NodeError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| NodeError::Setup(format!("{}: {e}", data_dir.display())))?;
+        let key_path = data_dir.join("authority.key.pem");
+        let authority = match authority {
+            Some(k) => k,
+            None if key_path.exists() => {
+                let text = std::fs::read_to_string(&key_path)
+                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?;
+                SigningPrivateKey::from_pem(&text, None)
+                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?
+            }
+            None => {
+                let k = SigningPrivateKey::generate(&mut getrandom::SysRng)
+                    .map_err(|e| NodeError::Setup(e.to_string()))?;
+                let pem = k
+                    .to_pkcs8_pem()
+                    .map_err(|e| NodeError::Setup(e.to_string()))?;
+                crate::fsutil::write_atomically(&key_path, pem.as_bytes(), true)
+                    .map_err(|e| NodeError::Setup(format!("{}: {e}", key_path.display())))?;
+                k
+            }
+        };
+        let database = database_path(data_dir);
+        let mut store = Sqlite::open(&database)?;
+        let mut blocks = store.blocks()?;
+        if blocks.is_empty() {
+            let nonce = crate::clock::nonce().map_err(|e| NodeError::Setup(e.to_string()))?;
+            let genesis =
+                genesis_block(DEFAULT_CHAIN_ID, &[&authority], crate::clock::now(), nonce)
+                    .map_err(NodeError::Refused)?;
+            store.append(&genesis)?;
+            blocks.push(genesis);
+        }
+        let state = replay(&blocks, store.verified()?)?;
+        let root = state.tree().root(state.size()).unwrap_or_default();
+        store.set_verified(state.size(), &root)?;
+        let dery = Dery::open(data_dir, &database, limits)?;
+        dery.migrate_legacy(crate::clock::now())?;
+        Ok(Node {
+            view: RwLock::new(View { state, blocks }),
+            writer: Mutex::new(store),
+            authority,
+            dery,
+            database: Pool::new(&database),
+        })
     }
 
-    /// The SMeR store (DERy).
-    pub fn smers(&mut self) -> &mut dyn SmerStore {
-        &mut self.store
+    /// The verified ledger, for reading (a read lock: release it before any I/O).
+    pub fn view(&self) -> RwLockReadGuard<'_, View> {
+        // A poisoned lock means a panic elsewhere; the view itself is only ever replaced
+        // whole block by block, so it stays consistent.
+        self.view
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// This node's authority key.
+    pub fn authority(&self) -> &SigningPrivateKey {
+        &self.authority
+    }
+
+    /// The current checkpoint, signed by this node's authority.
+    pub fn signed_checkpoint(&self) -> String {
+        self.checkpoint_of(self.view().state())
+    }
+
+    /// The checkpoint of `state`, signed by this node's authority.
+    pub fn checkpoint_of(&self, state: &LedgerState) -> String {
+        Checkpoint {
+            origin: state.chain_id().to_owned(),
+            size: state.size(),
+            root: state.tree().root(state.size()).unwrap_or_default(),
+        }
+        .sign(&self.authority)
+    }
+
+    /// Checks `entry` against the current state as the next block would carry it at `time`,
+    /// without storing anything: every signature and rule, before any store is touched.
+    pub fn check(&self, entry: &Entry, time: i64) -> Result<(), NodeError> {
+        let view = self.view();
+        let time = time.max(view.state.last_time());
+        view.state
+            .check_entry_at(entry, time)
+            .map_err(NodeError::Refused)
+    }
+
+    /// Checks, seals and durably stores an entry; returns the block once it is on disk.
+    pub fn append(&self, entry: Entry, time: i64) -> Result<Block, NodeError> {
+        let mut store = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let block = self
+            .view()
+            .state
+            .prepare_next(entry, time, &self.authority)
+            .map_err(NodeError::Refused)?;
+        // Readers are not held up by the fsync: only the writer lock is held here.
+        store.append(&block)?;
+        let mut view = self
+            .view
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Checked in full a moment ago; the state only needs the rules' effects now.
+        view.state
+            .apply_with(&block, Check::TrustedPrefix)
+            .map_err(NodeError::Refused)?;
+        view.blocks.push(block.clone());
+        Ok(block)
+    }
+
+    /// The SMeR repository (DERy).
+    pub fn dery(&self) -> &Dery {
+        &self.dery
+    }
+
+    /// The node's database (directory), one connection per use.
+    pub fn database(&self) -> &Pool {
+        &self.database
     }
 }
 
@@ -245,8 +325,10 @@ pub fn verify_data_dir(data_dir: &Path) -> Result<(u64, usize), String> {
     let store = Sqlite::open(&path).map_err(|e| e.to_string())?;
     let blocks = store.blocks().map_err(|e| e.to_string())?;
     let state = replay(&blocks, None).map_err(|e| e.to_string())?;
-    let checked = crate::dery::check_all(&store)
-        .map_err(|e| e.to_string())?
+    let dery = Dery::inspect(data_dir, &path, Limits::default());
+    let checked = dery
+        .check_all()
+        .map_err(|e| format!("{e:?}"))?
         .map_err(|hash| {
             format!(
                 "SMeR {}: its content does not match its hash",

@@ -15,19 +15,19 @@ use semres_node::node::{verify_data_dir, Node};
 fn the_demo_is_seeded_once_and_lawson_can_open_davids_record() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut node = Node::open(&dir, None).unwrap();
-    let lines = seed_if_new(&mut node, &dir).unwrap();
+    let node = Node::open(&dir, None).unwrap();
+    let lines = seed_if_new(&node, &dir).unwrap();
     assert!(
         lines.iter().any(|l| l.contains("David")) && lines.iter().any(|l| l.contains("Lawson")),
         "{lines:?}"
     );
     assert_eq!(
-        node.state().size(),
+        node.view().state().size(),
         4,
         "genesis, two registrations, one grant"
     );
     assert!(
-        seed_if_new(&mut node, &dir).unwrap().is_empty(),
+        seed_if_new(&node, &dir).unwrap().is_empty(),
         "seeded only once"
     );
     drop(node);
@@ -45,13 +45,14 @@ fn the_demo_is_seeded_once_and_lawson_can_open_davids_record() {
     assert!(text.contains("Metformin 500 mg") && text.contains("E119"));
     let node = Node::open(&dir, None).unwrap();
     let grant = node
+        .view()
         .state()
         .grants()
         .next()
         .map(|(_, g)| g.clone())
         .unwrap();
     assert_eq!(grant.recipient, lawson.signing.key_id());
-    assert!(node.state().may_read(
+    assert!(node.view().state().may_read(
         lawson.signing.key_id(),
         &semres::dery::smer_hash(&sealed),
         grant.expires.unwrap() - 1

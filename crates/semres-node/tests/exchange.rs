@@ -33,21 +33,28 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// The headers of a signed request (SPEC §5.1, version 2), built by hand from the spec.
 fn signed(
     key: &SigningPrivateKey,
     method: &str,
     path: &str,
+    body: &[u8],
     time: i64,
     rng: &mut ChaCha20Rng,
 ) -> Vec<(String, String)> {
     let mut nonce = [0u8; 16];
     rng.fill_bytes(&mut nonce);
     let nonce = b64::encode(&nonce);
-    let signature = key.sign(&request_signing_bytes(method, path, time, &nonce));
+    let content = semres::smer_hash(body);
+    let signature = key.sign(&request_signing_bytes(method, path, time, &nonce, &content));
     vec![
         ("Semres-Key-Id".into(), key.key_id().into()),
         ("Semres-Time".into(), time.to_string()),
         ("Semres-Nonce".into(), nonce),
+        (
+            "Semres-Content-SHA256".into(),
+            semres::hex::encode(&content),
+        ),
         ("Semres-Signature".into(), b64::encode(&signature)),
     ]
 }
@@ -90,7 +97,7 @@ fn upload(addr: SocketAddr, who: &SigningPrivateKey, smer: &[u8], rng: &mut ChaC
         addr,
         "PUT",
         &path,
-        &signed(who, "PUT", &path, now(), rng),
+        &signed(who, "PUT", &path, smer, now(), rng),
         smer,
     )
     .0
@@ -107,7 +114,7 @@ fn download(
         addr,
         "GET",
         &path,
-        &signed(who, "GET", &path, now(), rng),
+        &signed(who, "GET", &path, b"", now(), rng),
         b"",
     )
 }
@@ -160,7 +167,7 @@ fn the_whole_exchange_over_http() {
             addr,
             "PUT",
             &path,
-            &signed(&who.signing, "PUT", &path, now(), rng),
+            &signed(&who.signing, "PUT", &path, body.as_bytes(), now(), rng),
             body.as_bytes(),
         )
     };
@@ -197,7 +204,7 @@ fn the_whole_exchange_over_http() {
             addr,
             "GET",
             path,
-            &signed(who, "GET", path, now(), rng),
+            &signed(who, "GET", path, b"", now(), rng),
             b"",
         );
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
@@ -262,7 +269,7 @@ fn the_whole_exchange_over_http() {
         addr,
         "PUT",
         &wrong,
-        &signed(&david.signing, "PUT", &wrong, now(), &mut rng),
+        &signed(&david.signing, "PUT", &wrong, &sealed, now(), &mut rng),
         &sealed,
     );
     assert_eq!((status, code(&body)), (400, "HashMismatch".into()));
@@ -272,7 +279,7 @@ fn the_whole_exchange_over_http() {
         addr,
         "PUT",
         &junk_path,
-        &signed(&david.signing, "PUT", &junk_path, now(), &mut rng),
+        &signed(&david.signing, "PUT", &junk_path, junk, now(), &mut rng),
         junk,
     );
     assert_eq!((status, code(&body)), (400, "MalformedSmer".into()));
@@ -315,19 +322,19 @@ fn the_whole_exchange_over_http() {
         code(&http(addr, "GET", &path, &[], b"").1),
         "Unauthenticated"
     );
-    let stale = signed(&lawson.signing, "GET", &path, now() - 3600, &mut rng);
+    let stale = signed(&lawson.signing, "GET", &path, b"", now() - 3600, &mut rng);
     assert_eq!(
         code(&http(addr, "GET", &path, &stale, b"").1),
         "StaleRequest"
     );
-    let once = signed(&lawson.signing, "GET", &path, now(), &mut rng);
+    let once = signed(&lawson.signing, "GET", &path, b"", now(), &mut rng);
     assert_eq!(http(addr, "GET", &path, &once, b"").0, 200);
     assert_eq!(
         code(&http(addr, "GET", &path, &once, b"").1),
         "ReplayedRequest"
     );
-    let mut forged = signed(&lawson.signing, "GET", &path, now(), &mut rng);
-    forged[3].1 = b64::encode(&[7u8; 64]);
+    let mut forged = signed(&lawson.signing, "GET", &path, b"", now(), &mut rng);
+    forged[4].1 = b64::encode(&[7u8; 64]);
     assert_eq!(
         code(&http(addr, "GET", &path, &forged, b"").1),
         "BadSignature"
@@ -335,30 +342,16 @@ fn the_whole_exchange_over_http() {
 
     // A SMeR altered in the data directory is never served.
     {
-        let conn = rusqlite::Connection::open(semres_node::node::database_path(&dir)).unwrap();
-        let original: Vec<u8> = conn
-            .query_row(
-                "SELECT bytes FROM smers WHERE hash = ?1",
-                [smer_hash.to_vec()],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let file = dir.join("smers").join(&hash[..2]).join(&hash);
+        let original = std::fs::read(&file).unwrap();
         let mut altered = original.clone();
         let at = altered.len() - 40;
         altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
-        conn.execute(
-            "UPDATE smers SET bytes = ?1 WHERE hash = ?2",
-            rusqlite::params![altered, smer_hash.to_vec()],
-        )
-        .unwrap();
+        std::fs::write(&file, &altered).unwrap();
         let (status, body) = download(addr, &lawson.signing, &hash, &mut rng);
         assert_eq!((status, code(&body)), (500, "CorruptSmer".into()));
         assert!(verify_data_dir(&dir).is_err());
-        conn.execute(
-            "UPDATE smers SET bytes = ?1 WHERE hash = ?2",
-            rusqlite::params![original, smer_hash.to_vec()],
-        )
-        .unwrap();
+        std::fs::write(&file, &original).unwrap();
     }
 
     // Access receipt; care record sealed back to David; payment.

@@ -28,9 +28,9 @@ fn appends_survive_a_restart_and_verify() {
     let dir = workdir("restart");
     let (size, hash) = populate(&dir);
     assert_eq!(size, 4);
-    let mut again = Node::open(&dir, None).unwrap();
-    assert_eq!(again.state().size(), 4);
-    assert!(again.smers().get(&hash).unwrap().is_some());
+    let again = Node::open(&dir, None).unwrap();
+    assert_eq!(again.view().state().size(), 4);
+    assert!(again.dery().get(&hash).is_ok());
     assert_eq!(verify_data_dir(&dir).unwrap(), (4, 1));
 }
 
@@ -48,7 +48,7 @@ fn a_tampered_block_is_named_at_start_and_by_verify_chain() {
         Err(NodeError::Chain { index, .. }) => assert_eq!(index, 2),
         other => panic!(
             "opened a tampered ledger: {:?}",
-            other.map(|n| n.state().size())
+            other.map(|n| n.view().state().size())
         ),
     }
     let err = verify_data_dir(&dir).unwrap_err();
@@ -59,7 +59,7 @@ fn a_tampered_block_is_named_at_start_and_by_verify_chain() {
 fn a_tampered_smer_is_named_by_verify_chain() {
     let dir = workdir("tamper-smer");
     let (_, hash) = populate(&dir);
-    sql(&dir, "UPDATE smers SET bytes = X'7b7d'");
+    xtask::fixtures::corrupt_smer(&dir, &hash).unwrap();
     let err = verify_data_dir(&dir).unwrap_err();
     assert!(err.contains(&semres::hex::encode(&hash)), "{err}");
 }
@@ -74,7 +74,7 @@ fn a_deleted_block_breaks_the_chain() {
             assert_eq!(index, 2);
             assert_eq!(error.code(), "BadBlockNumber");
         }
-        other => panic!("{:?}", other.map(|n| n.state().size())),
+        other => panic!("{:?}", other.map(|n| n.view().state().size())),
     }
 }
 
@@ -86,7 +86,7 @@ fn crash_writer() {
     let Ok(dir) = std::env::var("SEMRES_CRASH_DIR") else {
         return;
     };
-    let mut node = Node::open(Path::new(&dir), None).unwrap();
+    let node = Node::open(Path::new(&dir), None).unwrap();
     let spki = std::fs::read(Path::new(&dir).join("spki.der")).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     use std::io::Write;
@@ -154,9 +154,9 @@ fn kill9_during_appends_loses_no_acknowledged_block() {
     assert!(acked >= 150, "the writer acknowledged {acked} blocks");
     let node = Node::open(&dir, None).expect("the ledger reopens and re-verifies after kill -9");
     assert!(
-        node.state().size() > acked,
+        node.view().state().size() > acked,
         "block {acked} was acknowledged, the ledger has {}",
-        node.state().size()
+        node.view().state().size()
     );
     verify_data_dir(&dir).unwrap();
 }

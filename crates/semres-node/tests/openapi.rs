@@ -32,7 +32,12 @@ fn declared() -> BTreeSet<(String, String)> {
         let path_start = body.find('"').unwrap() + 1;
         let path_end = path_start + body[path_start..].find('"').unwrap();
         let path = body[path_start..path_end].replace("{key_id}", "{keyId}");
-        for (needle, method) in [("get(", "GET"), ("post(", "POST"), ("put(", "PUT")] {
+        for (needle, method) in [
+            ("get(", "GET"),
+            ("post(", "POST"),
+            ("put(", "PUT"),
+            ("delete(", "DELETE"),
+        ] {
             if body.contains(needle) {
                 out.insert((method.to_owned(), path.clone()));
             }

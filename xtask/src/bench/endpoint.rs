@@ -149,8 +149,14 @@ pub fn run(seconds: u64) -> Result<serde_json::Value, String> {
             let path = format!("/api/v1/smers/{}", semres::dery::smer_hash_hex(&sealed));
             let mut nonce = [0u8; 16];
             rng.fill_bytes(&mut nonce);
-            let signed =
-                SignedRequest::sign(&uploader, "PUT", &path, semres_node::clock::now(), &nonce);
+            let signed = SignedRequest::sign(
+                &uploader,
+                "PUT",
+                &path,
+                semres_node::clock::now(),
+                &nonce,
+                semres::smer_hash(&sealed),
+            );
             let headers: Vec<(String, String)> = signed
                 .headers()
                 .into_iter()

@@ -1,18 +1,19 @@
 //! The directory's routes (signed): display names by key id — never on the ledger. A
 //! clinician's or authority's name is visible to every registered participant; a patient's
 //! only to the patient and to those the patient has granted a record to. The directory is
-//! not a list of patients.
+//! not a list of patients: visibility is part of the search itself, so a name the caller
+//! may not see never takes a place in (or changes) the result.
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use semres::ledger::Role;
+use semres::ledger::{LedgerState, Role};
 use semres::Code;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Signer;
-use super::{ApiError, ApiResult, ApiState};
-use crate::node::Node;
+use super::{blocking, ApiError, ApiResult, ApiState};
+use crate::store::Directory;
 
 /// `PUT /directory/{keyId}` body.
 #[derive(Deserialize)]
@@ -25,42 +26,48 @@ struct NameRequest {
 pub async fn set_name(
     State(state): State<ApiState>,
     Path(key_id): Path<String>,
-    Signer(me): Signer,
+    signer: Signer,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    if me != key_id {
+    if signer.key_id != key_id {
         return Err(ApiError::new(
             Code::NotAuthorized,
             "a participant may only name itself",
         ));
     }
+    signer.check_body(&body)?;
     let request: NameRequest = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad_request("the body must be {\"name\": \"…\"}"))?;
-    let name = request.name.trim();
+    let name = request.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "a name is 1-128 characters without control characters",
         ));
     }
-    state
-        .node()?
-        .directory()
-        .set_name(&key_id, name)
-        .map_err(|_| ApiError::internal())?;
+    let role = state
+        .node()
+        .view()
+        .state()
+        .participant(&key_id)
+        .map(|p| p.role)
+        .ok_or_else(ApiError::internal)?;
+    let node = state.node().clone();
+    let (id, n) = (key_id.clone(), name.clone());
+    blocking(move || Ok(node.database().with(|db| db.set_name(&id, &n, role))?)).await?;
     Ok(Json(json!({"keyId": key_id, "name": name})))
 }
 
-/// Who may see whose name (see the module's description).
-fn may_see_name(node: &Node, me: &str, key_id: &str) -> bool {
-    let Some(p) = node.state().participant(key_id) else {
-        return false;
-    };
-    p.role != Role::Patient
-        || key_id == me
-        || node
-            .state()
-            .grants()
-            .any(|(_, g)| g.owner == key_id && g.recipient == me)
+/// The patients whose names `me` may see: itself, and those who granted it a record.
+fn visible_patients(state: &LedgerState, me: &str) -> Vec<String> {
+    let mut patients: Vec<String> = state
+        .grants()
+        .filter(|(_, g)| g.recipient == me)
+        .map(|(_, g)| g.owner.clone())
+        .chain(std::iter::once(me.to_owned()))
+        .collect();
+    patients.sort();
+    patients.dedup();
+    patients
 }
 
 /// `GET /directory/{keyId}` (signed): that participant's name and role, if the caller may
@@ -68,24 +75,31 @@ fn may_see_name(node: &Node, me: &str, key_id: &str) -> bool {
 pub async fn entry(
     State(state): State<ApiState>,
     Path(key_id): Path<String>,
-    Signer(me): Signer,
+    signer: Signer,
 ) -> ApiResult<Json<Value>> {
-    let mut node = state.node()?;
     let hidden = || ApiError::not_found("no name for that key id");
-    if !may_see_name(&node, &me, &key_id) {
-        return Err(hidden());
-    }
-    let name = node
-        .directory()
-        .name(&key_id)
-        .map_err(|_| ApiError::internal())?
+    let role = {
+        let view = state.node().view();
+        let role = view
+            .state()
+            .participant(&key_id)
+            .map(|p| p.role)
+            .ok_or_else(hidden)?;
+        if role == Role::Patient
+            && !visible_patients(view.state(), &signer.key_id).contains(&key_id)
+        {
+            return Err(hidden());
+        }
+        role
+    };
+    let node = state.node().clone();
+    let id = key_id.clone();
+    let name = blocking(move || Ok(node.database().with(|db| db.name(&id))?))
+        .await?
         .ok_or_else(hidden)?;
-    let role = node
-        .state()
-        .participant(&key_id)
-        .map(|p| p.role.name())
-        .ok_or_else(hidden)?;
-    Ok(Json(json!({"keyId": key_id, "name": name, "role": role})))
+    Ok(Json(
+        json!({"keyId": key_id, "name": name, "role": role.name()}),
+    ))
 }
 
 /// `GET /directory?q=` query.
@@ -97,8 +111,6 @@ pub struct SearchQuery {
 
 /// Most results of one directory search.
 const SEARCH_RESULTS: usize = 20;
-/// Names read from the directory per search before the visibility filter.
-const SEARCH_SCAN: usize = 500;
 
 /// `GET /directory?q=…` (signed, any registered participant): up to 20 participants whose
 /// name contains `q` and whose name the caller may see, with role and encryption key id —
@@ -106,24 +118,26 @@ const SEARCH_SCAN: usize = 500;
 pub async fn search(
     State(state): State<ApiState>,
     Query(query): Query<SearchQuery>,
-    Signer(me): Signer,
+    signer: Signer,
 ) -> ApiResult<Json<Value>> {
     if query.q.chars().count() > 128 {
         return Err(ApiError::bad_request("q is at most 128 characters"));
     }
-    let mut node = state.node()?;
-    let found = node
-        .directory()
-        .search(&query.q, SEARCH_SCAN)
-        .map_err(|_| ApiError::internal())?;
+    let patients = visible_patients(state.node().view().state(), &signer.key_id);
+    let node = state.node().clone();
+    let found = blocking(move || {
+        Ok(node
+            .database()
+            .with(|db| db.search(&query.q, &patients, SEARCH_RESULTS))?)
+    })
+    .await?;
+    let view = state.node().view();
     let list: Vec<Value> = found
         .into_iter()
-        .filter(|(key_id, _)| may_see_name(&node, &me, key_id))
         .filter_map(|(key_id, name)| {
-            let p = node.state().participant(&key_id)?;
+            let p = view.state().participant(&key_id)?;
             Some(json!({"keyId": key_id, "name": name, "role": p.role.name(), "encryptionKeyId": p.encryption.key_id()}))
         })
-        .take(SEARCH_RESULTS)
         .collect();
     Ok(Json(json!({"results": list})))
 }

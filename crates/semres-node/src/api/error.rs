@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::dery::DeryError;
 use crate::node::NodeError;
+use crate::store::StoreError;
 
 /// An API error: HTTP status plus the stable `{code, message}` body.
 #[derive(Debug)]
@@ -84,10 +85,23 @@ impl From<RequestError> for ApiError {
     }
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Full => ApiError::new(
+                Code::StorageFull,
+                "the node's disk is full: nothing was stored; try again later",
+            ),
+            _ => ApiError::internal(),
+        }
+    }
+}
+
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
         match e {
             NodeError::Refused(e) => e.into(),
+            NodeError::Store(e) => e.into(),
             _ => ApiError::internal(),
         }
     }
@@ -106,7 +120,7 @@ impl From<DeryError> for ApiError {
                 Code::CorruptSmer,
                 "the stored SMeR does not match its hash; run semres verify-chain",
             ),
-            DeryError::Store(_) => ApiError::internal(),
+            DeryError::Store(e) => e.into(),
         }
     }
 }
@@ -119,4 +133,38 @@ impl IntoResponse for ApiError {
         )
             .into_response()
     }
+}
+
+/// Every error response of the API is `{code, message}`: refusals the framework makes
+/// itself (a query or path that does not parse, a body over its limit, a method a route
+/// does not have) are given the register's code for their status here.
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => (Code::NotFound, "no such API route"),
+        StatusCode::PAYLOAD_TOO_LARGE => (Code::TooLarge, "the request body is too large"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            (Code::InvalidInput, "this route does not take that method")
+        }
+        s if s.is_client_error() => (
+            Code::InvalidInput,
+            "the request is not valid for this route",
+        ),
+        _ => (Code::Internal, "the server could not complete the request"),
+    };
+    let mut error = ApiError::new(code, message);
+    error.status = status;
+    error.into_response()
 }

@@ -6,26 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use base64ct::{Base64, Encoding};
-use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody};
 use semres::{b64, hex};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiError, ApiResult, ApiState, MAX_RANGE};
+use super::{blocking, ApiError, ApiResult, ApiState, MAX_RANGE};
 use crate::clock::now;
-use crate::node::Node;
-
-/// The node's current checkpoint, signed by its authority key.
-pub(crate) fn signed_checkpoint(node: &Node) -> String {
-    let s = node.state();
-    let checkpoint = Checkpoint {
-        origin: s.chain_id().to_owned(),
-        size: s.size(),
-        root: s.tree().root(s.size()).unwrap_or_default(),
-    };
-    checkpoint.sign(node.authority())
-}
 
 fn b64_hashes(hashes: &[[u8; 32]]) -> Vec<String> {
     hashes.iter().map(|h| Base64::encode_string(h)).collect()
@@ -33,13 +20,13 @@ fn b64_hashes(hashes: &[[u8; 32]]) -> Vec<String> {
 
 /// `GET /checkpoint`: the signed checkpoint (a C2SP note, text).
 pub async fn checkpoint(State(state): State<ApiState>) -> ApiResult<String> {
-    Ok(signed_checkpoint(&*state.node()?))
+    Ok(state.node().signed_checkpoint())
 }
 
 /// `GET /authorities`: the authority set in force.
 pub async fn authorities(State(state): State<ApiState>) -> ApiResult<Json<Value>> {
-    let node = state.node()?;
-    let keys: Vec<Value> = node
+    let view = state.node().view();
+    let keys: Vec<Value> = view
         .state()
         .authorities()
         .map(|k| json!({"keyId": k.key_id(), "publicKey": b64::encode(&k.to_bytes())}))
@@ -63,14 +50,14 @@ pub async fn blocks(
     if range.count == 0 || range.count > MAX_RANGE {
         return Err(ApiError::bad_request("count must be 1 to 1000"));
     }
-    let node = state.node()?;
-    let size = node.state().size();
+    let view = state.node().view();
+    let size = view.state().size();
     if range.from >= size {
         return Err(ApiError::not_found("no block at that number"));
     }
     let end = range.from.saturating_add(range.count).min(size);
     let list: Vec<String> = (range.from..end)
-        .map(|n| node.block(n).map(|b| b64::encode(&b.to_bytes())))
+        .map(|n| view.block(n).map(|b| b64::encode(&b.to_bytes())))
         .collect::<Option<_>>()
         .ok_or_else(ApiError::internal)?;
     Ok(Json(
@@ -86,8 +73,8 @@ pub async fn block(
     let number: u64 = number
         .parse()
         .map_err(|_| ApiError::bad_request("a block number is a non-negative integer"))?;
-    let node = state.node()?;
-    let b = node
+    let view = state.node().view();
+    let b = view
         .block(number)
         .ok_or_else(|| ApiError::not_found("no block at that number"))?;
     Ok(Json(
@@ -108,8 +95,8 @@ pub async fn inclusion(
     State(state): State<ApiState>,
     Query(q): Query<InclusionQuery>,
 ) -> ApiResult<Json<Value>> {
-    let node = state.node()?;
-    let tree = node.state().tree();
+    let view = state.node().view();
+    let tree = view.state().tree();
     let size = q.size.unwrap_or(tree.size());
     let proof = tree.inclusion_proof(q.index, size).ok_or_else(|| {
         ApiError::bad_request("index must be below size, and size at most the log's")
@@ -132,8 +119,8 @@ pub async fn consistency(
     State(state): State<ApiState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<Value>> {
-    let node = state.node()?;
-    let tree = node.state().tree();
+    let view = state.node().view();
+    let tree = view.state().tree();
     let size2 = q.size2.unwrap_or(tree.size());
     if q.size1 == 0 {
         return Err(ApiError::bad_request("size1 must be at least 1"));
@@ -155,7 +142,9 @@ struct EntryRequest {
 }
 
 /// `POST /entries`: verifies, seals and stores an entry; answers with its block, the block's
-/// inclusion proof and a fresh checkpoint.
+/// inclusion proof and a fresh checkpoint. The entry's signatures and every rule are
+/// checked against the current state before any store is touched; a grant of a SMeR DERy
+/// holds must then name one of its recipients (from DERy's index: the SMeR is not read).
 pub async fn submit_entry(
     State(state): State<ApiState>,
     body: axum::body::Bytes,
@@ -165,51 +154,50 @@ pub async fn submit_entry(
     let bytes = b64::decode(&request.entry)
         .ok_or_else(|| ApiError::bad_request("entry is not canonical base64url"))?;
     let entry = Entry::from_bytes(&bytes)?;
-    // A grant of a SMeR already in DERy must name one of its recipients.
-    if let EntryBody::Grant {
-        smer_hash,
-        recipient,
-        ..
-    } = entry.body()
-    {
-        let mut node = state.node()?;
-        if let Some(smer) = node
-            .smers()
-            .get(smer_hash)
-            .map_err(|_| ApiError::internal())?
+    // Entries are rate-limited per signer (an entry needs no signed request: it is signed).
+    state.rate.take(entry.signer())?;
+    state.node().check(&entry, now())?;
+    let result = blocking(move || -> ApiResult<Value> {
+        let node = state.node();
+        if let EntryBody::Grant {
+            smer_hash,
+            recipient,
+            ..
+        } = entry.body()
         {
-            let parsed = semres::ParsedSmer::parse(&smer, &semres::Limits::default())
-                .map_err(|_| ApiError::internal())?;
-            node.state().check_smer_recipient(recipient, &parsed)?;
+            if let Some(kids) = node.dery().recipients(smer_hash)? {
+                node.view()
+                    .state()
+                    .check_recipient_key_ids(recipient, kids.iter().map(String::as_str))?;
+            }
         }
-    }
-    // Sealing stores the block with an fsync: keep it off the async workers.
-    let result = tokio::task::spawn_blocking(move || -> ApiResult<Value> {
-        let mut node = state.node()?;
+        // Sealing stores the block with an fsync (off the async workers).
         let block = node.append(entry, now())?;
+        state.log().block(&block);
         // Erasure: DERy deletes the ciphertext; the hash stays on the ledger.
         if let EntryBody::Erase { smer_hash } = block.entry.body() {
-            node.smers()
-                .delete(smer_hash)
-                .map_err(|_| ApiError::internal())?;
+            node.dery().delete(smer_hash)?;
         }
-        let size = node.state().size();
-        let proof = node
-            .state()
-            .tree()
-            .inclusion_proof(block.number, size)
-            .unwrap_or_default();
+        let (proof, note) = {
+            let view = node.view();
+            let size = view.state().size();
+            let proof = view
+                .state()
+                .tree()
+                .inclusion_proof(block.number, size)
+                .unwrap_or_default();
+            (proof, node.checkpoint_of(view.state()))
+        };
         Ok(json!({
             "blockNumber": block.number,
             "blockHash": hex::encode(&block.hash()),
             "block": b64::encode(&block.to_bytes()),
             "entryHash": hex::encode(&block.entry.hash()),
             "inclusionProof": b64_hashes(&proof),
-            "checkpoint": signed_checkpoint(&node),
+            "checkpoint": note,
         }))
     })
-    .await
-    .map_err(|_| ApiError::internal())??;
+    .await?;
     Ok((StatusCode::CREATED, Json(result)))
 }
 
@@ -218,8 +206,8 @@ pub async fn participant(
     State(state): State<ApiState>,
     Path(key_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let node = state.node()?;
-    let p = node
+    let view = state.node().view();
+    let p = view
         .state()
         .participant(&key_id)
         .ok_or_else(|| ApiError::not_found("no participant with that key id"))?;

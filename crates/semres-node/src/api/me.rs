@@ -27,9 +27,9 @@ fn grant_json(hash: &[u8; 32], g: &GrantRecord, active: bool) -> Value {
 }
 
 fn my_grants(state: &ApiState, me: String, as_recipient: bool) -> ApiResult<Json<Value>> {
-    let node = state.node()?;
+    let view = state.node().view();
     let now = now();
-    let list: Vec<Value> = node
+    let list: Vec<Value> = view
         .state()
         .grants()
         .filter(|(_, g)| {
@@ -39,7 +39,7 @@ fn my_grants(state: &ApiState, me: String, as_recipient: bool) -> ApiResult<Json
                 g.owner == me
             }
         })
-        .map(|(h, g)| grant_json(h, g, node.state().grant_active(h, now)))
+        .map(|(h, g)| grant_json(h, g, view.state().grant_active(h, now)))
         .collect();
     Ok(Json(json!({"keyId": me, "grants": list})))
 }
@@ -47,27 +47,25 @@ fn my_grants(state: &ApiState, me: String, as_recipient: bool) -> ApiResult<Json
 /// `GET /me/shared-with-me` (signed): grants whose recipient is the caller.
 pub async fn shared_with_me(
     State(state): State<ApiState>,
-    Signer(me): Signer,
+    signer: Signer,
 ) -> ApiResult<Json<Value>> {
-    my_grants(&state, me, true)
+    my_grants(&state, signer.key_id, true)
 }
 
 /// `GET /me/granted-by-me` (signed): grants the caller made.
 pub async fn granted_by_me(
     State(state): State<ApiState>,
-    Signer(me): Signer,
+    signer: Signer,
 ) -> ApiResult<Json<Value>> {
-    my_grants(&state, me, false)
+    my_grants(&state, signer.key_id, false)
 }
 
 /// `GET /me/audit-trail` (signed): access, care and payment entries about the caller's
 /// records, as blocks with their paper fields.
-pub async fn audit_trail(
-    State(state): State<ApiState>,
-    Signer(me): Signer,
-) -> ApiResult<Json<Value>> {
-    let node = state.node()?;
-    let events: Vec<Value> = node
+pub async fn audit_trail(State(state): State<ApiState>, signer: Signer) -> ApiResult<Json<Value>> {
+    let me = signer.key_id;
+    let view = state.node().view();
+    let events: Vec<Value> = view
         .audit_trail(&me)
         .into_iter()
         .map(|b| {

@@ -1,15 +1,14 @@
 //! The endpoint's HTTP API (JSON, `/api/v1/…`, described in `openapi.json`), by route group:
 //! [`ledger`] (checkpoint, authorities, blocks, proofs, entries, participants), [`dery`]
-//! (SMeR upload and download), [`directory`] (display names) and [`me`] (a participant's
-//! own views). Signed requests are authenticated by the [`auth::Signer`] extractor before
-//! any body is read; every error is `{code, message}`, mapped in [`error`].
+//! (SMeR upload, download, deletion), [`directory`] (display names) and [`me`] (a
+//! participant's own views). Signed requests are authenticated by the [`auth::Signer`]
+//! extractor before any body is read; every error is `{code, message}`, mapped in
+//! [`error`]; every request is logged by [`crate::log`] without its query or body.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
-use semres::SigningPublicKey;
 
 pub mod auth;
 pub mod dery;
@@ -17,55 +16,102 @@ pub mod directory;
 pub mod error;
 pub mod ledger;
 pub mod me;
+pub mod rate;
 
 pub use error::{ApiError, ApiResult};
 
+use crate::log::Logger;
 use crate::node::Node;
 
 /// Most blocks in one range request.
 pub const MAX_RANGE: u64 = 1000;
-/// Largest request body of the entries API.
-pub const MAX_ENTRY_BODY: usize = 128 * 1024;
+/// Largest request body of the entries and directory APIs.
+pub const MAX_JSON_BODY: usize = 128 * 1024;
 /// Default limit on an uploaded SMeR: a 256 MiB record's SMeR.
-pub const DEFAULT_MAX_SMER_BYTES: usize = 360 * 1024 * 1024;
+pub const DEFAULT_MAX_SMER_BYTES: u64 = 360 * 1024 * 1024;
+/// Default storage quota of one participant in DERy.
+pub const DEFAULT_QUOTA_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Default sustained request rate per key id or client address.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 1200;
+/// Default time an uploaded SMeR may stay without any ledger entry naming it.
+pub const DEFAULT_UNREFERENCED_GRACE: i64 = 24 * 3600;
 
-/// Shared state of the handlers: the node (appends serialized by its lock) and the nonces
-/// of recent signed requests (replay protection).
+/// What an operator may configure of the API.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest SMeR accepted for upload, bytes.
+    pub max_smer_bytes: u64,
+    /// Bytes of SMeRs one participant may keep in DERy.
+    pub quota_bytes: u64,
+    /// Sustained requests per minute per key id (signed requests, and entries by their
+    /// signer), with bursts of a tenth of a minute's.
+    pub requests_per_minute: u32,
+    /// Seconds an uploaded SMeR may stay before some ledger entry names it; then DERy
+    /// deletes it.
+    pub unreferenced_grace: i64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_smer_bytes: DEFAULT_MAX_SMER_BYTES,
+            quota_bytes: DEFAULT_QUOTA_BYTES,
+            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            unreferenced_grace: DEFAULT_UNREFERENCED_GRACE,
+        }
+    }
+}
+
+/// Shared state of the handlers.
 #[derive(Clone)]
 pub struct ApiState {
-    node: Arc<Mutex<Node>>,
+    node: Arc<Node>,
     nonces: Arc<auth::Nonces>,
-    max_smer_bytes: usize,
+    rate: Arc<rate::RateLimiter>,
+    config: Arc<ApiConfig>,
+    log: Logger,
 }
 
 impl ApiState {
-    /// Wraps a node, with the default SMeR size limit.
+    /// Wraps a node with the default configuration, logging nothing.
     pub fn new(node: Node) -> Self {
-        Self::with_limit(node, DEFAULT_MAX_SMER_BYTES)
+        Self::with_config(Arc::new(node), ApiConfig::default(), Logger::off())
     }
 
-    /// Wraps a node with a SMeR size limit in bytes.
-    pub fn with_limit(node: Node, max_smer_bytes: usize) -> Self {
+    /// Wraps a node.
+    pub fn with_config(node: Arc<Node>, config: ApiConfig, log: Logger) -> Self {
         ApiState {
-            node: Arc::new(Mutex::new(node)),
+            node,
             nonces: Arc::default(),
-            max_smer_bytes,
+            rate: Arc::new(rate::RateLimiter::per_minute(config.requests_per_minute)),
+            config: Arc::new(config),
+            log,
         }
     }
 
-    /// The node, locked.
-    fn node(&self) -> ApiResult<MutexGuard<'_, Node>> {
-        self.node.lock().map_err(|_| ApiError::internal())
+    /// The node.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
     }
 
-    /// A registered participant's Ed25519 key.
-    fn signing_key(&self, key_id: &str) -> ApiResult<Option<SigningPublicKey>> {
-        Ok(self
-            .node()?
-            .state()
-            .participant(key_id)
-            .map(|p| p.signing.clone()))
+    /// The operator's log.
+    pub fn log(&self) -> &Logger {
+        &self.log
     }
+
+    /// The configuration.
+    pub fn config(&self) -> &ApiConfig {
+        &self.config
+    }
+}
+
+/// Runs blocking work (disk, database, hashing) off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::internal())?
 }
 
 /// The routes, to be nested under `/api/v1`.
@@ -89,11 +135,25 @@ pub fn routes(state: ApiState) -> Router {
         .route("/me/audit-trail", get(me::audit_trail))
         .route(
             "/smers/{hash}",
-            get(dery::download)
-                .put(dery::upload)
-                .layer(DefaultBodyLimit::max(state.max_smer_bytes)),
+            get(dery::download).put(dery::upload).delete(dery::delete),
         )
         .fallback(|| async { ApiError::not_found("no such API route") })
-        .layer(DefaultBodyLimit::max(MAX_ENTRY_BODY))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)
+}
+
+/// Deletes, every `every` seconds, the SMeRs stored longer than the grace period that no
+/// ledger entry names (runs until the process ends).
+pub async fn expire_unreferenced(state: ApiState, every: std::time::Duration) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        let state = state.clone();
+        let _ = blocking(move || {
+            dery::expire_unreferenced(&state, crate::clock::now());
+            Ok(())
+        })
+        .await;
+    }
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Starts the server on a free port over `target/tmp/<name>` (emptied first).
-pub fn start_server(name: &str) -> (SocketAddr, PathBuf) {
+pub(crate) fn start_server(name: &str) -> (SocketAddr, PathBuf) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     let addr = xtask::server::start(&dir).unwrap();
@@ -15,7 +15,7 @@ pub fn start_server(name: &str) -> (SocketAddr, PathBuf) {
 }
 
 /// One HTTP/1.1 request with `Connection: close`; returns (status, body), de-chunked.
-pub fn http(
+pub(crate) fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
