@@ -87,13 +87,12 @@ fn a_grant_recipient_must_be_among_the_smer_recipients() {
 fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let authority = SigningPrivateKey::generate(&mut rng).unwrap();
-    static SPKI: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    // One RSA key of their own per participant (SPEC §4.2), made once.
+    static SPKI: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     let spki = SPKI.get_or_init(|| {
-        EncryptionPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(99), 2048)
-            .unwrap()
-            .public_key()
-            .to_spki_der()
-            .unwrap()
+        let base =
+            EncryptionPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(99), 2048).unwrap();
+        common::distinct_rsa_keys(base.public_key(), 4)
     });
     let mut nonce = || {
         let mut n = [0u8; 16];
@@ -122,7 +121,7 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
             EntryBody::Register {
                 role,
                 signing_key: p.public_key().to_bytes(),
-                encryption_key: spki.clone(),
+                encryption_key: spki[i].clone(),
             },
         )
         .unwrap()

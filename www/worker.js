@@ -7,7 +7,7 @@
 import init, {
   Identity, PrivateKey, PublicKey, RecipientList, SigningKeyList, SigningPublicKey, ChainFileWriter,
   sealSmer, openSmer, inspectSmer, smerHash, dataIndex, signRequest,
-  registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, eraseEntry, entryHash,
+  registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, payerEntry, eraseEntry, entryHash,
   blockFields, verifyBlockSeal, verifyEntrySigner, verifyCheckpoint, verifyInclusion, verifyConsistency,
   verifyChain, verifyChainStructure,
 } from '/pkg/semres.js';
@@ -185,6 +185,7 @@ function buildEntry(kind, args) {
     case 'access': return accessEntry(signing, args.grant);
     case 'care': return careEntry(signing, args.grant, args.smerHash, dataIndex(args.smerHash));
     case 'payment': return paymentEntry(signing, args.care, args.amount, args.currency, args.payee, args.reference);
+    case 'payer': return payerEntry(signing, args.payer, args.add);
     case 'erase': return eraseEntry(signing, args.smerHash);
     default: throw semresError('InvalidInput', `unknown entry kind ${kind}`);
   }

@@ -231,6 +231,10 @@ impl Block {
                 v.authorized_person = Some(payee.clone());
                 v.payment = Some((*amount, currency.clone()));
             }
+            EntryBody::Payer { payer, .. } => {
+                v.owner = Some(e.signer().to_owned());
+                v.authorized_person = Some(payer.clone());
+            }
             _ => {}
         }
         v

@@ -127,6 +127,14 @@ pub enum EntryBody {
         /// SHA-256 of the SMeR.
         smer_hash: Hash,
     },
+    /// A patient names (or stops naming) a participant who may pay for care under the
+    /// patient's grants — an insurer, a relative.
+    Payer {
+        /// True to name, false to stop naming.
+        add: bool,
+        /// Key id of the payer.
+        payer: String,
+    },
     /// Add or remove one validator; signed by a strict majority of the current set.
     AuthorityChange {
         /// True to add, false to remove.
@@ -149,6 +157,7 @@ impl EntryBody {
             EntryBody::Payment { .. } => 6,
             EntryBody::Erase { .. } => 7,
             EntryBody::AuthorityChange { .. } => 8,
+            EntryBody::Payer { .. } => 9,
         }
     }
 
@@ -164,6 +173,7 @@ impl EntryBody {
             EntryBody::Payment { .. } => "payment",
             EntryBody::Erase { .. } => "erase",
             EntryBody::AuthorityChange { .. } => "authority-change",
+            EntryBody::Payer { .. } => "payer",
         }
     }
 }
@@ -193,6 +203,23 @@ pub struct Entry {
     nonce: [u8; 16],
     body: EntryBody,
     signatures: Vec<EntrySignature>,
+}
+
+/// The action byte of an add/remove entry: 1 adds, 2 removes.
+fn action(add: bool) -> u8 {
+    if add {
+        1
+    } else {
+        2
+    }
+}
+
+fn read_action(r: &mut Reader<'_>) -> LedgerResult<bool> {
+    match r.u8()? {
+        1 => Ok(true),
+        2 => Ok(false),
+        _ => Err(LedgerError::Malformed("bad action")),
+    }
 }
 
 fn check_text(s: &str) -> LedgerResult<()> {
@@ -348,7 +375,10 @@ impl Entry {
                 w.fixed(smer_hash);
             }
             EntryBody::AuthorityChange { add, authority } => {
-                w.u8(if *add { 1 } else { 2 }).fixed(authority);
+                w.u8(action(*add)).fixed(authority);
+            }
+            EntryBody::Payer { add, payer } => {
+                w.u8(action(*add)).str(payer);
             }
         }
         w.0
@@ -455,17 +485,14 @@ impl Entry {
             7 => EntryBody::Erase {
                 smer_hash: r.fixed()?,
             },
-            8 => {
-                let add = match r.u8()? {
-                    1 => true,
-                    2 => false,
-                    _ => return Err(LedgerError::Malformed("bad authority action")),
-                };
-                EntryBody::AuthorityChange {
-                    add,
-                    authority: r.fixed()?,
-                }
-            }
+            8 => EntryBody::AuthorityChange {
+                add: read_action(r)?,
+                authority: r.fixed()?,
+            },
+            9 => EntryBody::Payer {
+                add: read_action(r)?,
+                payer: r.str()?,
+            },
             _ => return Err(LedgerError::Malformed("unknown entry kind")),
         };
         let n = r.u8()? as usize;
@@ -533,6 +560,7 @@ impl Entry {
                 .and(check_text(payer))
                 .and(check_text(payee))
                 .and(check_text(reference)),
+            EntryBody::Payer { payer, .. } => check_text(payer),
             _ => Ok(()),
         }
     }

@@ -14,6 +14,9 @@ use crate::identity::signing::SigningPublicKey;
 
 /// How far an entry's own time may be after its block's time (clock skew), seconds.
 pub const MAX_ENTRY_SKEW: i64 = 300;
+/// How far an entry's own time may be before the time of the block before its own,
+/// seconds: an entry cannot be dated further back than a day before the chain's head.
+pub const MAX_ENTRY_AGE: i64 = 86_400;
 
 /// A registered participant.
 #[derive(Debug, Clone)]
@@ -56,6 +59,8 @@ struct SmerRecord {
 #[derive(Debug, Clone)]
 struct CareRecord {
     clinician: String,
+    /// The patient the care is for (the grant's owner).
+    patient: String,
     paid: bool,
 }
 
@@ -72,6 +77,10 @@ pub struct LedgerState {
     grants: BTreeMap<Hash, GrantRecord>,
     grants_by_smer: BTreeMap<Hash, Vec<Hash>>,
     cares: BTreeMap<Hash, CareRecord>,
+    /// Payers each patient names: (patient, payer).
+    payers: BTreeSet<(String, String)>,
+    /// Key ids of the registered RSA encryption keys: one participant each.
+    encryption_keys: BTreeSet<String>,
     seen: HashSet<Hash>,
     tree: MerkleTree,
 }
@@ -98,6 +107,7 @@ enum Effect {
         clinician: String,
     },
     Payment(Hash),
+    Payer(bool, String),
     Erase(Hash),
     Authority(bool, SigningPublicKey),
 }
@@ -175,6 +185,8 @@ impl LedgerState {
             grants: BTreeMap::new(),
             grants_by_smer: BTreeMap::new(),
             cares: BTreeMap::new(),
+            payers: BTreeSet::new(),
+            encryption_keys: BTreeSet::new(),
             seen: HashSet::new(),
             tree: MerkleTree::new(),
         };
@@ -322,7 +334,9 @@ impl LedgerState {
         if self.seen.contains(&hash) {
             return Err(LedgerError::Duplicate);
         }
-        if entry.time() > block_time.saturating_add(MAX_ENTRY_SKEW) {
+        if entry.time() > block_time.saturating_add(MAX_ENTRY_SKEW)
+            || entry.time() < self.last_time.saturating_sub(MAX_ENTRY_AGE)
+        {
             return Err(LedgerError::BadTime);
         }
         let signer = entry.signer();
@@ -346,6 +360,10 @@ impl LedgerState {
             let encryption = EncryptionPublicKey::from_spki_der(encryption_key).map_err(|_| {
                 LedgerError::Malformed("register encryption key is not an RSA SPKI")
             })?;
+            // One RSA key, one participant: no one registers another's key as their own.
+            if self.encryption_keys.contains(encryption.key_id()) {
+                return Err(LedgerError::Duplicate);
+            }
             let signers = verified_signers(
                 entry,
                 &hash,
@@ -453,13 +471,34 @@ impl LedgerState {
                 if c.paid {
                     return Err(LedgerError::Duplicate);
                 }
-                if payer != signer || c.clinician != *payee {
+                // The payer signs, pays the care's clinician, and is the patient or a payer
+                // the patient names.
+                let may_pay = *payer == c.patient
+                    || self.payers.contains(&(c.patient.clone(), payer.clone()));
+                if payer != signer || c.clinician != *payee || !may_pay {
                     return Err(LedgerError::NotAuthorized);
                 }
                 if !registered(payer) {
                     return Err(LedgerError::NotRegistered);
                 }
                 Ok(Effect::Payment(*care))
+            }
+            EntryBody::Payer { add, payer } => {
+                if self.participants.get(signer).map(|p| p.role) != Some(Role::Patient) {
+                    return Err(LedgerError::NotAuthorized);
+                }
+                if !registered(payer) {
+                    return Err(LedgerError::NotRegistered);
+                }
+                let named = self.payers.contains(&(signer.to_owned(), payer.clone()));
+                match (*add, named) {
+                    // A patient pays for its own care anyway.
+                    (true, true) => return Err(LedgerError::Duplicate),
+                    (true, false) if payer == signer => return Err(LedgerError::Duplicate),
+                    (false, false) => return Err(LedgerError::UnknownReference),
+                    _ => {}
+                }
+                Ok(Effect::Payer(*add, payer.clone()))
             }
             EntryBody::Erase { smer_hash } => {
                 let s = self
@@ -506,6 +545,8 @@ impl LedgerState {
     fn commit(&mut self, effect: Effect, signer: &str, hash: Hash) {
         match effect {
             Effect::Register(p) => {
+                self.encryption_keys
+                    .insert(p.encryption.key_id().to_owned());
                 self.participants.insert(signer.to_owned(), p);
             }
             Effect::Grant(record, new_smer) => {
@@ -538,7 +579,7 @@ impl LedgerState {
                 self.smers.insert(
                     smer_hash,
                     SmerRecord {
-                        owner: grant_owner,
+                        owner: grant_owner.clone(),
                         erased: false,
                     },
                 );
@@ -546,9 +587,18 @@ impl LedgerState {
                     hash,
                     CareRecord {
                         clinician,
+                        patient: grant_owner,
                         paid: false,
                     },
                 );
+            }
+            Effect::Payer(add, payer) => {
+                let pair = (signer.to_owned(), payer);
+                if add {
+                    self.payers.insert(pair);
+                } else {
+                    self.payers.remove(&pair);
+                }
             }
             Effect::Payment(care) => {
                 if let Some(c) = self.cares.get_mut(&care) {

@@ -147,3 +147,20 @@ pub fn entry_hash(entry: &[u8]) -> JsResult<String> {
         .map(|e| hex::encode(&e.hash()))
         .map_err(js)
 }
+
+/// A Payer entry: the patient names (`add` true) or stops naming (`add` false)
+/// `payerKeyId` as someone who may pay for care under the patient's grants.
+#[wasm_bindgen(js_name = payerEntry)]
+pub fn payer_entry(
+    patient: &JsSigningPrivateKey,
+    payer_key_id: &str,
+    add: bool,
+) -> JsResult<Vec<u8>> {
+    signed_entry(
+        patient,
+        EntryBody::Payer {
+            add,
+            payer: payer_key_id.to_owned(),
+        },
+    )
+}

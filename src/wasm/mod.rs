@@ -96,7 +96,7 @@ export interface BlockFields {
   authorizedPerson: string | null;
   dataIndex: string | null;
   smerHash: string | null;
-  authorityStatus: "genesis" | "register" | "grant" | "revoke" | "access" | "care" | "payment" | "erase" | "authority-change";
+  authorityStatus: "genesis" | "register" | "grant" | "revoke" | "access" | "care" | "payment" | "erase" | "authority-change" | "payer";
   signature: string | null;
   payment: { amount: number; currency: string } | null;
   /** Key id of the sealing authority. */

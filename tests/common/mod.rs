@@ -74,3 +74,21 @@ pub(crate) fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
 }
 
 pub(crate) mod ledger;
+
+/// `count` distinct RSA public keys (SPKI DER) made cheaply from one: the same modulus with
+/// different public exponents. Only for registrations in tests, where each participant
+/// needs a key of its own (SPEC §4.2) and nothing is encrypted to it.
+pub(crate) fn distinct_rsa_keys(base: &semres::EncryptionPublicKey, count: usize) -> Vec<Vec<u8>> {
+    let jwk: Value = serde_json::from_str(&base.to_jwk()).expect("jwk");
+    (0..count as u64)
+        .map(|i| {
+            let e = (65_537 + 2 * i).to_be_bytes();
+            let first = e.iter().position(|&b| b != 0).unwrap_or(0);
+            let text = serde_json::json!({"kty": "RSA", "n": jwk["n"], "e": semres::b64::encode(&e[first..])});
+            semres::EncryptionPublicKey::from_jwk(&text.to_string())
+                .expect("a public exponent the key accepts")
+                .to_spki_der()
+                .expect("spki")
+        })
+        .collect()
+}

@@ -119,6 +119,7 @@ test('entries built and signed in JS decode, hash, and carry the signer', () => 
     semres.paymentEntry(david, grantHash, 412, 'NHI-points', lawson.keyId, 'claim-1'),
     semres.revokeEntry(david, grantHash),
     semres.eraseEntry(david, smerHash),
+    semres.payerEntry(david, lawson.keyId, true),
   ]) {
     assert.match(semres.entryHash(entry), /^[0-9a-f]{64}$/);
   }

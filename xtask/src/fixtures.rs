@@ -11,13 +11,13 @@ use semres::smer::{Limits, SealOptions};
 use semres::EncryptionPrivateKey;
 use semres_node::node::{Node, NodeError};
 
-fn register(key: &SigningPrivateKey, spki: &[u8], n: u8) -> Result<Entry, String> {
+fn register(key: &SigningPrivateKey, n: u8, t: i64) -> Result<Entry, String> {
     let body = EntryBody::Register {
         role: Role::Patient,
         signing_key: key.public_key().to_bytes(),
-        encryption_key: spki.to_vec(),
+        encryption_key: rsa_key(u64::from(n))?,
     };
-    Entry::signed(key, 1_795_564_800, [n; 16], body).map_err(crate::err)
+    Entry::signed(key, t, [n; 16], body).map_err(crate::err)
 }
 
 /// Opens a node in `dir` (genesis on first start), registers two participants, stores one
@@ -26,19 +26,21 @@ fn register(key: &SigningPrivateKey, spki: &[u8], n: u8) -> Result<Entry, String
 pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let encryption = EncryptionPrivateKey::generate(&mut rng, 2048).map_err(|x| e(&x))?;
-    let spki = encryption.public_key().to_spki_der().map_err(|x| e(&x))?;
+    let encryption = base_rsa_key();
+    // Times near the clock's: the node's genesis is dated now, and an entry may not be
+    // dated more than a day before the chain's head (SPEC §4.2).
+    let t = semres_node::clock::now();
     let node = Node::open(dir, None).map_err(|x| e(&x))?;
     if node.view().state().size() != 1 {
         return Err("expected genesis only on first start".into());
     }
     let david = SigningPrivateKey::generate(&mut rng).map_err(|x| e(&x))?;
     let lawson = SigningPrivateKey::generate(&mut rng).map_err(|x| e(&x))?;
-    node.append(register(&david, &spki, 1)?, 1_795_564_801)
+    node.append(register(&david, 1, t)?, t + 1)
         .map_err(|x| e(&x))?;
-    node.append(register(&lawson, &spki, 2)?, 1_795_564_802)
+    node.append(register(&lawson, 2, t)?, t + 2)
         .map_err(|x| e(&x))?;
-    let options = SealOptions::new("text/plain", david.key_id(), 1_795_564_800);
+    let options = SealOptions::new("text/plain", david.key_id(), t);
     let smer = semres::smer::seal(
         &mut rng,
         b"synthetic record",
@@ -50,7 +52,7 @@ pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
     let hash = semres::smer_hash(&smer);
     let put = |node: &Node| {
         node.dery()
-            .put(&hash, &smer, david.key_id(), 1_795_564_803)
+            .put(&hash, &smer, david.key_id(), t + 3)
             .map_err(|x| format!("{x:?}"))
     };
     if !put(&node)? {
@@ -66,14 +68,14 @@ pub fn populate(dir: &Path) -> Result<(usize, [u8; 32]), String> {
         expires: None,
     };
     node.append(
-        Entry::signed(&david, 1_795_564_803, [3; 16], grant.clone()).map_err(|x| e(&x))?,
-        1_795_564_803,
+        Entry::signed(&david, t + 3, [3; 16], grant.clone()).map_err(|x| e(&x))?,
+        t + 3,
     )
     .map_err(|x| e(&x))?;
     // A replay is refused and nothing is stored.
     match node.append(
-        Entry::signed(&david, 1_795_564_803, [3; 16], grant).map_err(|x| e(&x))?,
-        1_795_564_804,
+        Entry::signed(&david, t + 3, [3; 16], grant).map_err(|x| e(&x))?,
+        t + 4,
     ) {
         Err(NodeError::Refused(r)) if r.code() == "Duplicate" => {}
         other => return Err(format!("replay: {:?}", other.map(|b| b.number))),
@@ -112,4 +114,32 @@ pub fn corrupt_smer(dir: &Path, hash: &[u8; 32]) -> Result<(), String> {
     let name = semres::hex::encode(hash);
     let path = dir.join("smers").join(&name[..2]).join(name);
     std::fs::write(path, b"{}").map_err(|x| x.to_string())
+}
+
+/// The RSA key test participants share the modulus of (RSA-2048, seeded; made once).
+pub fn base_rsa_key() -> &'static EncryptionPrivateKey {
+    static KEY: std::sync::OnceLock<EncryptionPrivateKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        loop {
+            // Generation with a seeded generator does not fail; if it ever did, try again.
+            if let Ok(key) = EncryptionPrivateKey::generate(&mut rng, 2048) {
+                return key;
+            }
+        }
+    })
+}
+
+/// The `i`-th distinct test RSA public key (SPKI DER): [`base_rsa_key`]'s modulus with the
+/// `i`-th odd exponent from 65537 (`i` = 0 is the base key itself).
+pub fn rsa_key(i: u64) -> Result<Vec<u8>, String> {
+    let jwk: serde_json::Value =
+        serde_json::from_str(&base_rsa_key().public_key().to_jwk()).map_err(crate::err)?;
+    let e = (65_537 + 2 * i).to_be_bytes();
+    let first = e.iter().position(|&b| b != 0).unwrap_or(0);
+    let text =
+        serde_json::json!({"kty": "RSA", "n": jwk["n"], "e": semres::b64::encode(&e[first..])});
+    semres::EncryptionPublicKey::from_jwk(&text.to_string())
+        .and_then(|k| k.to_spki_der())
+        .map_err(crate::err)
 }

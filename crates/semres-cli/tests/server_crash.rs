@@ -11,7 +11,6 @@ use rand_core::SeedableRng;
 use semres::b64;
 use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::EncryptionPrivateKey;
 use semres_node::node::{verify_data_dir, Node};
 
 fn post(addr: SocketAddr, body: &str) -> Option<(u16, Vec<u8>)> {
@@ -56,11 +55,6 @@ fn kill9_of_the_server_loses_no_acknowledged_entry() {
     std::fs::create_dir_all(&dir).unwrap();
     let (mut child, addr) = start(&dir);
     let mut rng = ChaCha20Rng::seed_from_u64(31);
-    let spki = EncryptionPrivateKey::generate(&mut rng, 2048)
-        .unwrap()
-        .public_key()
-        .to_spki_der()
-        .unwrap();
     // Prepare entries, then stream them; kill -9 the server part-way through.
     let entries: Vec<(String, String)> = (0..400u32)
         .map(|i| {
@@ -70,9 +64,9 @@ fn kill9_of_the_server_loses_no_acknowledged_entry() {
             let body = EntryBody::Register {
                 role: Role::Patient,
                 signing_key: key.public_key().to_bytes(),
-                encryption_key: spki.clone(),
+                encryption_key: xtask::fixtures::rsa_key(u64::from(i)).unwrap(),
             };
-            let entry = Entry::signed(&key, 1_795_564_800, nonce, body).unwrap();
+            let entry = Entry::signed(&key, semres_node::clock::now(), nonce, body).unwrap();
             (
                 key.key_id().to_owned(),
                 serde_json::json!({"entry": b64::encode(&entry.to_bytes())}).to_string(),

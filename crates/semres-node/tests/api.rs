@@ -15,7 +15,6 @@ use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, verify_inclusion, Hash};
 use semres::ledger::Block;
-use semres::EncryptionPrivateKey;
 use semres_node::node::verify_data_dir;
 use serde_json::Value;
 
@@ -62,27 +61,16 @@ fn authority(addr: SocketAddr) -> SigningPublicKey {
     .unwrap()
 }
 
-fn spki() -> Vec<u8> {
-    static SPKI: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    SPKI.get_or_init(|| {
-        EncryptionPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(77), 2048)
-            .unwrap()
-            .public_key()
-            .to_spki_der()
-            .unwrap()
-    })
-    .clone()
-}
-
 fn register(key: &SigningPrivateKey, n: u64) -> Entry {
     let mut nonce = [0u8; 16];
     nonce[..8].copy_from_slice(&n.to_be_bytes());
     let body = EntryBody::Register {
         role: Role::Patient,
         signing_key: key.public_key().to_bytes(),
-        encryption_key: spki(),
+        // One RSA key of their own per participant (SPEC §4.2).
+        encryption_key: xtask::fixtures::rsa_key(n).unwrap(),
     };
-    Entry::signed(key, 1_795_564_800, nonce, body).unwrap()
+    Entry::signed(key, semres_node::clock::now(), nonce, body).unwrap()
 }
 
 #[test]
@@ -99,7 +87,7 @@ fn an_entry_is_sealed_and_its_proof_verifies_against_the_signed_checkpoint() {
     let smer = semres::smer_hash(b"a SMeR");
     let grant = Entry::signed(
         &david,
-        1_795_564_800,
+        semres_node::clock::now(),
         [9; 16],
         EntryBody::Grant {
             smer_hash: smer,
@@ -169,7 +157,7 @@ fn an_entry_is_sealed_and_its_proof_verifies_against_the_signed_checkpoint() {
     submit(addr, &register(&mallory, 3));
     let stolen = Entry::signed(
         &mallory,
-        1_795_564_800,
+        semres_node::clock::now(),
         [8; 16],
         EntryBody::Grant {
             smer_hash: smer,

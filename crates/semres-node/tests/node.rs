@@ -10,7 +10,6 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::EncryptionPrivateKey;
 use semres_node::node::{database_path, verify_data_dir, Node, NodeError};
 
 fn workdir(name: &str) -> PathBuf {
@@ -87,7 +86,6 @@ fn crash_writer() {
         return;
     };
     let node = Node::open(Path::new(&dir), None).unwrap();
-    let spki = std::fs::read(Path::new(&dir).join("spki.der")).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     use std::io::Write;
     let mut out = std::io::stdout();
@@ -96,14 +94,14 @@ fn crash_writer() {
         let body = EntryBody::Register {
             role: Role::Patient,
             signing_key: key.public_key().to_bytes(),
-            encryption_key: spki.clone(),
+            encryption_key: xtask::fixtures::rsa_key(u64::from(i)).unwrap(),
         };
         let mut nonce = [0u8; 16];
         nonce[..4].copy_from_slice(&i.to_be_bytes());
         let block = node
             .append(
-                Entry::signed(&key, 1_795_564_800, nonce, body).unwrap(),
-                1_795_564_800,
+                Entry::signed(&key, semres_node::clock::now(), nonce, body).unwrap(),
+                semres_node::clock::now(),
             )
             .unwrap();
         writeln!(out, "ack {}", block.number).unwrap();
@@ -116,13 +114,6 @@ fn kill9_during_appends_loses_no_acknowledged_block() {
     use std::io::{BufRead, BufReader};
     let dir = workdir("kill9");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut rng = ChaCha20Rng::seed_from_u64(12);
-    let spki = EncryptionPrivateKey::generate(&mut rng, 2048)
-        .unwrap()
-        .public_key()
-        .to_spki_der()
-        .unwrap();
-    std::fs::write(dir.join("spki.der"), spki).unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",

@@ -20,7 +20,8 @@ struct World {
     lawson: SigningPrivateKey,
     mallory: SigningPrivateKey,
     eve: SigningPrivateKey,
-    spki: Vec<u8>,
+    /// An RSA key (SPKI) for each of david, lawson, mallory, eve, and one more.
+    spki: Vec<Vec<u8>>,
     smer: Hash,
     grant: Hash,
     care: Hash,
@@ -41,13 +42,28 @@ impl World {
         Entry::signed(who, T0 + 10, nonce, body).unwrap()
     }
 
-    fn register(&mut self, who: &SigningPrivateKey, role: Role) -> Entry {
+    /// Each participant's own RSA key (by position: david, lawson, mallory, eve).
+    fn rsa_of(&self, who: &SigningPrivateKey) -> Vec<u8> {
+        let people = [&self.david, &self.lawson, &self.mallory, &self.eve];
+        let i = people
+            .iter()
+            .position(|p| p.key_id() == who.key_id())
+            .unwrap_or(4);
+        self.spki[i].clone()
+    }
+
+    fn register_with(&mut self, who: &SigningPrivateKey, role: Role, rsa: Vec<u8>) -> Entry {
         let body = EntryBody::Register {
             role,
             signing_key: who.public_key().to_bytes(),
-            encryption_key: self.spki.clone(),
+            encryption_key: rsa,
         };
         self.entry(who, body)
+    }
+
+    fn register(&mut self, who: &SigningPrivateKey, role: Role) -> Entry {
+        let rsa = self.rsa_of(who);
+        self.register_with(who, role, rsa)
     }
 
     fn grant(&mut self, owner: &SigningPrivateKey, smer: Hash, to: &SigningPrivateKey) -> Entry {
@@ -84,15 +100,20 @@ impl World {
         let (a, b, c) = (key(&mut rng), key(&mut rng), key(&mut rng));
         let (david, lawson, mallory, eve) =
             (key(&mut rng), key(&mut rng), key(&mut rng), key(&mut rng));
-        // One RSA key for everyone: the rules never look at it.
-        static SPKI: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        // RSA keys are slow to make: made once for every row.
+        static SPKI: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
         let spki = SPKI
             .get_or_init(|| {
-                EncryptionPrivateKey::generate(&mut ChaCha20Rng::seed_from_u64(7), 2048)
-                    .unwrap()
-                    .public_key()
-                    .to_spki_der()
-                    .unwrap()
+                let mut rng = ChaCha20Rng::seed_from_u64(7);
+                (0..5)
+                    .map(|_| {
+                        EncryptionPrivateKey::generate(&mut rng, 2048)
+                            .unwrap()
+                            .public_key()
+                            .to_spki_der()
+                            .unwrap()
+                    })
+                    .collect()
             })
             .clone();
         let genesis = genesis_block("rules", &[&a, &b, &c], T0, [0; 16]).unwrap();
@@ -157,6 +178,15 @@ fn revoke_grant(w: &mut World) -> Vec<Entry> {
     let david = w.david.clone();
     let grant = w.grant;
     vec![w.entry(&david, EntryBody::Revoke { grant })]
+}
+
+fn name_mallory(w: &mut World) -> Vec<Entry> {
+    let david = w.david.clone();
+    let body = EntryBody::Payer {
+        add: true,
+        payer: w.mallory.key_id().to_owned(),
+    };
+    vec![w.entry(&david, body)]
 }
 
 fn erase_smer(w: &mut World) -> Vec<Entry> {
@@ -249,6 +279,28 @@ fn rows() -> Vec<Row> {
             },
             expect: Ok(()),
         },
+        Row {
+            rule: "an entry dated more than a day before the block before its own",
+            before: none,
+            entry: |w| {
+                let (david, nonce) = (w.david.clone(), w.nonce());
+                let body = EntryBody::Revoke { grant: w.grant };
+                let too_old = w.state.last_time() - MAX_ENTRY_AGE - 1;
+                Entry::signed(&david, too_old, nonce, body).unwrap()
+            },
+            expect: Err(BadTime),
+        },
+        Row {
+            rule: "an entry dated exactly a day before the block before its own",
+            before: none,
+            entry: |w| {
+                let (david, nonce) = (w.david.clone(), w.nonce());
+                let body = EntryBody::Revoke { grant: w.grant };
+                let oldest = w.state.last_time() - MAX_ENTRY_AGE;
+                Entry::signed(&david, oldest, nonce, body).unwrap()
+            },
+            expect: Ok(()),
+        },
         // ---- genesis ----
         Row {
             rule: "a genesis entry after block 0",
@@ -281,11 +333,20 @@ fn rows() -> Vec<Row> {
                 let body = EntryBody::Register {
                     role: Role::Patient,
                     signing_key: eve.public_key().to_bytes(),
-                    encryption_key: w.spki.clone(),
+                    encryption_key: w.spki[3].clone(),
                 };
                 Entry::signed(&mallory, T0, nonce, body).unwrap()
             },
             expect: Err(Malformed("register signer is not the key's id")),
+        },
+        Row {
+            rule: "a participant registers another participant's RSA key",
+            before: none,
+            entry: |w| {
+                let (eve, davids) = (w.eve.clone(), w.spki[0].clone());
+                w.register_with(&eve, Role::Patient, davids)
+            },
+            expect: Err(Duplicate),
         },
         Row {
             rule: "a participant registers twice",
@@ -578,6 +639,107 @@ fn rows() -> Vec<Row> {
                     reference: "x".into(),
                 };
                 Entry::signed(&david, T0, nonce, body).unwrap()
+            },
+            expect: Err(NotAuthorized),
+        },
+        Row {
+            rule: "a payment by someone the patient did not name",
+            before: none,
+            entry: |w| {
+                let (mallory, lawson) = (w.mallory.clone(), w.lawson.clone());
+                w.payment(&mallory, &lawson)
+            },
+            expect: Err(NotAuthorized),
+        },
+        Row {
+            rule: "a payment by a payer the patient names",
+            before: name_mallory,
+            entry: |w| {
+                let (mallory, lawson) = (w.mallory.clone(), w.lawson.clone());
+                w.payment(&mallory, &lawson)
+            },
+            expect: Ok(()),
+        },
+        Row {
+            rule: "a payment by a payer the patient no longer names",
+            before: |w| {
+                let mut entries = name_mallory(w);
+                let david = w.david.clone();
+                let body = EntryBody::Payer {
+                    add: false,
+                    payer: w.mallory.key_id().to_owned(),
+                };
+                entries.push(w.entry(&david, body));
+                entries
+            },
+            entry: |w| {
+                let (mallory, lawson) = (w.mallory.clone(), w.lawson.clone());
+                w.payment(&mallory, &lawson)
+            },
+            expect: Err(NotAuthorized),
+        },
+        // ---- payer ----
+        Row {
+            rule: "a patient names a registered payer",
+            before: none,
+            entry: |w| name_mallory(w).remove(0),
+            expect: Ok(()),
+        },
+        Row {
+            rule: "a patient names the same payer twice",
+            before: name_mallory,
+            entry: |w| name_mallory(w).remove(0),
+            expect: Err(Duplicate),
+        },
+        Row {
+            rule: "a patient names itself",
+            before: none,
+            entry: |w| {
+                let david = w.david.clone();
+                let body = EntryBody::Payer {
+                    add: true,
+                    payer: david.key_id().to_owned(),
+                };
+                w.entry(&david, body)
+            },
+            expect: Err(Duplicate),
+        },
+        Row {
+            rule: "a patient names an unregistered payer",
+            before: none,
+            entry: |w| {
+                let david = w.david.clone();
+                let body = EntryBody::Payer {
+                    add: true,
+                    payer: w.eve.key_id().to_owned(),
+                };
+                w.entry(&david, body)
+            },
+            expect: Err(NotRegistered),
+        },
+        Row {
+            rule: "a patient stops naming a payer it never named",
+            before: none,
+            entry: |w| {
+                let david = w.david.clone();
+                let body = EntryBody::Payer {
+                    add: false,
+                    payer: w.mallory.key_id().to_owned(),
+                };
+                w.entry(&david, body)
+            },
+            expect: Err(UnknownReference),
+        },
+        Row {
+            rule: "a clinician names a payer",
+            before: none,
+            entry: |w| {
+                let lawson = w.lawson.clone();
+                let body = EntryBody::Payer {
+                    add: true,
+                    payer: w.mallory.key_id().to_owned(),
+                };
+                w.entry(&lawson, body)
             },
             expect: Err(NotAuthorized),
         },

@@ -39,10 +39,7 @@ pub fn run(seconds: u64) -> Result<serde_json::Value, String> {
     let addr = crate::server::start(&dir)?;
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let encryption = EncryptionPrivateKey::generate(&mut rng, 2048).map_err(|e| e.to_string())?;
-    let spki = encryption
-        .public_key()
-        .to_spki_der()
-        .map_err(|e| e.to_string())?;
+    let uploader_rsa = encryption.public_key().to_spki_der().map_err(crate::err)?;
     let mut results = serde_json::Map::new();
     let mut counter = 0u64;
     for clients in [1usize, 8, 32] {
@@ -60,7 +57,8 @@ pub fn run(seconds: u64) -> Result<serde_json::Value, String> {
                 let body = EntryBody::Register {
                     role: Role::Patient,
                     signing_key: key.public_key().to_bytes(),
-                    encryption_key: spki.clone(),
+                    // One RSA key of their own per participant (SPEC §4.2).
+                    encryption_key: crate::fixtures::rsa_key(counter)?,
                 };
                 let entry = Entry::signed(&key, semres_node::clock::now(), [0; 16], body)
                     .map_err(crate::err)?;
@@ -115,7 +113,7 @@ pub fn run(seconds: u64) -> Result<serde_json::Value, String> {
     let body = EntryBody::Register {
         role: Role::Patient,
         signing_key: uploader.public_key().to_bytes(),
-        encryption_key: spki.clone(),
+        encryption_key: uploader_rsa,
     };
     let entry =
         Entry::signed(&uploader, semres_node::clock::now(), [1; 16], body).map_err(crate::err)?;

@@ -12,7 +12,6 @@ use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, verify_inclusion, MerkleTree};
 use semres::ledger::{genesis_block, verify_chain, verify_chain_structure, Block, LedgerState};
-use semres::EncryptionPrivateKey;
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -25,9 +24,10 @@ pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let authority = SigningPrivateKey::generate(&mut rng).map_err(|e| e.to_string())?;
-    let spki = EncryptionPrivateKey::generate(&mut rng, 2048)
-        .and_then(|k| k.public_key().to_spki_der())
-        .map_err(|e| e.to_string())?;
+    // One RSA key of their own per participant (SPEC §4.2).
+    let spki = (0..1000)
+        .map(crate::fixtures::rsa_key)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut nonce = || {
         let mut n = [0u8; 16];
         rng.fill_bytes(&mut n);
@@ -43,7 +43,7 @@ pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
-    for p in &people {
+    for (p, rsa) in people.iter().zip(&spki) {
         let e = Entry::signed(
             p,
             t0,
@@ -51,7 +51,7 @@ pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {
             EntryBody::Register {
                 role: Role::Patient,
                 signing_key: p.public_key().to_bytes(),
-                encryption_key: spki.clone(),
+                encryption_key: rsa.clone(),
             },
         )
         .map_err(crate::err)?;

@@ -130,13 +130,13 @@ impl Story {
         Entry::signed(who, time, nonce, body).map_err(err)
     }
 
-    /// The insurer's payment of `care` to Lawson.
-    fn payment_body(&self, care: Hash) -> EntryBody {
+    /// A payment of `care` to Lawson by `payer`.
+    fn payment_body(&self, care: Hash, payer: &Person) -> EntryBody {
         EntryBody::Payment {
             care,
             amount: 412,
             currency: "NHI-points".into(),
-            payer: id(&self.insurer),
+            payer: id(payer),
             payee: id(&self.lawson),
             reference: "claim-0001".into(),
         }
@@ -209,8 +209,8 @@ impl Story {
         };
         let care_entry = s.entry(&lawson, T0 + 500, care_body)?;
         s.care = s.push(care_entry, &c)?;
-        let insurer = s.insurer.signing.clone();
-        let payment = s.entry(&insurer, T0 + 600, s.payment_body(s.care))?;
+        // David pays for his care.
+        let payment = s.entry(&david, T0 + 600, s.payment_body(s.care, &s.david))?;
         s.push(payment, &a)?;
         // Authority C is removed by A and B (a majority of three).
         let removal_body = EntryBody::AuthorityChange {
@@ -335,10 +335,9 @@ fn chain_faults(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
 fn rule_faults(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
     let blocks = s.blocks.clone();
     let (a, grant) = (s.auth_a.clone(), s.grant);
-    let (mallory, lawson, insurer, david) = (
+    let (mallory, lawson, david) = (
         s.mallory.signing.clone(),
         s.lawson.signing.clone(),
-        s.insurer.signing.clone(),
         s.david.signing.clone(),
     );
     let stolen_body = EntryBody::Grant {
@@ -390,9 +389,9 @@ fn rule_faults(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
         "Duplicate",
     );
     let ghost_pay = s.entry(
-        &insurer,
+        &david,
         T0 + 450,
-        s.payment_body(smer_hash("no such care")),
+        s.payment_body(smer_hash("no such care"), &s.david),
     )?;
     cases.fail(
         "payment-without-care",
@@ -453,7 +452,7 @@ fn rule_faults(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
         5,
         "NotRegistered",
     );
-    let double_pay = s.entry(&insurer, T0 + 650, s.payment_body(s.care))?;
+    let double_pay = s.entry(&david, T0 + 650, s.payment_body(s.care, &s.david))?;
     cases.fail(
         "double-payment",
         "a second payment for the same care",
@@ -469,6 +468,99 @@ fn rule_faults(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
         vec![Block::seal(0, [0; 32], blocks[0].time, genesis, &a)],
         0,
         "MissingSignature",
+    );
+    Ok(())
+}
+
+/// `prefix`, then `entries`, each sealed by `sealer` a minute after the block before.
+fn extend(prefix: &[Block], entries: Vec<Entry>, sealer: &SigningPrivateKey) -> Vec<Block> {
+    let mut out = prefix.to_vec();
+    for entry in entries {
+        let (number, previous, time) = out
+            .last()
+            .map_or((0, [0; 32], T0), |b| (b.number + 1, b.hash(), b.time + 60));
+        out.push(Block::seal(number, previous, time, entry, sealer));
+    }
+    out
+}
+
+/// The payer of a care entry: the patient, or a payer the patient names (SPEC §4.2).
+fn payer_cases(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
+    const PAYMENT_AT: usize = 8;
+    let blocks = s.blocks.clone();
+    let a = s.auth_a.clone();
+    let (david, lawson, insurer) = (
+        s.david.signing.clone(),
+        s.lawson.signing.clone(),
+        s.insurer.signing.clone(),
+    );
+    let paid_by_insurer = s.payment_body(s.care, &s.insurer);
+    let stranger_pays = s.entry(&insurer, T0 + 600, paid_by_insurer.clone())?;
+    cases.fail(
+        "payment-by-stranger",
+        "someone the patient did not name pays for the patient's care",
+        reseal(&blocks, PAYMENT_AT, stranger_pays, &a),
+        PAYMENT_AT,
+        "NotAuthorized",
+    );
+    let naming = |add| EntryBody::Payer {
+        add,
+        payer: id(&s.insurer),
+    };
+    let (name, unname) = (naming(true), naming(false));
+    let named = s.entry(&david, T0 + 590, name.clone())?;
+    let pays = s.entry(&insurer, T0 + 600, paid_by_insurer.clone())?;
+    let prefix = &blocks[..PAYMENT_AT];
+    cases.0.push(json!({
+        "name": "payment-by-named-payer",
+        "description": "David names his insurer as a payer; the insurer pays for David's care",
+        "blocks": encode(&extend(prefix, vec![named.clone(), pays], &a)),
+        "expect": "ok",
+    }));
+    let unnamed = s.entry(&david, T0 + 595, unname)?;
+    let late = s.entry(&insurer, T0 + 600, paid_by_insurer)?;
+    cases.fail(
+        "payment-after-payer-removed",
+        "the insurer pays after David stopped naming it",
+        extend(prefix, vec![named, unnamed, late], &a),
+        PAYMENT_AT + 2,
+        "NotAuthorized",
+    );
+    let by_clinician = s.entry(&lawson, T0 + 590, name)?;
+    cases.fail(
+        "payer-named-by-non-patient",
+        "a clinician names a payer",
+        reseal(&blocks, PAYMENT_AT, by_clinician, &a),
+        PAYMENT_AT,
+        "NotAuthorized",
+    );
+    Ok(())
+}
+
+/// Times and keys: an entry dated too far back, a registration of another's RSA key.
+fn time_and_key_cases(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
+    let blocks = s.blocks.clone();
+    let a = s.auth_a.clone();
+    let lawson = s.lawson.signing.clone();
+    let grant = s.grant;
+    let old = blocks[5].time - semres::ledger::state::MAX_ENTRY_AGE - 1;
+    let backdated = s.entry(&lawson, old, EntryBody::Access { grant })?;
+    cases.fail(
+        "entry-dated-too-early",
+        "an entry dated more than a day before the block before its own",
+        reseal(&blocks, 6, backdated, &a),
+        6,
+        "BadTime",
+    );
+    let mut impostor = person(&mut s.rng)?;
+    impostor.encryption_spki = s.david.encryption_spki.clone();
+    let stolen_key = register(&mut s.rng, &impostor, Role::Patient, None)?;
+    cases.fail(
+        "register-anothers-rsa-key",
+        "a participant registers David's RSA key as its own",
+        reseal(&blocks, 5, stolen_key, &a),
+        5,
+        "Duplicate",
     );
     Ok(())
 }
@@ -696,6 +788,8 @@ pub fn generate_ledger() -> Result<String, String> {
     ]);
     chain_faults(&mut s, &mut cases)?;
     rule_faults(&mut s, &mut cases)?;
+    payer_cases(&mut s, &mut cases)?;
+    time_and_key_cases(&mut s, &mut cases)?;
     let mut proofs = Vec::new();
     inclusion_cases(s.state.tree(), &s.blocks, &mut proofs)?;
     consistency_cases(s.state.tree(), &mut proofs)?;
