@@ -143,3 +143,169 @@ pub fn rsa_key(i: u64) -> Result<Vec<u8>, String> {
         .and_then(|k| k.to_spki_der())
         .map_err(crate::err)
 }
+
+/// A SMeR-shaped document of any size for load tests, written as it is sent: the JSON of a
+/// real SMeR (sealed to test RSA keys, [`rsa_key`]) whose ciphertext is replaced by a
+/// repeated pattern. Every structural check a repository makes passes; only its recipient could
+/// tell (its tag no longer authenticates the ciphertext).
+pub struct SyntheticSmer {
+    head: Vec<u8>,
+    unit: Vec<u8>,
+    units: u64,
+    tail: Vec<u8>,
+    hash: [u8; 32],
+}
+
+/// Base64url characters of the repeated ciphertext pattern (48 bytes: a multiple of the
+/// AES block and of base64's 3-byte groups).
+const UNIT_CHARS: u64 = 64;
+
+impl SyntheticSmer {
+    /// A document of about `bytes` bytes (the ciphertext rounded to 48-byte units), for
+    /// `owner` (a key id) and tagged `seed` (different seeds give different hashes), sealed
+    /// to the base test RSA key.
+    pub fn new(owner: &str, bytes: u64, seed: u64) -> Result<SyntheticSmer, String> {
+        Self::sealed_to(owner, &[0], bytes, seed)
+    }
+
+    /// [`SyntheticSmer::new`] sealed to the `rsa`-th test RSA keys ([`rsa_key`]).
+    pub fn sealed_to(
+        owner: &str,
+        rsa: &[u64],
+        bytes: u64,
+        seed: u64,
+    ) -> Result<SyntheticSmer, String> {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let options = SealOptions::new("application/octet-stream", owner, 1_795_000_000);
+        let keys = rsa
+            .iter()
+            .map(|&i| semres::EncryptionPublicKey::from_spki_der(&rsa_key(i)?).map_err(crate::err))
+            .collect::<Result<Vec<_>, String>>()?;
+        let smer = semres::smer::seal(
+            &mut rng,
+            &seed.to_be_bytes(),
+            &keys.iter().collect::<Vec<_>>(),
+            &options,
+            &Limits::default(),
+        )
+        .map_err(crate::err)?;
+        let text = String::from_utf8(smer).map_err(crate::err)?;
+        let key = "\"ciphertext\":\"";
+        let start = text.find(key).ok_or("no ciphertext member")? + key.len();
+        let end = start + text[start..].find('"').ok_or("no end of ciphertext")?;
+        let mut pattern = [0u8; 48];
+        for (i, b) in (0u8..).zip(pattern.iter_mut()) {
+            *b = i.wrapping_mul(37) ^ seed.to_be_bytes()[usize::from(i % 8)];
+        }
+        let unit = semres::b64::encode(&pattern).into_bytes();
+        let overhead = u64::try_from(text.len() - (end - start)).map_err(crate::err)?;
+        let units = (bytes.saturating_sub(overhead) / UNIT_CHARS).max(1);
+        let mut synthetic = SyntheticSmer {
+            head: text.as_bytes()[..start].to_vec(),
+            unit,
+            units,
+            tail: text.as_bytes()[end..].to_vec(),
+            hash: [0; 32],
+        };
+        let mut hasher = semres::dery::SmerHasher::new();
+        synthetic
+            .write_to(&mut HashWriter(&mut hasher))
+            .map_err(crate::err)?;
+        synthetic.hash = hasher.finish();
+        Ok(synthetic)
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        let fixed = self.head.len() + self.tail.len();
+        u64::try_from(fixed).unwrap_or(u64::MAX) + self.units * UNIT_CHARS
+    }
+
+    /// Always false: a SMeR has a header.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Its SHA-256 (its DERy hash).
+    pub fn hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    /// Writes it, in pieces of about 1 MiB.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        const PER_PIECE: u64 = 16 * 1024;
+        let piece = self.unit.repeat(16 * 1024);
+        w.write_all(&self.head)?;
+        let mut left = self.units;
+        while left > 0 {
+            let n = left.min(PER_PIECE);
+            let chars = usize::try_from(n * UNIT_CHARS).unwrap_or(piece.len());
+            w.write_all(&piece[..chars])?;
+            left -= n;
+        }
+        w.write_all(&self.tail)
+    }
+}
+
+struct HashWriter<'a>(&'a mut semres::dery::SmerHasher);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A Register entry of `key` as `role`, with the `rsa`-th test RSA key ([`rsa_key`]), dated
+/// now; co-signed by `authority` when given (clinicians and authorities need it).
+pub fn register_entry(
+    key: &SigningPrivateKey,
+    role: Role,
+    rsa: u64,
+    authority: Option<&SigningPrivateKey>,
+) -> Result<Entry, String> {
+    let body = EntryBody::Register {
+        role,
+        signing_key: key.public_key().to_bytes(),
+        encryption_key: rsa_key(rsa)?,
+    };
+    let entry = entry(key, body)?;
+    match authority {
+        Some(a) => entry.sign(a).map_err(crate::err),
+        None => Ok(entry),
+    }
+}
+
+/// An entry by `key` dated now, with a fresh nonce.
+pub fn entry(key: &SigningPrivateKey, body: EntryBody) -> Result<Entry, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut nonce = [0u8; 16];
+    nonce[..4].copy_from_slice(&std::process::id().to_be_bytes());
+    nonce[4..12].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    nonce[12..].copy_from_slice(&nanos.to_be_bytes());
+    Entry::signed(key, semres_node::clock::now(), nonce, body).map_err(crate::err)
+}
+
+/// The `i`-th test signing key (seeded).
+pub fn signing_key(i: u64) -> SigningPrivateKey {
+    let mut rng = ChaCha20Rng::seed_from_u64(0x5e3_0000 + i);
+    loop {
+        if let Ok(key) = SigningPrivateKey::generate(&mut rng) {
+            return key;
+        }
+    }
+}
+
+/// The authority key of an in-process node's data directory.
+pub fn authority_key(dir: &Path) -> Result<SigningPrivateKey, String> {
+    let text = std::fs::read_to_string(dir.join("authority.key.pem")).map_err(crate::err)?;
+    SigningPrivateKey::from_pem(&text, None).map_err(crate::err)
+}

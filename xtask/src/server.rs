@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use semres_node::api::ApiState;
+use semres_node::api::{ApiConfig, ApiState};
+use semres_node::log::Logger;
 use semres_node::node::Node;
 use semres_node::server::{router, serve_listener, ServerConfig, SiteDirs};
 
@@ -15,13 +16,31 @@ pub fn start(dir: &Path) -> Result<SocketAddr, String> {
     start_with(ApiState::new(node), dir)
 }
 
+/// [`start`] with an operator's configuration of the API and of the accept loop.
+pub fn start_configured(
+    dir: &Path,
+    api: ApiConfig,
+    server: ServerConfig,
+) -> Result<SocketAddr, String> {
+    let node = Node::open(dir, None).map_err(|e| e.to_string())?;
+    let api = ApiState::with_config(std::sync::Arc::new(node), api, Logger::off());
+    serve_on_free_port(api, dir, server)
+}
+
 /// Starts the router over an already opened node (`api`) with the site's folders in `dir`.
 pub fn start_with(api: ApiState, dir: &Path) -> Result<SocketAddr, String> {
+    serve_on_free_port(api, dir, ServerConfig::default())
+}
+
+fn serve_on_free_port(
+    api: ApiState,
+    dir: &Path,
+    config: ServerConfig,
+) -> Result<SocketAddr, String> {
     let dirs = SiteDirs {
         www: dir.join("www"),
         pkg: dir.join("pkg"),
     };
-    let config = ServerConfig::default();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -281,17 +281,30 @@ impl Node {
 
     /// Checks, seals and durably stores an entry; returns the block once it is on disk.
     pub fn append(&self, entry: Entry, time: i64) -> Result<Block, NodeError> {
+        self.append_with(entry, time, |_| Ok(()))
+    }
+
+    /// [`Node::append`] after `precondition` holds for the entry, checked under the writer
+    /// lock (nothing can change DERy's SMeRs or the ledger in between: see
+    /// [`Node::delete_unnamed`]).
+    pub fn append_with<E: From<NodeError>>(
+        &self,
+        entry: Entry,
+        time: i64,
+        precondition: impl FnOnce(&Entry) -> Result<(), E>,
+    ) -> Result<Block, E> {
         let mut store = self
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        precondition(&entry)?;
         let block = self
             .view()
             .state
             .prepare_next(entry, time, &self.authority)
             .map_err(NodeError::Refused)?;
         // Readers are not held up by the fsync: only the writer lock is held here.
-        store.append(&block)?;
+        store.append(&block).map_err(NodeError::Store)?;
         let mut view = self
             .view
             .write()
@@ -302,6 +315,20 @@ impl Node {
             .map_err(NodeError::Refused)?;
         view.blocks.push(block.clone());
         Ok(block)
+    }
+
+    /// Deletes a stored SMeR if no ledger entry names it, under the writer lock (so no grant
+    /// of it is appended in between). `Ok(None)` when the ledger names it; otherwise
+    /// whether a SMeR was deleted.
+    pub fn delete_unnamed(&self, hash: &Hash) -> Result<Option<bool>, NodeError> {
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.view().state.smer_owner(hash).is_some() {
+            return Ok(None);
+        }
+        Ok(Some(self.dery.delete(hash)?))
     }
 
     /// The SMeR repository (DERy).

@@ -228,23 +228,24 @@ pub async fn delete(
     signer: Signer,
 ) -> ApiResult<Json<Value>> {
     let hash = parse_hash(&hash)?;
-    if state.node().view().state().smer_owner(&hash).is_some() {
-        return Err(ApiError::new(
+    let named = || {
+        ApiError::new(
             Code::NotAuthorized,
             "the ledger names this SMeR: its owner erases it with an Erase entry",
-        ));
+        )
+    };
+    if state.node().view().state().smer_owner(&hash).is_some() {
+        return Err(named());
     }
     let node = state.node().clone();
-    let deleted = blocking(move || {
-        let dery = node.dery();
-        match dery.stored(&hash)? {
-            None => Err(ApiError::not_found("the SMeR is not stored here")),
-            Some(s) if s.uploader != signer.key_id => Err(ApiError::new(
-                Code::NotAuthorized,
-                "only the participant who uploaded a SMeR may delete it",
-            )),
-            Some(_) => Ok(dery.delete(&hash)?),
-        }
+    let deleted = blocking(move || match node.dery().stored(&hash)? {
+        None => Err(ApiError::not_found("the SMeR is not stored here")),
+        Some(s) if s.uploader != signer.key_id => Err(ApiError::new(
+            Code::NotAuthorized,
+            "only the participant who uploaded a SMeR may delete it",
+        )),
+        // Named in between (a grant appended since the check above): refused.
+        Some(_) => node.delete_unnamed(&hash)?.ok_or_else(named),
     })
     .await?;
     Ok(Json(
@@ -253,14 +254,13 @@ pub async fn delete(
 }
 
 /// Deletes the SMeRs stored longer than the grace period that no ledger entry names.
-pub(crate) fn expire_unreferenced(state: &ApiState, now: i64) {
+pub fn expire_unreferenced(state: &ApiState, now: i64) {
     let cutoff = now.saturating_sub(state.config().unreferenced_grace);
     let Ok(old) = state.node().dery().stored_before(cutoff) else {
         return;
     };
     for (hash, _) in old {
-        let named = state.node().view().state().smer_owner(&hash).is_some();
-        if !named && state.node().dery().delete(&hash).is_ok() {
+        if let Ok(Some(true)) = state.node().delete_unnamed(&hash) {
             state.log().event(
                 "expired",
                 &format!("unreferenced SMeR {}", hex::encode(&hash)),

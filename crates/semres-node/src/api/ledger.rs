@@ -159,20 +159,24 @@ pub async fn submit_entry(
     state.node().check(&entry, now())?;
     let result = blocking(move || -> ApiResult<Value> {
         let node = state.node();
-        if let EntryBody::Grant {
-            smer_hash,
-            recipient,
-            ..
-        } = entry.body()
-        {
-            if let Some(kids) = node.dery().recipients(smer_hash)? {
-                node.view()
-                    .state()
-                    .check_recipient_key_ids(recipient, kids.iter().map(String::as_str))?;
+        // A grant of a SMeR stored here must name one of its recipients; checked under the
+        // writer lock, so the SMeR cannot expire in between. Sealing stores the block with
+        // an fsync (off the async workers).
+        let block = node.append_with(entry, now(), |entry| -> ApiResult<()> {
+            if let EntryBody::Grant {
+                smer_hash,
+                recipient,
+                ..
+            } = entry.body()
+            {
+                if let Some(kids) = node.dery().recipients(smer_hash)? {
+                    node.view()
+                        .state()
+                        .check_recipient_key_ids(recipient, kids.iter().map(String::as_str))?;
+                }
             }
-        }
-        // Sealing stores the block with an fsync (off the async workers).
-        let block = node.append(entry, now())?;
+            Ok(())
+        })?;
         state.log().block(&block);
         // Erasure: DERy deletes the ciphertext; the hash stays on the ledger.
         if let EntryBody::Erase { smer_hash } = block.entry.body() {
