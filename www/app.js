@@ -73,10 +73,34 @@ const session = {
   },
 };
 
-async function ensureTrust(force = false) {
-  const trust = await call('trust', { force });
+async function ensureTrust() {
+  const trust = await call('trust');
   showTrust(trust);
   return trust;
+}
+
+/** Re-pinning: the pinned set beside the endpoint's current one, changes marked; stored only
+ * when the user confirms. */
+async function reviewRepin() {
+  const p = await call('proposePin');
+  if (p.unchanged) {
+    $('repin-review').hidden = true;
+    say('identity-status', 'The endpoint\'s authorities are the ones pinned: nothing changed.', 'ok');
+    return;
+  }
+  const item = (keyId, mark) => el('li', { className: `mono ${mark}`, text: `${mark === 'added' ? '+ ' : mark === 'removed' ? '− ' : ''}${keyId}` });
+  $('repin-old').replaceChildren(...(p.pinned?.authorities ?? []).map((a) => item(a.keyId, p.removed.includes(a.keyId) ? 'removed' : '')),
+    el('li', { text: p.pinned ? `chain ${p.pinned.chainId}` : 'nothing pinned' }));
+  $('repin-new').replaceChildren(...p.proposed.authorities.map((a) => item(a.keyId, p.added.includes(a.keyId) ? 'added' : '')),
+    el('li', { text: `chain ${p.proposed.chainId}` }));
+  const warnings = [];
+  if (!p.sameChain) warnings.push('The endpoint now serves another ledger (its chain id changed).');
+  if (p.kept.length === 0 && p.pinned) warnings.push('No pinned authority is in the new set.');
+  warnings.push(`${p.added.length} added, ${p.removed.length} removed.`);
+  $('repin-warning').textContent = warnings.join(' ');
+  $('repin-review').dataset.proposal = p.id;
+  $('repin-review').hidden = false;
+  $('repin-confirm').focus();
 }
 
 function showTrust(trust) {
@@ -281,7 +305,16 @@ async function main() {
   $('register').addEventListener('click', () => busy($('register'), register, (e) => say('identity-status', explain(e), 'error')));
   $('download-request').addEventListener('click', () => download(new TextEncoder().encode(`${session.pendingRequest}\n`), 'registration-request.txt', 'text/plain'));
   $('admitted-file').addEventListener('change', uploadAdmitted);
-  $('repin').addEventListener('click', () => busy($('repin'), async () => { showTrust(await ensureTrust(true)); say('identity-status', 'Pinned the endpoint\'s current authorities.', 'ok'); }, (e) => say('identity-status', explain(e), 'error')));
+  $('repin').addEventListener('click', () => busy($('repin'), reviewRepin, (e) => say('identity-status', explain(e), 'error')));
+  $('repin-confirm').addEventListener('click', () => busy($('repin-confirm'), async () => {
+    showTrust(await call('confirmPin', { id: $('repin-review').dataset.proposal }));
+    $('repin-review').hidden = true;
+    say('identity-status', 'Pinned the new authorities.', 'ok');
+  }, (e) => say('identity-status', explain(e), 'error')));
+  $('repin-cancel').addEventListener('click', () => {
+    $('repin-review').hidden = true;
+    say('identity-status', 'Kept the pinned authorities.', 'ok');
+  });
   session.onChange(() => {
     for (const node of document.querySelectorAll('.needs-identity')) node.hidden = Boolean(session.profile);
   });

@@ -108,14 +108,36 @@ async function pinnedTrust() {
   return trust ?? pin();
 }
 
-/** Pins the endpoint's current authorities — only if its checkpoint verifies under them. */
-async function pin() {
+/** The endpoint's current authorities and chain id — only if its checkpoint verifies
+ * under them. */
+async function endpointTrust() {
   const { authorities } = await getJson('/authorities');
   const note = await getText('/checkpoint');
   const info = verifyCheckpoint(note, keyList(authorities));
-  const trust = { origin: location.origin, chainId: info.origin, authorities, pinnedAt: Date.now() };
+  return { origin: location.origin, chainId: info.origin, authorities };
+}
+
+/** Pins the endpoint's current authorities (first use: nothing was pinned before). */
+async function pin() {
+  const trust = { ...(await endpointTrust()), pinnedAt: Date.now() };
   await store.put('trust', trust);
   return trust;
+}
+
+/** A re-pin waiting for the user's confirmation: what the endpoint said, shown beside what
+ * is pinned; only this exact set can be confirmed, once. */
+let pendingPin = null;
+
+/** The difference between the pinned authorities and the endpoint's current ones. */
+function compareTrust(pinned, proposed) {
+  const ids = (t) => new Set((t?.authorities ?? []).map((a) => a.keyId));
+  const [before, after] = [ids(pinned), ids(proposed)];
+  return {
+    added: [...after].filter((k) => !before.has(k)),
+    removed: [...before].filter((k) => !after.has(k)),
+    kept: [...after].filter((k) => before.has(k)),
+    sameChain: !pinned || pinned.chainId === proposed.chainId,
+  };
 }
 
 /** The latest checkpoint, verified against the pinned authorities and the pinned chain id. */
@@ -221,9 +243,28 @@ const operations = {
   async api({ path, method = 'GET', signed = false, json }) {
     return { result: await getJson(path, { method, json, sign: signed ? sign : null }) };
   },
-  /** The pinned authorities (pinned now if this origin has none; re-pinned with `force`). */
-  async trust({ force = false }) {
-    return { result: force ? await pin() : await pinnedTrust() };
+  /** The pinned authorities (pinned now if this origin has none). */
+  async trust() {
+    return { result: await pinnedTrust() };
+  },
+  /** What re-pinning would change: the pinned set, the endpoint's current set (its
+   * checkpoint verified under it) and the difference. Nothing is stored until
+   * `confirmPin` with the returned id. */
+  async proposePin() {
+    const pinned = (await store.get('trust', location.origin)) ?? null;
+    const proposed = await endpointTrust();
+    const change = compareTrust(pinned, proposed);
+    const unchanged = pinned && change.sameChain && change.added.length === 0 && change.removed.length === 0;
+    pendingPin = unchanged ? null : { id: crypto.randomUUID(), proposed };
+    return { result: { id: pendingPin?.id ?? null, unchanged: Boolean(unchanged), pinned, proposed, ...change } };
+  },
+  /** Pins the set of proposal `id` (the user confirmed it); any other id is refused. */
+  async confirmPin({ id }) {
+    if (!pendingPin || pendingPin.id !== id) throw semresError('InvalidInput', 'no such re-pin proposal: ask again');
+    const trust = { ...pendingPin.proposed, pinnedAt: Date.now() };
+    pendingPin = null;
+    await store.put('trust', trust);
+    return { result: trust };
   },
   async checkpoint() {
     return { result: await latestCheckpoint() };

@@ -10,10 +10,10 @@ import { root } from './helpers.mjs';
 export const artifacts = path.join(root, 'test-artifacts');
 
 /** Starts `semres serve` on a fresh data directory (`demo`: seed David and Lawson). */
-export async function startServer({ demo = false } = {}) {
+export async function startServer({ demo = false, listen = '127.0.0.1:0' } = {}) {
   const binary = path.join(root, 'target/debug/semres');
   const dataDir = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'semres-data-'));
-  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--www', path.join(root, 'www'), '--pkg', path.join(root, 'pkg'), '--data-dir', dataDir, ...(demo ? ['--demo'] : [])], {
+  const child = spawn(binary, ['serve', '--listen', listen, '--www', path.join(root, 'www'), '--pkg', path.join(root, 'pkg'), '--data-dir', dataDir, '--log-format', 'off', ...(demo ? ['--demo'] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {
@@ -26,7 +26,14 @@ export async function startServer({ demo = false } = {}) {
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });
-  return { url, dataDir, stop: () => { child.kill('SIGTERM'); rmSync(dataDir, { recursive: true, force: true }); } };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url,
+    dataDir,
+    stop: () => { child.kill('SIGTERM'); rmSync(dataDir, { recursive: true, force: true }); },
+    /** Stops it and waits until the process is gone (its port is free again). */
+    stopped: async () => { child.kill('SIGTERM'); await exited; rmSync(dataDir, { recursive: true, force: true }); },
+  };
 }
 
 export async function launchBrowser() {
