@@ -19,10 +19,11 @@ use crate::error::{Error, Result};
 pub(crate) const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 /// Highest PBKDF2 iteration count we agree to compute.
 const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
-/// Highest scrypt cost (N) we agree to compute: 2^20 (1 GiB at r = 8).
-const MAX_SCRYPT_N: u64 = 1 << 20;
-const MAX_SCRYPT_R: u16 = 32;
-const MAX_SCRYPT_P: u16 = 16;
+/// Most memory scrypt may ask for, 128·N·r bytes: 256 MiB (N = 2^18 at r = 8; OpenSSL's
+/// default is 16 MiB). A hostile key file must not make a browser tab allocate gigabytes.
+const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+/// Most scrypt work, N·r·p (in 128-byte block mixes): 2^22 — 256 MiB of mixing.
+const MAX_SCRYPT_WORK: u64 = 1 << 22;
 
 /// Encrypts a PKCS#8 `PrivateKeyInfo` (DER) under `passphrase`; returns PEM.
 pub(crate) fn encrypt_pem<R: TryCryptoRng + ?Sized>(
@@ -69,17 +70,24 @@ fn check_cost(scheme: &EncryptionScheme) -> Result<()> {
     };
     match &params.kdf {
         Kdf::Pbkdf2(p) if p.iteration_count <= MAX_PBKDF2_ITERATIONS => Ok(()),
-        Kdf::Scrypt(s)
-            if s.cost_parameter <= MAX_SCRYPT_N
-                && s.block_size <= MAX_SCRYPT_R
-                && s.parallelization <= MAX_SCRYPT_P =>
-        {
+        Kdf::Scrypt(s) if scrypt_cost_allowed(s.cost_parameter, s.block_size, s.parallelization) => {
             Ok(())
         }
         _ => Err(Error::KeyFormat(
             "the key's passphrase KDF asks for more work than SEMRES allows",
         )),
     }
+}
+
+/// scrypt's memory (128·N·r) and work (N·r·p) within our bounds, in checked arithmetic.
+fn scrypt_cost_allowed(n: u64, r: u16, p: u16) -> bool {
+    let memory = n
+        .checked_mul(u64::from(r))
+        .and_then(|v| v.checked_mul(128));
+    let work = n
+        .checked_mul(u64::from(r))
+        .and_then(|v| v.checked_mul(u64::from(p)));
+    matches!((memory, work), (Some(m), Some(w)) if m <= MAX_SCRYPT_MEMORY && w <= MAX_SCRYPT_WORK)
 }
 
 /// Adapts `&mut R` (possibly unsized) to the sized RNG the `pkcs8` crate takes.
@@ -99,3 +107,43 @@ impl<R: TryCryptoRng + ?Sized> rand_core::TryRng for RngRef<'_, R> {
 }
 
 impl<R: TryCryptoRng + ?Sized> rand_core::TryCryptoRng for RngRef<'_, R> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pkcs8::pkcs5::pbes2::{EncryptionScheme as Cipher, Kdf, Parameters, ScryptParams};
+
+    fn scrypt(n: u64, r: u16, p: u16) -> EncryptionScheme {
+        EncryptionScheme::Pbes2(Parameters {
+            kdf: Kdf::Scrypt(ScryptParams {
+                salt: (&[7u8; 16][..]).try_into().unwrap(),
+                cost_parameter: n,
+                block_size: r,
+                parallelization: p,
+                key_length: None,
+            }),
+            encryption: Cipher::Aes256Cbc { iv: [0; 16] },
+        })
+    }
+
+    #[test]
+    fn scrypt_costs_a_hostile_file_may_ask_for_are_bounded() {
+        // OpenSSL's default and the strongest common profiles we accept.
+        for (n, r, p) in [(1 << 14, 8, 1), (1 << 18, 8, 1), (1 << 16, 8, 4), (1 << 20, 2, 2)] {
+            assert!(check_cost(&scrypt(n, r, p)).is_ok(), "{n} {r} {p}");
+        }
+        // 4 GiB of memory (N = 2^20, r = 32) was accepted before; the work bound; overflow.
+        for (n, r, p) in [
+            (1 << 20, 32, 1),
+            (1 << 20, 8, 1),
+            (1 << 18, 8, 16),
+            (u64::MAX, 1, 1),
+            (1 << 60, u16::MAX, u16::MAX),
+        ] {
+            assert!(
+                matches!(check_cost(&scrypt(n, r, p)), Err(Error::KeyFormat(_))),
+                "{n} {r} {p}"
+            );
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod fixtures;
+pub mod fuzz_seeds;
 pub mod http;
 pub mod server;
 pub mod vectors;

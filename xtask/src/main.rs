@@ -1,5 +1,6 @@
 //! `cargo xtask <command>`: `gen-vectors [DIR]` rewrites the conformance vectors (default
-//! `tests/vectors`); `bench-endpoint [SECONDS]` and `bench-ledger [BLOCKS]` print their
+//! `tests/vectors`); `fuzz-seeds [DIR]` writes the fuzz targets' seeds from them (default
+//! `fuzz/corpus`); `bench-endpoint [SECONDS]` and `bench-ledger [BLOCKS]` print their
 //! figures as JSON (`npm run bench` runs both).
 
 use std::path::PathBuf;
@@ -29,6 +30,13 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
         "gen-vectors" => gen_vectors(PathBuf::from(
             args.next().unwrap_or_else(|| "tests/vectors".into()),
         )),
+        "fuzz-seeds" => {
+            let seeds = xtask::fuzz_seeds::generate(std::path::Path::new("tests/vectors"))?;
+            let out = PathBuf::from(args.next().unwrap_or_else(|| "fuzz/corpus".into()));
+            let n = xtask::fuzz_seeds::write(&seeds, &out)?;
+            println!("wrote {n} seeds under {}", out.display());
+            Ok(())
+        }
         "bench-endpoint" => {
             let figures = xtask::bench::endpoint::run(number(args.next(), 5)?)?;
             println!("{figures}");
@@ -40,7 +48,7 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             Ok(())
         }
         _ => Err(
-            "usage: cargo xtask gen-vectors [DIR] | bench-endpoint [SECONDS] | bench-ledger [BLOCKS]"
+            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] | bench-ledger [BLOCKS]"
                 .into(),
         ),
     }

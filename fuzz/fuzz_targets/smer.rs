@@ -1,0 +1,50 @@
+//! SMeR v1 (JWE JSON) structure: `ParsedSmer::parse` never panics, and the streamed check
+//! DERy runs on uploads (`SmerStream`, fed in pieces whose size the input chooses) accepts
+//! exactly what it accepts — with the same outline — and refuses with the same code.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use semres::smer::{Limits, ParsedSmer, SmerStream};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&control, smer)) = data.split_first() else {
+        return;
+    };
+    // Small limits half the time, so that the size checks are reached too.
+    let limits = if control & 0x80 == 0 {
+        Limits::default()
+    } else {
+        Limits {
+            max_record_bytes: 256,
+            max_recipients: 2,
+            max_header_bytes: 256,
+        }
+    };
+    let chunk = usize::from(control & 0x7f) + 1;
+    let whole = ParsedSmer::parse(smer, &limits);
+    let mut stream = SmerStream::new(&limits);
+    let mut streamed = Ok(());
+    for piece in smer.chunks(chunk) {
+        streamed = stream.update(piece);
+        if streamed.is_err() {
+            break;
+        }
+    }
+    let streamed = streamed.and_then(|()| stream.finish());
+    match (whole, streamed) {
+        (Ok(p), Ok(o)) => {
+            let kids: Vec<Option<String>> =
+                p.recipients().iter().map(|r| r.key_id.clone()).collect();
+            assert_eq!(o.recipient_key_ids, kids);
+            assert_eq!(&o.header, p.header());
+            assert_eq!(o.enc, p.enc());
+            assert_eq!(Ok(o.ciphertext_len), u64::try_from(p.ciphertext_len()));
+        }
+        (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
+        (a, b) => panic!(
+            "parse and stream disagree: {:?} vs {:?}",
+            a.map(|_| ()).map_err(|e| e.code()),
+            b.map(|_| ()).map_err(|e| e.code())
+        ),
+    }
+});
