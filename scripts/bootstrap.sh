@@ -4,6 +4,7 @@
 #   - the wasm32-unknown-unknown Rust target
 #   - wasm-pack, and wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock
 #   - cargo-deny (licenses, bans, sources and advisories of the dependencies)
+#   - the nightly toolchain and cargo-fuzz (the fuzz targets in fuzz/)
 #   - Debian's chromium and chromium-driver (headless browser tests)
 #   - openssl (key interoperability tests)
 #   - the npm packages of package-lock.json
@@ -31,6 +32,16 @@ fi
 if ! command -v cargo-deny >/dev/null; then
   log "installing cargo-deny (about 4 minutes)"
   cargo install cargo-deny --locked
+fi
+
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  log "installing the nightly toolchain (for cargo-fuzz)"
+  rustup toolchain install nightly --profile minimal
+fi
+
+if ! command -v cargo-fuzz >/dev/null; then
+  log "installing cargo-fuzz (about 2 minutes)"
+  cargo install cargo-fuzz --locked
 fi
 
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: every test of SEMRES, in the order a failure is cheapest to find.
 #   formatting and lints (native and wasm32) -> native tests (unit, vectors, external
-#   vectors, properties, server) -> the same vectors in headless Chromium -> JS tests
+#   vectors, properties, server, faults) -> fuzz smoke -> the same vectors in headless Chromium -> JS tests
 #   (the JS API on every vector, jose interop, the page in Chromium via Playwright).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ step() { printf '\n=== %s ===\n' "$*"; }
 
 step "rustfmt"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "clippy (native and wasm32, -D warnings)"
 # The workspace lints hold everywhere; tests may also unwrap, expect and panic (that is how a
@@ -45,6 +46,9 @@ else
   echo "external vectors: ../shared/vectors is absent here — the Wycheproof and RFC 7520 tests report SKIPPED and check nothing"
 fi
 cargo test --workspace -q 2>&1 | grep -v '^$'
+
+step "fuzz smoke (every target in fuzz/, 10 s each; long runs: FUZZING.md)"
+bash scripts/fuzz.sh smoke 10
 
 step "WASM package"
 bash scripts/build-wasm.sh

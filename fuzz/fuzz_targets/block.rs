@@ -8,7 +8,11 @@ use semres::ledger::Block;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(block) = Block::from_bytes(data) {
-        assert_eq!(block.to_bytes(), data, "a block decoded from bytes it does not encode to");
+        assert_eq!(
+            block.to_bytes(),
+            data,
+            "a block decoded from bytes it does not encode to"
+        );
         let _ = block.hash();
         let _ = block.verify_seal(semres_fuzz_keys::authorities());
         let _ = block.paper_view();

@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(checkpoint) = Checkpoint::verify(note, keys::authorities()) {
-        assert!(note.starts_with(&checkpoint.body()), "verified body is not the note's");
+        assert!(
+            note.starts_with(&checkpoint.body()),
+            "verified body is not the note's"
+        );
     }
 });
 

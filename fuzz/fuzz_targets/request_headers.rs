@@ -35,11 +35,18 @@ fuzz_target!(|data: &[u8]| {
     .map(|name| (name, values.next()))
     .collect();
     let now: i64 = values.next().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let header = |name: &str| fields.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v);
+    let header = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| *v)
+    };
     if let Ok(request) = SignedRequest::from_headers(header) {
         let _ = request.check_time(now);
         assert!(
-            request.verify(key().public_key(), "GET", "/api/v1/checkpoint").is_err(),
+            request
+                .verify(key().public_key(), "GET", "/api/v1/checkpoint")
+                .is_err(),
             "a signature the fuzzer made up verified"
         );
     }

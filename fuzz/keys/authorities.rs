@@ -2,7 +2,11 @@
 
 use semres::identity::signing::SigningPublicKey;
 
-const KEYS: [&str; 3] = ["-IUESk_12RqofD7tQcE0Z0J4aeXRh-PL3zNRStyJZOI", "5ogcvQgcATtEO2DKBDetqw40J21Q1rWEwip69-LEAYc", "uV7YEhrQmBHUTAkUJZ93xUfasJuyrtiSjkUrKEOZCOI"];
+const KEYS: [&str; 3] = [
+    "-IUESk_12RqofD7tQcE0Z0J4aeXRh-PL3zNRStyJZOI",
+    "5ogcvQgcATtEO2DKBDetqw40J21Q1rWEwip69-LEAYc",
+    "uV7YEhrQmBHUTAkUJZ93xUfasJuyrtiSjkUrKEOZCOI",
+];
 
 pub fn authorities() -> &'static [SigningPublicKey] {
     static KEYS_DECODED: std::sync::OnceLock<Vec<SigningPublicKey>> = std::sync::OnceLock::new();

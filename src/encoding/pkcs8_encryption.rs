@@ -70,7 +70,9 @@ fn check_cost(scheme: &EncryptionScheme) -> Result<()> {
     };
     match &params.kdf {
         Kdf::Pbkdf2(p) if p.iteration_count <= MAX_PBKDF2_ITERATIONS => Ok(()),
-        Kdf::Scrypt(s) if scrypt_cost_allowed(s.cost_parameter, s.block_size, s.parallelization) => {
+        Kdf::Scrypt(s)
+            if scrypt_cost_allowed(s.cost_parameter, s.block_size, s.parallelization) =>
+        {
             Ok(())
         }
         _ => Err(Error::KeyFormat(
@@ -81,9 +83,7 @@ fn check_cost(scheme: &EncryptionScheme) -> Result<()> {
 
 /// scrypt's memory (128·N·r) and work (N·r·p) within our bounds, in checked arithmetic.
 fn scrypt_cost_allowed(n: u64, r: u16, p: u16) -> bool {
-    let memory = n
-        .checked_mul(u64::from(r))
-        .and_then(|v| v.checked_mul(128));
+    let memory = n.checked_mul(u64::from(r)).and_then(|v| v.checked_mul(128));
     let work = n
         .checked_mul(u64::from(r))
         .and_then(|v| v.checked_mul(u64::from(p)));
@@ -129,7 +129,12 @@ mod tests {
     #[test]
     fn scrypt_costs_a_hostile_file_may_ask_for_are_bounded() {
         // OpenSSL's default and the strongest common profiles we accept.
-        for (n, r, p) in [(1 << 14, 8, 1), (1 << 18, 8, 1), (1 << 16, 8, 4), (1 << 20, 2, 2)] {
+        for (n, r, p) in [
+            (1 << 14, 8, 1),
+            (1 << 18, 8, 1),
+            (1 << 16, 8, 4),
+            (1 << 20, 2, 2),
+        ] {
             assert!(check_cost(&scrypt(n, r, p)).is_ok(), "{n} {r} {p}");
         }
         // 4 GiB of memory (N = 2^20, r = 32) was accepted before; the work bound; overflow.

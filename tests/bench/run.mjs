@@ -46,7 +46,7 @@ const base = `http://127.0.0.1:${server.address().port}`;
 
 // Ledger data and native figures.
 const ledgerBlocks = quick ? 10_000 : 100_000;
-execFileSync('cargo', ['build', '--release', '-q', '-p', 'xtask'], { cwd: root, stdio: 'inherit' });
+execFileSync('cargo', ['build', '--release', '-q', '-p', 'xtask', '-p', 'semres-cli'], { cwd: root, stdio: 'inherit' });
 const endpoint = JSON.parse(execFileSync(path.join(root, 'target/release/xtask'), ['bench-endpoint', quick ? '2' : '5'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
 const native = JSON.parse(execFileSync(path.join(root, 'target/release/xtask'), ['bench-ledger', String(ledgerBlocks)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
 
@@ -106,16 +106,18 @@ const ledgerLines = [
   `| ${ledgerRows[2].op} | ${fmtLedger(native.native_inclusion_verify_ms_1m)} | ${fmtLedger(ledgerRows[2].ms)} | < 1 ms |`,
   `| inclusion proof generation, log of 1,000,000 | ${fmtLedger(native.native_inclusion_proof_generate_ms_1m)} | — | (endpoint: < 5 ms) |`,
 ];
+const appendRow = (r, label, target = '') => `| ${label} | ${r.per_second.toFixed(0)}/s, p50 ${fmtMs(r.p50_ms)} ms, p99 ${fmtMs(r.p99_ms)} ms | ${r.peak_rss_mib.toFixed(0)} MiB${r.uploads !== undefined ? `; ${r.uploads} uploads at ${r.upload_mib_per_s.toFixed(0)} MiB/s` : ''} | ${target} |`;
+const during = endpoint.small_requests_during_transfers;
 const endpointLines = [
-  '| endpoint (HTTP on 127.0.0.1, release build) | figure | target |',
-  '|---|---|---|',
-  ...[1, 8, 32].map((c) => {
-    const r = endpoint[`appends_${c}_clients`];
-    return `| sealed appends, ${c} client${c > 1 ? 's' : ''} | ${r.per_second.toFixed(0)}/s, p50 ${fmtMs(r.p50_ms)} ms, p99 ${fmtMs(r.p99_ms)} ms | ${c === 32 ? '≥ 2,000/s, p99 < 50 ms' : ''} |`;
-  }),
-  `| SMeR upload, 1 MiB | ${endpoint.upload_1MiB_mb_per_s.toFixed(0)} MiB/s | |`,
-  `| SMeR upload, 64 MiB | ${endpoint.upload_64MiB_mb_per_s.toFixed(0)} MiB/s | |`,
-  `| checkpoint + inclusion proof, 1,000,000 blocks (server side) | ${fmtMs(endpoint.checkpoint_and_proof_ms_1m)} ms | < 5 ms |`,
+  `| endpoint (\`semres serve\`, release, HTTP on 127.0.0.1) | figure | server peak RSS | target |`,
+  '|---|---|---|---|',
+  ...[1, 8, 32].map((c) => appendRow(endpoint[`appends_${c}_clients`], `sealed appends, ${c} client${c > 1 ? 's' : ''}`, c === 32 ? '≥ 2,000/s, p99 < 50 ms' : '')),
+  ...[1, 8, 32].map((c) => appendRow(endpoint[`appends_${c}_clients_with_uploads`], `sealed appends, ${c} client${c > 1 ? 's' : ''}, 2 clients uploading 256 MiB SMeRs`)),
+  `| small requests during two 300 MiB uploads and a 300 MiB download (${during.transfers_s.toFixed(1)} s) | ${during.count} requests: p50 ${fmtMs(during.p50_ms)} ms, p99 ${fmtMs(during.p99_ms)} ms, max ${fmtMs(during.max_ms)} ms | ${during.peak_rss_mib.toFixed(0)} MiB | memory flat |`,
+  `| SMeR upload, 1 MiB | ${endpoint.upload_1MiB_mb_per_s.toFixed(0)} MiB/s | | |`,
+  `| SMeR upload, 64 MiB | ${endpoint.upload_64MiB_mb_per_s.toFixed(0)} MiB/s | | |`,
+  `| checkpoint + inclusion proof, 1,000,000 blocks (server side) | ${fmtMs(endpoint.checkpoint_and_proof_ms_1m)} ms | | < 5 ms |`,
+  `| server idle / peak over the whole run | ${endpoint.idle_rss_mib.toFixed(0)} MiB / ${endpoint.peak_rss_mib.toFixed(0)} MiB | | |`,
 ];
 const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${ledgerLines.join('\n')}\n\n${endpointLines.join('\n')}\n`;
 console.log(markdown);

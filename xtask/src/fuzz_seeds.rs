@@ -24,7 +24,9 @@ fn json(path: &Path) -> Result<Value, String> {
 }
 
 fn list<'a>(v: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
-    v[key].as_array().ok_or_else(|| format!("no {key} in the vectors"))
+    v[key]
+        .as_array()
+        .ok_or_else(|| format!("no {key} in the vectors"))
 }
 
 fn b64(v: &Value) -> Result<Vec<u8>, String> {
@@ -41,7 +43,10 @@ fn std_b64(v: &Value) -> Result<Hash, String> {
 
 fn smer_seeds(vectors: &Value, seeds: &mut Seeds) -> Result<EncryptionPrivateKey, String> {
     for (i, case) in (0u8..).zip(list(vectors, "cases")?) {
-        let smer = case["smer"].as_str().ok_or("a case without smer")?.as_bytes();
+        let smer = case["smer"]
+            .as_str()
+            .ok_or("a case without smer")?
+            .as_bytes();
         let mut input = vec![i % 0x80];
         input.extend_from_slice(smer);
         seeds.entry("smer").or_default().push(input);

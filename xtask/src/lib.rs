@@ -3,6 +3,7 @@
 //! in-process node). `cargo xtask --help` lists the commands.
 
 pub mod bench;
+pub mod child;
 pub mod fixtures;
 pub mod fuzz_seeds;
 pub mod http;

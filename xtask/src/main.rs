@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: `gen-vectors [DIR]` rewrites the conformance vectors (default
 //! `tests/vectors`); `fuzz-seeds [DIR]` writes the fuzz targets' seeds from them (default
-//! `fuzz/corpus`); `bench-endpoint [SECONDS]` and `bench-ledger [BLOCKS]` print their
+//! `fuzz/corpus`); `bench-endpoint [SECONDS] [SEMRES]` (against that
+//! `semres` binary, default the release build) and `bench-ledger [BLOCKS]` print their
 //! figures as JSON (`npm run bench` runs both).
 
 use std::path::PathBuf;
@@ -38,7 +39,12 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             Ok(())
         }
         "bench-endpoint" => {
-            let figures = xtask::bench::endpoint::run(number(args.next(), 5)?)?;
+            let seconds = number(args.next(), 5)?;
+            let binary = PathBuf::from(
+                args.next()
+                    .unwrap_or_else(|| "target/release/semres".into()),
+            );
+            let figures = xtask::bench::endpoint::run(seconds, &binary)?;
             println!("{figures}");
             Ok(())
         }
@@ -48,7 +54,7 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             Ok(())
         }
         _ => Err(
-            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] | bench-ledger [BLOCKS]"
+            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] [SEMRES] | bench-ledger [BLOCKS]"
                 .into(),
         ),
     }

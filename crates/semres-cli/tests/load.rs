@@ -73,25 +73,7 @@ fn memory_stays_flat_and_small_requests_are_served_during_large_transfers() {
 
     let done = Arc::new(AtomicBool::new(false));
     // Resident memory, sampled while the transfers run.
-    let sampler = {
-        let done = done.clone();
-        let pid = served.child.id();
-        std::thread::spawn(move || {
-            let mut peak = 0u64;
-            while !done.load(Ordering::Relaxed) {
-                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                    let rss = status
-                        .lines()
-                        .find_map(|l| l.strip_prefix("VmRSS:"))
-                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                        .unwrap_or(0);
-                    peak = peak.max(rss * 1024);
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            peak
-        })
-    };
+    let sampler = xtask::child::MemorySampler::start(served.pid());
     // Small requests, one after another, while the transfers run.
     let small = {
         let done = done.clone();
@@ -147,7 +129,7 @@ fn memory_stays_flat_and_small_requests_are_served_during_large_transfers() {
     let (status, len, intact) = download.join().unwrap();
     let elapsed = transfers.elapsed();
     done.store(true, Ordering::Relaxed);
-    let peak = sampler.join().unwrap();
+    let peak = sampler.peak();
     let mut latencies = small.join().unwrap();
     assert_eq!((status, len, intact), (200, stored.len(), true));
     latencies.sort();

@@ -19,7 +19,7 @@ use axum::response::Response;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tower::ServiceExt;
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
@@ -110,13 +110,22 @@ pub async fn log_requests(
     response
 }
 
-/// Builds the router: the ledger API under `/api/v1`, `/pkg/*` from the package folder,
-/// everything else from `www/`, with security headers on every response.
+/// Builds the router: the ledger API under `/api/v1`, the two files of the package the site
+/// loads (`/pkg/semres.js`, `/pkg/semres_bg.wasm`), everything else from `www/`, with security headers on every response.
 pub fn router(dirs: &SiteDirs, api: ApiState, body_idle_timeout: Duration) -> Router {
     let log = *api.log();
     Router::new()
         .nest("/api/v1", crate::api::routes(api))
-        .nest_service("/pkg", ServeDir::new(&dirs.pkg))
+        // Of the package, only what the site loads (not its README, typings or manifest).
+        .route_service("/pkg/semres.js", ServeFile::new(dirs.pkg.join("semres.js")))
+        .route_service(
+            "/pkg/semres_bg.wasm",
+            ServeFile::new(dirs.pkg.join("semres_bg.wasm")),
+        )
+        .route(
+            "/pkg/{*rest}",
+            axum::routing::any(|| async { axum::http::StatusCode::NOT_FOUND }),
+        )
         .fallback_service(ServeDir::new(&dirs.www))
         .layer(axum::middleware::from_fn_with_state(log, log_requests))
         .layer(RequestBodyTimeoutLayer::new(body_idle_timeout))

@@ -524,3 +524,38 @@ fn requests_beyond_the_rate_limit_are_refused_per_key() {
     assert_eq!(submit(addr, &payer), (429, "RateLimited".into()));
     assert_eq!(signed_request(addr, &other, "GET", target, b"").0, 200);
 }
+
+#[test]
+fn only_the_package_files_the_site_loads_are_served() {
+    let (addr, dir) = start("pkg", ApiConfig::default(), ServerConfig::default());
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for name in [
+        "semres.js",
+        "semres_bg.wasm",
+        "README.md",
+        "package.json",
+        "semres.d.ts",
+    ] {
+        std::fs::write(pkg.join(name), name).unwrap();
+    }
+    for (path, status) in [
+        ("/pkg/semres.js", 200),
+        ("/pkg/semres_bg.wasm", 200),
+        ("/pkg/README.md", 404),
+        ("/pkg/package.json", 404),
+        ("/pkg/semres.d.ts", 404),
+        ("/pkg/../pkg/README.md", 404),
+        ("/pkg/semres.js/../README.md", 404),
+        ("/pkg/", 404),
+    ] {
+        let (got, body) = request(addr, "GET", path, &[], b"").unwrap();
+        assert_eq!(got, status, "{path}");
+        if status == 200 {
+            assert!(
+                path.ends_with(std::str::from_utf8(&body).unwrap()),
+                "{path}"
+            );
+        }
+    }
+}
