@@ -139,6 +139,8 @@ register! {
     BadCheckpoint => Ledger, 409;
     /// A Merkle proof does not verify.
     BadProof => Ledger, 409;
+    /// A consortium file is malformed, breaks a rule, or lacks its members' signatures.
+    BadConsortium => Ledger, 400;
 
     // ---- signed requests (SPEC.md §5.1) ----
     /// A signed-request header is missing or malformed.

@@ -61,6 +61,19 @@ fn key_generation_in_browser() {
 }
 
 #[wasm_bindgen_test]
+fn consortium_v1_vectors_in_browser() {
+    let (passed, failures) =
+        common::consortium::run_consortium_vectors(common::consortium::CONSORTIUM_VECTORS);
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(passed >= 20, "{passed}");
+}
+
+#[wasm_bindgen_test]
 fn ledger_v1_vectors_in_browser() {
     let (passed, failures) = common::ledger::run_ledger_vectors(common::ledger::LEDGER_VECTORS);
     assert!(

@@ -60,16 +60,11 @@ impl Checkpoint {
         format!("{body}\n{EM_DASH}{name} {}\n", Base64::encode_string(&blob))
     }
 
-    /// Parses a signed checkpoint and returns it if at least one signature line is a valid
-    /// signature by one of `authorities` (named by its key id). Other lines are ignored, as
-    /// the signed-note format requires.
-    pub fn verify(note: &str, authorities: &[SigningPublicKey]) -> LedgerResult<Checkpoint> {
-        let malformed = LedgerError::Malformed("not a signed checkpoint");
-        if note.len() > MAX_NOTE || !note.ends_with('\n') {
-            return Err(malformed);
-        }
-        let split = note.find("\n\n").ok_or(malformed.clone())?;
-        let (body, signatures) = (&note[..split + 1], &note[split + 2..]);
+    /// Parses a checkpoint's note body: origin, size (decimal, no leading zero) and root
+    /// (standard base64 of 32 bytes), each on its own line; extension lines after the root
+    /// are allowed (tlog-checkpoint) and kept by no one.
+    pub fn parse_body(body: &str) -> LedgerResult<Checkpoint> {
+        let malformed = LedgerError::Malformed("not a checkpoint");
         let mut lines = body.lines();
         let origin = lines
             .next()
@@ -86,9 +81,21 @@ impl Checkpoint {
         let size: u64 = size_text.parse().map_err(|_| malformed.clone())?;
         let root_bytes = Base64::decode_vec(lines.next().ok_or(malformed.clone())?)
             .map_err(|_| malformed.clone())?;
-        let root: Hash = root_bytes.try_into().map_err(|_| malformed.clone())?;
-        // Extension lines after the root are allowed by tlog-checkpoint; we keep none.
-        let checkpoint = Checkpoint { origin, size, root };
+        let root: Hash = root_bytes.try_into().map_err(|_| malformed)?;
+        Ok(Checkpoint { origin, size, root })
+    }
+
+    /// Parses a signed checkpoint and returns it if at least one signature line is a valid
+    /// signature by one of `authorities` (named by its key id). Other lines are ignored, as
+    /// the signed-note format requires.
+    pub fn verify(note: &str, authorities: &[SigningPublicKey]) -> LedgerResult<Checkpoint> {
+        let malformed = LedgerError::Malformed("not a signed checkpoint");
+        if note.len() > MAX_NOTE || !note.ends_with('\n') {
+            return Err(malformed);
+        }
+        let split = note.find("\n\n").ok_or(malformed.clone())?;
+        let (body, signatures) = (&note[..split + 1], &note[split + 2..]);
+        let checkpoint = Self::parse_body(body)?;
         for line in signatures.lines() {
             let Some(rest) = line.strip_prefix(EM_DASH) else {
                 return Err(malformed);

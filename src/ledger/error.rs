@@ -45,6 +45,15 @@ pub enum LedgerError {
     BadCheckpoint,
     /// A Merkle proof does not verify.
     BadProof,
+    /// Fewer members than the consortium's threshold validly cosigned a checkpoint.
+    BelowThreshold {
+        /// Distinct members whose cosignatures verified.
+        valid: usize,
+        /// The threshold.
+        needed: usize,
+    },
+    /// A consortium file breaks a rule (the detail is a fixed description).
+    BadConsortium(&'static str),
 }
 
 impl LedgerError {
@@ -69,6 +78,8 @@ impl LedgerError {
             LedgerError::RecipientMismatch => Code::RecipientMismatch,
             LedgerError::BadCheckpoint => Code::BadCheckpoint,
             LedgerError::BadProof => Code::BadProof,
+            LedgerError::BelowThreshold { .. } => Code::BadCheckpoint,
+            LedgerError::BadConsortium(_) => Code::BadConsortium,
         }
     }
 }
@@ -108,6 +119,11 @@ impl fmt::Display for LedgerError {
                 f.write_str("the SMeR is not sealed to the grant's recipient")
             }
             LedgerError::BadProof => f.write_str("the Merkle proof does not verify"),
+            LedgerError::BelowThreshold { valid, needed } => write!(
+                f,
+                "the checkpoint has valid cosignatures by {valid} members; {needed} are required"
+            ),
+            LedgerError::BadConsortium(why) => write!(f, "invalid consortium file: {why}"),
         }
     }
 }

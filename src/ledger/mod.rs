@@ -7,6 +7,7 @@
 //!   seals (§4.3); [`codec`] — their one binary encoding (§4.1).
 //! - [`state`] — the rules and the one verifier (§4.2, §4.4).
 //! - [`merkle`] and [`checkpoint`] — the RFC 6962 log and its C2SP checkpoints (§4.5).
+//! - [`consortium`] — the member institutions and their k-of-n cosigned checkpoints (§6).
 //! - [`chain_file`] — the auditor's offline chain (§4.6).
 //! - [`request`] — signed requests to the endpoint (§5.1).
 
@@ -14,6 +15,7 @@ pub mod block;
 pub mod chain_file;
 pub mod checkpoint;
 pub mod codec;
+pub mod consortium;
 pub mod entry;
 pub mod error;
 pub mod merkle;

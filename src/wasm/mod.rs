@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
 
+pub mod consortium;
 pub mod entries;
 pub mod error;
 pub mod identity;

@@ -73,6 +73,7 @@ pub(crate) fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
     (passed, failures)
 }
 
+pub(crate) mod consortium;
 pub(crate) mod ledger;
 
 /// `count` distinct RSA public keys (SPKI DER) made cheaply from one: the same modulus with

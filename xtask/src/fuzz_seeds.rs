@@ -161,12 +161,43 @@ fn ledger_seeds(vectors: &Value, seeds: &mut Seeds) -> Result<(), String> {
     Ok(())
 }
 
+fn consortium_seeds(vectors: &Value, seeds: &mut Seeds) -> Result<(), String> {
+    let mut add = |text: &Value| -> Result<(), String> {
+        let text = text.as_str().ok_or("not a note")?;
+        seeds
+            .entry("consortium")
+            .or_default()
+            .push(text.as_bytes().to_vec());
+        Ok(())
+    };
+    for case in list(vectors, "consortium_files")?
+        .iter()
+        .chain(list(vectors, "checkpoints")?)
+    {
+        add(&case["note"])?;
+    }
+    for case in list(vectors, "equivocations")? {
+        let pair = format!(
+            "{}\u{0}{}",
+            case["a"].as_str().ok_or("a")?,
+            case["b"].as_str().ok_or("b")?
+        );
+        seeds
+            .entry("consortium")
+            .or_default()
+            .push(pair.into_bytes());
+    }
+    Ok(())
+}
+
 /// Every target's seeds, from the vectors in `vectors_dir`.
 pub fn generate(vectors_dir: &Path) -> Result<Seeds, String> {
     let mut seeds = Seeds::new();
     let smer = json(&vectors_dir.join("smer/smer_v1.json"))?;
     let ledger = json(&vectors_dir.join("ledger/ledger_v1.json"))?;
+    let consortium = json(&vectors_dir.join("ledger/consortium_v1.json"))?;
     let alice = smer_seeds(&smer, &mut seeds)?;
+    consortium_seeds(&consortium, &mut seeds)?;
     key_seeds(&alice, &mut seeds)?;
     ledger_seeds(&ledger, &mut seeds)?;
     for list in seeds.values_mut() {

@@ -2,6 +2,7 @@
 //! §4.7): `cargo xtask gen-vectors` writes them, and a test checks that the checked-in files
 //! are exactly what the generators produce.
 
+pub mod consortium;
 pub mod ledger;
 pub mod smer;
 
@@ -15,6 +16,10 @@ pub fn generate_all() -> Result<Vec<(String, String)>, String> {
         (
             "ledger/ledger_v1.json".to_owned(),
             ledger::generate_ledger()?,
+        ),
+        (
+            "ledger/consortium_v1.json".to_owned(),
+            consortium::generate_consortium()?,
         ),
     ])
 }

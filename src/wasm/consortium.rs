@@ -1,0 +1,89 @@
+//! The consortium at the JS boundary (SPEC.md §6): a consortium file read and checked
+//! against its members' signatures, k-of-n cosigned checkpoints verified against it, and
+//! equivocation evidence between two cosigned checkpoints.
+
+use wasm_bindgen::prelude::*;
+
+use super::error::js;
+use super::JsResult;
+use crate::ledger::consortium::{equivocation, Consortium, CosignedCheckpoint};
+
+/// A consortium file whose members' signatures reached its threshold.
+#[wasm_bindgen(js_name = Consortium)]
+pub struct JsConsortium(Consortium);
+
+#[wasm_bindgen(js_class = Consortium)]
+impl JsConsortium {
+    /// Reads a consortium file (a C2SP signed note); refuses it (`BadConsortium`) unless
+    /// `threshold` of its members signed it and it keeps every rule of SPEC §6.1.
+    #[wasm_bindgen(js_name = fromSignedNote)]
+    pub fn from_signed_note(note: &str) -> JsResult<JsConsortium> {
+        Consortium::from_signed_note(note)
+            .map(JsConsortium)
+            .map_err(js)
+    }
+
+    /// The checkpoint origin of the consortium's ledger.
+    #[wasm_bindgen(getter)]
+    pub fn origin(&self) -> String {
+        self.0.origin.clone()
+    }
+
+    /// Cosignatures by distinct members a checkpoint needs.
+    #[wasm_bindgen(getter)]
+    pub fn threshold(&self) -> usize {
+        self.0.threshold
+    }
+
+    /// The members' names, in the file's order.
+    #[wasm_bindgen(getter, js_name = memberNames)]
+    pub fn member_names(&self) -> Vec<String> {
+        self.0.members.iter().map(|m| m.name.clone()).collect()
+    }
+
+    /// Verifies a cosigned checkpoint: its origin is the consortium's and `threshold`
+    /// distinct members' cosignatures verify; otherwise `BadCheckpoint`.
+    #[wasm_bindgen(js_name = verifyCheckpoint)]
+    pub fn verify_checkpoint(&self, note: &str) -> JsResult<JsCosignedCheckpoint> {
+        self.0
+            .verify_checkpoint(note)
+            .map(JsCosignedCheckpoint)
+            .map_err(js)
+    }
+
+    /// The members who cosigned both `a` and `b` when these are two checkpoints of the same
+    /// size with different roots (a fork: evidence against them); `undefined` otherwise.
+    #[wasm_bindgen(js_name = equivocation)]
+    pub fn equivocation(&self, a: &str, b: &str) -> Option<Vec<String>> {
+        equivocation(&self.0, a, b).map(|e| e.signed_both)
+    }
+}
+
+/// A checkpoint with the members whose cosignatures on it verified.
+#[wasm_bindgen(js_name = CosignedCheckpoint)]
+pub struct JsCosignedCheckpoint(CosignedCheckpoint);
+
+#[wasm_bindgen(js_class = CosignedCheckpoint)]
+impl JsCosignedCheckpoint {
+    /// The log's origin.
+    #[wasm_bindgen(getter)]
+    pub fn origin(&self) -> String {
+        self.0.checkpoint.origin.clone()
+    }
+    /// Tree size.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.0.checkpoint.size as f64
+    }
+    /// Root hash, base64.
+    #[wasm_bindgen(getter, js_name = rootBase64)]
+    pub fn root_base64(&self) -> String {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(&self.0.checkpoint.root)
+    }
+    /// Names of the members whose cosignatures verified, sorted.
+    #[wasm_bindgen(getter)]
+    pub fn cosigners(&self) -> Vec<String> {
+        self.0.cosigners.clone()
+    }
+}
