@@ -141,6 +141,8 @@ register! {
     BadProof => Ledger, 409;
     /// A consortium file is malformed, breaks a rule, or lacks its members' signatures.
     BadConsortium => Ledger, 400;
+    /// An anchored block's anchor names another chain or goes backwards.
+    BadAnchor => Ledger, 409;
 
     // ---- signed requests (SPEC.md §5.1) ----
     /// A signed-request header is missing or malformed.

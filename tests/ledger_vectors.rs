@@ -274,7 +274,9 @@ fn one_block_is_checked_without_the_chain_seal_and_signer() {
         Err(LedgerError::UnknownAuthority)
     );
     let mut forged = block.clone();
-    forged.seal[0] ^= 1;
+    if let semres::ledger::block::Seal::Authority { signature, .. } = &mut forged.seal {
+        signature[0] ^= 1;
+    }
     assert_eq!(forged.verify_seal(&authorities), Err(LedgerError::BadSeal));
     let mut moved = block.clone();
     moved.time += 1;

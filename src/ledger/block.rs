@@ -1,6 +1,8 @@
-//! Blocks v1 (SPEC.md §4.3): one entry per block, as in the paper's Fig. 6/13, linked by
-//! previous hash and sealed by a Proof-of-Authority validator. [`Block::paper_view`] gives
-//! the paper's eleven fields.
+//! Blocks (SPEC.md §4.3): one entry per block, as in the paper's Fig. 6/13, linked by
+//! previous hash, and either sealed by a Proof-of-Authority validator of this ledger
+//! (version 1) or anchored in an Ethereum log of the consortium's chain (version 2, §6.5),
+//! where the consensus is the engine's and every node derives the same block.
+//! [`Block::paper_view`] gives the paper's eleven fields.
 
 use sha2::{Digest, Sha256};
 
@@ -10,29 +12,61 @@ use super::error::{LedgerError, LedgerResult};
 use super::merkle::Hash;
 use crate::identity::signing::{SigningPrivateKey, SigningPublicKey, SIGNATURE_LEN};
 
-/// Block format version.
+/// Block format version of a sealed block.
 pub const BLOCK_VERSION: u8 = 1;
+/// Block format version of an anchored block.
+pub const ANCHORED_BLOCK_VERSION: u8 = 2;
 /// Largest encoded block.
 pub const MAX_BLOCK_BYTES: usize = 64 * 1024;
 const BLOCK_DOMAIN: &[u8] = b"SEMRES ledger v1 block\0";
+const ANCHORED_BLOCK_DOMAIN: &[u8] = b"SEMRES ledger v2 anchored block\0";
 const SEAL_DOMAIN: &[u8] = b"SEMRES ledger v1 block seal\0";
 
-/// A sealed block.
+/// Where an anchored block's entry is on the consortium's Ethereum chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    /// The Ethereum chain id.
+    pub chain_id: u64,
+    /// Number of the Ethereum block holding the log.
+    pub block_number: u64,
+    /// Hash of that Ethereum block.
+    pub block_hash: Hash,
+    /// Hash of the transaction that emitted the log.
+    pub transaction_hash: Hash,
+    /// The log's index in its Ethereum block.
+    pub log_index: u64,
+    /// The contract's sequence number of the entry (`Appended.seq`).
+    pub seq: u64,
+}
+
+/// What vouches for a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seal {
+    /// Sealed by an authority of this ledger (version 1).
+    Authority {
+        /// Key id of the sealing authority.
+        sealer: String,
+        /// Ed25519 signature by the sealer over the block hash.
+        signature: [u8; SIGNATURE_LEN],
+    },
+    /// Anchored in the consortium's Ethereum chain (version 2): the engine's consensus
+    /// ordered it, and the consortium's cosigned checkpoints vouch for the log.
+    Anchor(Anchor),
+}
+
+/// A block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
-    /// Height, 0 for genesis.
+    /// Height, 0 for genesis (or for the first anchored entry).
     pub number: u64,
-    /// Hash of the previous block (zeros for genesis).
+    /// Hash of the previous block (zeros for the first).
     pub previous_hash: Hash,
-    /// Sealing time, Unix seconds (the authority's clock).
+    /// Unix seconds: the sealing authority's clock, or the Ethereum block's timestamp.
     pub time: i64,
-    /// Key id of the sealing authority (set by [`Block::seal`] or read by
-    /// [`Block::from_bytes`]).
-    sealer: String,
     /// The entry.
     pub entry: Entry,
-    /// Ed25519 seal by the sealer over the block hash.
-    pub seal: [u8; SIGNATURE_LEN],
+    /// The seal, or the anchor.
+    pub seal: Seal,
 }
 
 /// The paper's block fields (Fig. 6, Fig. 13), with key ids in place of names.
@@ -63,7 +97,7 @@ pub struct PaperView {
 }
 
 impl Block {
-    /// The bytes hashed into the block hash (all but the seal).
+    /// The bytes hashed into a sealed block's hash (all but the seal).
     fn header_bytes(
         number: u64,
         previous_hash: &Hash,
@@ -81,6 +115,23 @@ impl Block {
         w.0
     }
 
+    /// An anchored block's encoding (all of it is hashed).
+    fn anchored_bytes(&self, anchor: &Anchor) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u8(ANCHORED_BLOCK_VERSION)
+            .u64(self.number)
+            .fixed(&self.previous_hash)
+            .i64(self.time)
+            .u64(anchor.chain_id)
+            .u64(anchor.block_number)
+            .fixed(&anchor.block_hash)
+            .fixed(&anchor.transaction_hash)
+            .u64(anchor.log_index)
+            .u64(anchor.seq)
+            .bytes(&self.entry.to_bytes());
+        w.0
+    }
+
     /// Seals `entry` into block `number` after `previous_hash`.
     pub fn seal(
         number: u64,
@@ -93,17 +144,51 @@ impl Block {
             number,
             previous_hash,
             time,
-            sealer: sealer.key_id().to_owned(),
             entry,
-            seal: [0; SIGNATURE_LEN],
+            seal: Seal::Authority {
+                sealer: sealer.key_id().to_owned(),
+                signature: [0; SIGNATURE_LEN],
+            },
         };
-        block.seal = sealer.sign(&Self::seal_message(&block.hash()));
+        let signature = sealer.sign(&Self::seal_message(&block.hash()));
+        if let Seal::Authority { signature: s, .. } = &mut block.seal {
+            *s = signature;
+        }
         block
     }
 
-    /// Key id of the sealing authority.
+    /// The block that anchors `entry` at `anchor`, as number `number` after
+    /// `previous_hash`, dated `time` (the Ethereum block's timestamp).
+    pub fn anchored(
+        number: u64,
+        previous_hash: Hash,
+        time: i64,
+        entry: Entry,
+        anchor: Anchor,
+    ) -> Block {
+        Block {
+            number,
+            previous_hash,
+            time,
+            entry,
+            seal: Seal::Anchor(anchor),
+        }
+    }
+
+    /// Key id of the sealing authority; empty for an anchored block.
     pub fn sealer(&self) -> &str {
-        &self.sealer
+        match &self.seal {
+            Seal::Authority { sealer, .. } => sealer,
+            Seal::Anchor(_) => "",
+        }
+    }
+
+    /// The anchor of an anchored block.
+    pub fn anchor(&self) -> Option<&Anchor> {
+        match &self.seal {
+            Seal::Anchor(a) => Some(a),
+            Seal::Authority { .. } => None,
+        }
     }
 
     /// The message a seal signs.
@@ -113,44 +198,62 @@ impl Block {
 
     /// Checks the seal: the sealer is one of `authorities` and its Ed25519 signature over
     /// the block hash verifies (`UnknownAuthority`, `BadSeal`). What a browser checks of one
-    /// block when it does not replay the chain.
+    /// block when it does not replay the chain. An anchored block has no seal
+    /// (`UnknownAuthority`): a cosigned checkpoint vouches for it (§6).
     pub fn verify_seal(&self, authorities: &[SigningPublicKey]) -> LedgerResult<()> {
+        let Seal::Authority { sealer, signature } = &self.seal else {
+            return Err(LedgerError::UnknownAuthority);
+        };
         let authority = authorities
             .iter()
-            .find(|k| k.key_id() == self.sealer)
+            .find(|k| k.key_id() == sealer)
             .ok_or(LedgerError::UnknownAuthority)?;
         authority
-            .verify(&Self::seal_message(&self.hash()), &self.seal)
+            .verify(&Self::seal_message(&self.hash()), signature)
             .map_err(|_| LedgerError::BadSeal)
     }
 
-    /// Block hash: SHA-256("SEMRES ledger v1 block\0" || header bytes). The Merkle log's
-    /// leaves are these hashes.
+    /// Block hash: SHA-256("SEMRES ledger v1 block\0" || header bytes) for a sealed block,
+    /// SHA-256("SEMRES ledger v2 anchored block\0" || encoding) for an anchored one. The
+    /// Merkle log's leaves are these hashes.
     pub fn hash(&self) -> Hash {
-        let header = Self::header_bytes(
-            self.number,
-            &self.previous_hash,
-            self.time,
-            &self.sealer,
-            &self.entry.to_bytes(),
-        );
         let mut h = Sha256::new();
-        h.update(BLOCK_DOMAIN);
-        h.update(&header);
+        match &self.seal {
+            Seal::Authority { sealer, .. } => {
+                h.update(BLOCK_DOMAIN);
+                h.update(Self::header_bytes(
+                    self.number,
+                    &self.previous_hash,
+                    self.time,
+                    sealer,
+                    &self.entry.to_bytes(),
+                ));
+            }
+            Seal::Anchor(anchor) => {
+                h.update(ANCHORED_BLOCK_DOMAIN);
+                h.update(self.anchored_bytes(anchor));
+            }
+        }
         h.finalize().into()
     }
 
-    /// Encoding: header bytes, then the 64-byte seal.
+    /// Encoding: a sealed block's header bytes then its 64-byte seal; an anchored block's
+    /// fields.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Self::header_bytes(
-            self.number,
-            &self.previous_hash,
-            self.time,
-            &self.sealer,
-            &self.entry.to_bytes(),
-        );
-        out.extend_from_slice(&self.seal);
-        out
+        match &self.seal {
+            Seal::Authority { sealer, signature } => {
+                let mut out = Self::header_bytes(
+                    self.number,
+                    &self.previous_hash,
+                    self.time,
+                    sealer,
+                    &self.entry.to_bytes(),
+                );
+                out.extend_from_slice(signature);
+                out
+            }
+            Seal::Anchor(anchor) => self.anchored_bytes(anchor),
+        }
     }
 
     /// Decodes a block that is the whole of `bytes`.
@@ -160,23 +263,35 @@ impl Block {
         }
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
-        if version != BLOCK_VERSION {
+        if version != BLOCK_VERSION && version != ANCHORED_BLOCK_VERSION {
             return Err(LedgerError::UnsupportedVersion(version));
         }
         let number = r.u64()?;
         let previous_hash = r.fixed()?;
         let time = r.i64()?;
+        if version == ANCHORED_BLOCK_VERSION {
+            let anchor = Anchor {
+                chain_id: r.u64()?,
+                block_number: r.u64()?,
+                block_hash: r.fixed()?,
+                transaction_hash: r.fixed()?,
+                log_index: r.u64()?,
+                seq: r.u64()?,
+            };
+            let entry = Entry::from_bytes(r.bytes_max(MAX_BLOCK_BYTES)?)?;
+            r.finish()?;
+            return Ok(Block::anchored(number, previous_hash, time, entry, anchor));
+        }
         let sealer = r.str()?;
         let entry = Entry::from_bytes(r.bytes_max(MAX_BLOCK_BYTES)?)?;
-        let seal = r.fixed()?;
+        let signature = r.fixed()?;
         r.finish()?;
         Ok(Block {
             number,
             previous_hash,
             time,
-            sealer,
             entry,
-            seal,
+            seal: Seal::Authority { sealer, signature },
         })
     }
 

@@ -54,6 +54,9 @@ pub enum LedgerError {
     },
     /// A consortium file breaks a rule (the detail is a fixed description).
     BadConsortium(&'static str),
+    /// An anchored block names another Ethereum chain, or does not come after the anchor
+    /// before it.
+    BadAnchor,
 }
 
 impl LedgerError {
@@ -80,6 +83,7 @@ impl LedgerError {
             LedgerError::BadProof => Code::BadProof,
             LedgerError::BelowThreshold { .. } => Code::BadCheckpoint,
             LedgerError::BadConsortium(_) => Code::BadConsortium,
+            LedgerError::BadAnchor => Code::BadAnchor,
         }
     }
 }
@@ -124,6 +128,9 @@ impl fmt::Display for LedgerError {
                 "the checkpoint has valid cosignatures by {valid} members; {needed} are required"
             ),
             LedgerError::BadConsortium(why) => write!(f, "invalid consortium file: {why}"),
+            LedgerError::BadAnchor => f.write_str(
+                "the block's anchor names another chain or does not follow the previous one",
+            ),
         }
     }
 }

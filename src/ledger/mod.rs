@@ -25,4 +25,7 @@ pub mod state;
 pub use block::Block;
 pub use entry::{Entry, EntryBody, Role};
 pub use error::LedgerError;
-pub use state::{genesis_block, verify_chain, verify_chain_structure, ChainError, LedgerState};
+pub use state::{
+    genesis_block, verify_anchored_chain, verify_chain, verify_chain_structure, ChainError,
+    LedgerState,
+};

@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::block::Block;
+use super::block::{Anchor, Block, Seal};
+use super::consortium::Consortium;
 use super::entry::{Entry, EntryBody, Role};
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::{leaf_hash, Hash, MerkleTree};
@@ -83,6 +84,17 @@ pub struct LedgerState {
     encryption_keys: BTreeSet<String>,
     seen: HashSet<Hash>,
     tree: MerkleTree,
+    /// For a consortium's ledger: where its entries are anchored, and the last anchor.
+    anchoring: Option<Anchoring>,
+}
+
+/// A consortium ledger's anchoring (SPEC §6.5).
+#[derive(Debug, Clone)]
+struct Anchoring {
+    /// The Ethereum chain id every anchor names.
+    chain_id: u64,
+    /// The last anchored entry's (Ethereum block number, log index, seq).
+    last: Option<(u64, u64, u64)>,
 }
 
 /// How much of a block to check.
@@ -168,12 +180,7 @@ impl LedgerState {
         if signers.len() != set.len() {
             return Err(LedgerError::MissingSignature);
         }
-        let sealer = set
-            .get(block.sealer())
-            .ok_or(LedgerError::UnknownAuthority)?;
-        sealer
-            .verify(&Block::seal_message(&block.hash()), &block.seal)
-            .map_err(|_| LedgerError::BadSeal)?;
+        block.verify_seal(&set.values().cloned().collect::<Vec<_>>())?;
         let mut state = LedgerState {
             chain_id: chain_id.clone(),
             next_number: 0,
@@ -189,10 +196,73 @@ impl LedgerState {
             encryption_keys: BTreeSet::new(),
             seen: HashSet::new(),
             tree: MerkleTree::new(),
+            anchoring: None,
         };
         state.seen.insert(hash);
         state.advance(block, block.hash());
         Ok(state)
+    }
+
+    /// The empty state of a consortium's ledger (SPEC §6.5): no genesis block — the
+    /// consortium file takes its place —, the members' keys as the authorities (they admit
+    /// clinicians), the consortium's origin as chain id. Its blocks are anchored blocks.
+    pub fn consortium(consortium: &Consortium) -> LedgerResult<Self> {
+        consortium.check()?;
+        let mut authorities = BTreeMap::new();
+        for m in &consortium.members {
+            authorities.insert(m.key.key_id().to_owned(), m.key.clone());
+        }
+        Ok(LedgerState {
+            chain_id: consortium.origin.clone(),
+            next_number: 0,
+            last_hash: [0; 32],
+            last_time: i64::MIN,
+            authorities,
+            participants: BTreeMap::new(),
+            smers: BTreeMap::new(),
+            grants: BTreeMap::new(),
+            grants_by_smer: BTreeMap::new(),
+            cares: BTreeMap::new(),
+            payers: BTreeSet::new(),
+            encryption_keys: BTreeSet::new(),
+            seen: HashSet::new(),
+            tree: MerkleTree::new(),
+            anchoring: Some(Anchoring {
+                chain_id: consortium.chain_id,
+                last: None,
+            }),
+        })
+    }
+
+    /// True for a consortium's (anchored) ledger.
+    pub fn is_anchored(&self) -> bool {
+        self.anchoring.is_some()
+    }
+
+    /// The `seq` of the last anchored entry applied, if any.
+    pub fn last_anchored_seq(&self) -> Option<u64> {
+        self.anchoring
+            .as_ref()
+            .and_then(|a| a.last)
+            .map(|(_, _, seq)| seq)
+    }
+
+    /// Replays one `Appended` log of the consortium's contract (SPEC §6.5): the block it
+    /// becomes, applied to the state — or, if the entry does not decode or breaks a rule at
+    /// this position (a repeat included), the error with which every node skips it, the
+    /// state unchanged. Depends only on the state, the entry and the Ethereum block's time.
+    pub fn apply_anchored(
+        &mut self,
+        entry_bytes: &[u8],
+        anchor: Anchor,
+        ethereum_time: i64,
+    ) -> LedgerResult<Block> {
+        let entry = Entry::from_bytes(entry_bytes)?;
+        // Ethereum block times do not decrease; should a chain break that, blocks still do.
+        let time = ethereum_time.max(self.last_time);
+        let block = Block::anchored(self.next_number, self.last_hash, time, entry, anchor);
+        self.apply(&block)?;
+        Ok(block)
     }
 
     fn advance(&mut self, block: &Block, hash: Hash) {
@@ -285,22 +355,48 @@ impl LedgerState {
     /// Applies a block with the given depth of checking.
     pub fn apply_with(&mut self, block: &Block, check: Check) -> LedgerResult<()> {
         self.check_header(block)?;
-        let authority = self
-            .authorities
-            .get(block.sealer())
-            .ok_or(LedgerError::UnknownAuthority)?;
         let block_hash = block.hash();
-        if check == Check::Full {
-            authority
-                .verify(&Block::seal_message(&block_hash), &block.seal)
-                .map_err(|_| LedgerError::BadSeal)?;
-        }
+        let anchored = match (&block.seal, &self.anchoring) {
+            (Seal::Authority { sealer, signature }, None) => {
+                let authority = self
+                    .authorities
+                    .get(sealer)
+                    .ok_or(LedgerError::UnknownAuthority)?;
+                if check == Check::Full {
+                    authority
+                        .verify(&Block::seal_message(&block_hash), signature)
+                        .map_err(|_| LedgerError::BadSeal)?;
+                }
+                None
+            }
+            (Seal::Anchor(anchor), Some(anchoring)) => Some(Self::check_anchor(anchoring, anchor)?),
+            // A sealed block in a consortium's ledger, or an anchored one in a sealed ledger.
+            _ => return Err(LedgerError::UnknownAuthority),
+        };
         let entry_hash = block.entry.hash();
         let effect = self.check_entry(&block.entry, &entry_hash, block.time, check)?;
         self.seen.insert(entry_hash);
         self.commit(effect, block.entry.signer(), entry_hash);
         self.advance(block, block_hash);
+        if let (Some(anchoring), Some(last)) = (&mut self.anchoring, anchored) {
+            anchoring.last = Some(last);
+        }
         Ok(())
+    }
+
+    /// An anchor names the consortium's chain and comes after the previous one: a later
+    /// Ethereum block, or a later log in the same block, and a larger `seq` (skipped entries
+    /// leave gaps). Returns its position.
+    fn check_anchor(anchoring: &Anchoring, anchor: &Anchor) -> LedgerResult<(u64, u64, u64)> {
+        if anchor.chain_id != anchoring.chain_id {
+            return Err(LedgerError::BadAnchor);
+        }
+        if let Some((block, log, seq)) = anchoring.last {
+            if (anchor.block_number, anchor.log_index) <= (block, log) || anchor.seq <= seq {
+                return Err(LedgerError::BadAnchor);
+            }
+        }
+        Ok((anchor.block_number, anchor.log_index, anchor.seq))
     }
 
     fn check_header(&self, block: &Block) -> LedgerResult<()> {
@@ -391,6 +487,10 @@ impl LedgerState {
         }
         if matches!(entry.body(), EntryBody::Genesis { .. }) {
             return Err(LedgerError::BadGenesis);
+        }
+        // A consortium's membership is its consortium file's (SPEC 6.1), not the ledger's.
+        if self.anchoring.is_some() && matches!(entry.body(), EntryBody::AuthorityChange { .. }) {
+            return Err(LedgerError::NotAuthorized);
         }
         let signers = verified_signers(entry, &hash, &|id| self.key(id), check)?;
         if !signers.contains(signer) {
@@ -732,6 +832,23 @@ pub fn verify_chain(blocks: &[Block]) -> Result<LedgerState, ChainError> {
     })?;
     let mut state = LedgerState::genesis(first).map_err(|error| ChainError { index: 0, error })?;
     for (i, block) in blocks.iter().enumerate().skip(1) {
+        state.apply(block).map_err(|error| ChainError {
+            index: i as u64,
+            error,
+        })?;
+    }
+    Ok(state)
+}
+
+/// Full verification of a consortium's (anchored) chain from its first block: every
+/// signature, rule and anchor, against the consortium file's members.
+pub fn verify_anchored_chain(
+    consortium: &Consortium,
+    blocks: &[Block],
+) -> Result<LedgerState, ChainError> {
+    let mut state =
+        LedgerState::consortium(consortium).map_err(|error| ChainError { index: 0, error })?;
+    for (i, block) in blocks.iter().enumerate() {
         state.apply(block).map_err(|error| ChainError {
             index: i as u64,
             error,

@@ -1,12 +1,15 @@
 //! The consortium at the JS boundary (SPEC.md §6): a consortium file read and checked
-//! against its members' signatures, k-of-n cosigned checkpoints verified against it, and
-//! equivocation evidence between two cosigned checkpoints.
+//! against its members' signatures, k-of-n cosigned checkpoints verified against it, a
+//! consortium's chain file verified, and equivocation evidence between two cosigned
+//! checkpoints.
 
 use wasm_bindgen::prelude::*;
 
 use super::error::js;
+use super::ledger::JsChainReport;
 use super::JsResult;
 use crate::ledger::consortium::{equivocation, Consortium, CosignedCheckpoint};
+use crate::ledger::{chain_file, verify_anchored_chain};
 
 /// A consortium file whose members' signatures reached its threshold.
 #[wasm_bindgen(js_name = Consortium)]
@@ -49,6 +52,16 @@ impl JsConsortium {
             .verify_checkpoint(note)
             .map(JsCosignedCheckpoint)
             .map_err(js)
+    }
+
+    /// Fully verifies a consortium's chain file (anchored blocks from the first): links,
+    /// numbering, time, anchors, every entry signature and rule, the members as authorities.
+    /// Throws `SemresError` with the code and `blockIndex` of the first bad block.
+    #[wasm_bindgen(js_name = verifyChain)]
+    pub fn verify_chain(&self, file: &[u8]) -> JsResult<JsChainReport> {
+        let blocks = chain_file::read(file).map_err(js)?;
+        let state = verify_anchored_chain(&self.0, &blocks).map_err(js)?;
+        Ok(JsChainReport::of_state(&state))
     }
 
     /// The members who cosigned both `a` and `b` when these are two checkpoints of the same

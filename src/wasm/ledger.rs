@@ -75,13 +75,20 @@ impl JsChainReport {
 pub fn verify_chain_file(file: &[u8]) -> JsResult<JsChainReport> {
     let blocks = chain_file::read(file).map_err(js)?;
     let state = verify_chain(&blocks).map_err(js)?;
-    Ok(JsChainReport {
-        size: state.size(),
-        root: state.tree().root(state.size()).unwrap_or_default(),
-        last_hash: state.last_hash(),
-        chain_id: Some(state.chain_id().to_owned()),
-        authorities: state.authorities().cloned().collect(),
-    })
+    Ok(JsChainReport::of_state(&state))
+}
+
+impl JsChainReport {
+    /// The report of a fully verified chain.
+    pub(crate) fn of_state(state: &crate::ledger::LedgerState) -> JsChainReport {
+        JsChainReport {
+            size: state.size(),
+            root: state.tree().root(state.size()).unwrap_or_default(),
+            last_hash: state.last_hash(),
+            chain_id: Some(state.chain_id().to_owned()),
+            authorities: state.authorities().cloned().collect(),
+        }
+    }
 }
 
 /// Structural verification of a chain file (numbering, hash links, time; no signatures):
@@ -265,9 +272,22 @@ struct BlockFields {
     signature: Option<String>,
     payment: Option<Payment>,
     sealer: String,
+    anchor: Option<AnchorFields>,
     entry_hash: String,
     refers_to: Option<String>,
     registration: Option<Registration>,
+}
+
+/// `AnchorFields` of the TypeScript section.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AnchorFields {
+    chain_id: u64,
+    block_number: u64,
+    block_hash: String,
+    transaction_hash: String,
+    log_index: u64,
+    seq: u64,
 }
 
 /// The entry an entry refers to: the grant of a revoke, access or care; the care of a
@@ -324,6 +344,14 @@ pub fn block_fields(block: &[u8]) -> JsResult<JsValue> {
             .payment
             .map(|(amount, currency)| Payment { amount, currency }),
         sealer: b.sealer().to_owned(),
+        anchor: b.anchor().map(|a| AnchorFields {
+            chain_id: a.chain_id,
+            block_number: a.block_number,
+            block_hash: hex::encode(&a.block_hash),
+            transaction_hash: hex::encode(&a.transaction_hash),
+            log_index: a.log_index,
+            seq: a.seq,
+        }),
         entry_hash: hex::encode(&b.entry.hash()),
         refers_to: refers_to(b.entry.body()).map(|h| hex::encode(h)),
         registration: registration(&b.entry)?,

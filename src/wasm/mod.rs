@@ -87,6 +87,18 @@ export interface Registration {
   encryptionKeyPem: string;
 }
 
+/** Where an anchored block's entry is on the consortium's Ethereum chain (SPEC §6.5). */
+export interface AnchorFields {
+  chainId: number;
+  blockNumber: number;
+  /** Hex, without 0x. */
+  blockHash: string;
+  /** Hex, without 0x. */
+  transactionHash: string;
+  logIndex: number;
+  seq: number;
+}
+
 /** The paper's block fields (Fig. 6), hashes in hex, plus what a client needs. */
 export interface BlockFields {
   blockNumber: number;
@@ -100,8 +112,10 @@ export interface BlockFields {
   authorityStatus: "genesis" | "register" | "grant" | "revoke" | "access" | "care" | "payment" | "erase" | "authority-change" | "payer";
   signature: string | null;
   payment: { amount: number; currency: string } | null;
-  /** Key id of the sealing authority. */
+  /** Key id of the sealing authority ("" for an anchored block). */
   sealer: string;
+  /** For a consortium's anchored block: where its entry is on the Ethereum chain. */
+  anchor: AnchorFields | null;
   /** The entry hash (hex) by which other entries refer to this one. */
   entryHash: string;
   /** The grant (or care entry) this entry refers to, hex. */

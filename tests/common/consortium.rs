@@ -1,8 +1,52 @@
 //! Shared runner of the consortium vectors (`tests/vectors/ledger/consortium_v1.json`,
 //! SPEC.md §6), used natively and in headless Chromium.
 
+use semres::b64;
+use semres::ledger::block::Anchor;
+use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::consortium::{equivocation, Consortium};
+use semres::ledger::{verify_anchored_chain, Block, LedgerState};
 use serde_json::Value;
+
+fn hash32(v: &Value) -> [u8; 32] {
+    semres::hex::decode_array(v.as_str().expect("hex")).expect("32 bytes of hex")
+}
+
+fn anchor(v: &Value) -> Anchor {
+    let n = |k: &str| v[k].as_u64().expect("a number");
+    Anchor {
+        chain_id: n("chain_id"),
+        block_number: n("block_number"),
+        block_hash: hash32(&v["block_hash"]),
+        transaction_hash: hash32(&v["transaction_hash"]),
+        log_index: n("log_index"),
+        seq: n("seq"),
+    }
+}
+
+/// Replays the vectors' logs from the consortium's empty state: (blocks as base64url,
+/// skipped (seq, code), checkpoint body).
+fn replay(consortium: &Consortium, logs: &[Value]) -> (Vec<String>, Vec<(u64, String)>, String) {
+    let mut state = LedgerState::consortium(consortium).expect("a valid consortium");
+    let mut blocks = Vec::new();
+    let mut skipped = Vec::new();
+    for l in logs {
+        let entry = b64::decode(l["entry"].as_str().expect("entry")).expect("base64url");
+        let time = l["ethereum_time"].as_i64().expect("time");
+        match state.apply_anchored(&entry, anchor(&l["anchor"]), time) {
+            Ok(block) => blocks.push(b64::encode(&block.to_bytes())),
+            Err(e) => skipped.push((l["seq"].as_u64().expect("seq"), e.code().name().to_owned())),
+        }
+    }
+    let size = state.size();
+    let body = Checkpoint {
+        origin: state.chain_id().to_owned(),
+        size,
+        root: state.tree().root(size).unwrap_or_default(),
+    }
+    .body();
+    (blocks, skipped, body)
+}
 
 pub(crate) const CONSORTIUM_VECTORS: &str = include_str!("../vectors/ledger/consortium_v1.json");
 
@@ -72,6 +116,76 @@ pub(crate) fn run_consortium_vectors(doc: &str) -> (usize, Vec<String>) {
                         .iter()
                         .map(|v| v.as_str().expect("a name"))
                         .eq(e.signed_both.iter().map(String::as_str))
+            }
+            _ => false,
+        };
+        check(
+            name,
+            ok,
+            format!("got {got:?}, expected {}", case["expect"]),
+        );
+    }
+    // The replay: the same blocks, the same skipped entries, the same checkpoint.
+    let r = &doc["replay"];
+    let (blocks, skipped, body) = replay(&consortium, r["logs"].as_array().expect("logs"));
+    let want_blocks: Vec<String> = r["blocks"]
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .map(|b| b.as_str().expect("block").to_owned())
+        .collect();
+    check(
+        "replay-blocks",
+        blocks == want_blocks,
+        format!("got {} blocks", blocks.len()),
+    );
+    let want_skipped: Vec<(u64, String)> = r["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                s["seq"].as_u64().expect("seq"),
+                s["code"].as_str().expect("code").to_owned(),
+            )
+        })
+        .collect();
+    check(
+        "replay-skipped",
+        skipped == want_skipped,
+        format!("got {skipped:?}"),
+    );
+    check(
+        "replay-checkpoint",
+        r["checkpoint_body"] == body.as_str(),
+        format!("got {body:?}"),
+    );
+    let cosigned = consortium.verify_checkpoint(r["cosigned_checkpoint"].as_str().expect("note"));
+    check(
+        "replay-cosigned-checkpoint",
+        cosigned.is_ok_and(|c| c.checkpoint.body() == body),
+        "the cosigned checkpoint of the replay does not verify".into(),
+    );
+    for case in doc["anchored_chains"].as_array().expect("anchored chains") {
+        let name = case["name"].as_str().expect("name");
+        let decoded: Result<Vec<Block>, String> = case["blocks"]
+            .as_array()
+            .expect("blocks")
+            .iter()
+            .map(|b| {
+                Block::from_bytes(&b64::decode(b.as_str().expect("block")).expect("base64url"))
+                    .map_err(|e| e.code().to_string())
+            })
+            .collect();
+        let got = decoded.map(|blocks| {
+            verify_anchored_chain(&consortium, &blocks)
+                .map(|_| ())
+                .map_err(|e| (e.index, e.error.code().name().to_owned()))
+        });
+        let ok = match (&got, &case["expect"]) {
+            (Ok(Ok(())), Value::String(s)) => s == "ok",
+            (Ok(Err((index, code))), Value::Object(want)) => {
+                want["index"].as_u64() == Some(*index) && want["code"].as_str() == Some(code)
             }
             _ => false,
         };

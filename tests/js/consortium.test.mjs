@@ -82,3 +82,34 @@ test('an independent C2SP verifier finds the same cosigners as ours', () => {
   }
   assert.ok(accepted >= 2);
 });
+
+function chainFile(blocks) {
+  const parts = [];
+  for (const b of blocks) {
+    const bytes = Buffer.from(b, 'base64url');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    parts.push(len, bytes);
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+test('the replayed anchored chain verifies against the consortium, damaged ones are refused', () => {
+  const consortium = semres.Consortium.fromSignedNote(vectors.consortium);
+  const { replay } = vectors;
+  const report = consortium.verifyChain(chainFile(replay.blocks));
+  const [, size, root] = replay.checkpoint_body.split('\n');
+  assert.equal(report.size, Number(size));
+  assert.equal(report.rootBase64, root);
+  const cp = consortium.verifyCheckpoint(replay.cosigned_checkpoint);
+  assert.equal(cp.rootBase64, report.rootBase64);
+  // Every block names where its entry is on the Ethereum chain; none has a sealer.
+  const fields = replay.blocks.map((b) => semres.blockFields(Buffer.from(b, 'base64url')));
+  assert.deepEqual(fields.map((f) => f.anchor.seq), [0, 1, 3, 8]);
+  assert.ok(fields.every((f) => f.sealer === '' && f.anchor.chainId === 1337));
+  for (const c of vectors.anchored_chains.filter((x) => x.expect !== 'ok')) {
+    assert.throws(() => consortium.verifyChain(chainFile(c.blocks)), (e) => e.code === c.expect.code && e.blockIndex === c.expect.index, c.name);
+  }
+  // A consortium's chain is not a sealed chain.
+  assert.throws(() => semres.verifyChain(chainFile(replay.blocks)), (e) => e.code === 'BadGenesis');
+});

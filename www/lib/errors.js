@@ -20,6 +20,7 @@ export const WORDS = {
   UnknownAuthority: 'A block or checkpoint is signed by an authority this browser does not trust. If this ledger\'s authorities really changed (for example a new data directory), pin them again on the Identity page.',
   BadSignature: 'A signature does not verify: the data was altered or signed by someone else.',
   BadProof: 'The Merkle proof does not match the signed checkpoint: the log is not what the authorities signed.',
+  BadAnchor: "A block of the consortium ledger is not anchored where it should be on the hospitals' chain.",
   BadConsortium: 'The consortium file is not valid, or not signed by enough of its member hospitals.',
   BadCheckpoint: 'The checkpoint is not validly signed by a trusted authority.',
   BadPreviousHash: 'A block does not link to the one before it: the chain was altered.',

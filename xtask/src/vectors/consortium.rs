@@ -2,7 +2,9 @@
 //! SPEC.md §6): four member hospitals with a threshold of three; consortium files that are
 //! valid or break one rule; cosigned checkpoints above, at and below the threshold, with a
 //! member twice, an unknown cosigner, a root forged by one member, the wrong origin or the
-//! wrong kind of signature; and pairs of checkpoints that are, or are not, equivocation.
+//! wrong kind of signature; pairs of checkpoints that are, or are not, equivocation; the
+//! replay of a contract's `Appended` logs into anchored blocks, with the entries every node
+//! must skip; and anchored chains with one thing wrong.
 //!
 //! Every key comes from one seeded generator, drawn in a fixed order (members, then the
 //! stranger); signatures are deterministic (Ed25519).
@@ -10,9 +12,13 @@
 use base64ct::{Base64, Encoding};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use semres::b64;
 use semres::identity::signing::SigningPrivateKey;
+use semres::ledger::block::Anchor;
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::consortium::{Consortium, Member};
+use semres::ledger::entry::{Entry, EntryBody, Role};
+use semres::ledger::{Block, LedgerState};
 use serde_json::{json, Value};
 
 use crate::err;
@@ -32,6 +38,7 @@ struct Fixture {
     keys: Vec<SigningPrivateKey>,
     stranger: SigningPrivateKey,
     consortium: Consortium,
+    rng: ChaCha20Rng,
 }
 
 fn fixture() -> Result<Fixture, String> {
@@ -61,6 +68,7 @@ fn fixture() -> Result<Fixture, String> {
         keys,
         stranger,
         consortium,
+        rng,
     })
 }
 
@@ -290,9 +298,236 @@ fn equivocations(f: &Fixture) -> Vec<Value> {
     ]
 }
 
+/// The time of the replay's Ethereum blocks: one every 2 s from here.
+const ETHEREUM_T0: i64 = 1_795_564_800;
+
+/// One `Appended` log as a node reads it: seq, the entry bytes, where it is, the block time.
+struct Log {
+    seq: u64,
+    entry: Vec<u8>,
+    anchor: Anchor,
+    time: i64,
+}
+
+fn log(seq: u64, entry: Vec<u8>, ethereum_block: u64, log_index: u64) -> Log {
+    let mut block_hash = [0u8; 32];
+    block_hash[..8].copy_from_slice(&ethereum_block.to_be_bytes());
+    block_hash[31] = 0xb1;
+    let mut transaction_hash = [0u8; 32];
+    transaction_hash[..8].copy_from_slice(&seq.to_be_bytes());
+    transaction_hash[31] = 0x7a;
+    Log {
+        seq,
+        entry,
+        anchor: Anchor {
+            chain_id: 1337,
+            block_number: ethereum_block,
+            block_hash,
+            transaction_hash,
+            log_index,
+            seq,
+        },
+        time: ETHEREUM_T0 + 2 * i64::try_from(ethereum_block).unwrap_or(0),
+    }
+}
+
+fn anchor_json(a: &Anchor) -> Value {
+    json!({
+        "chain_id": a.chain_id, "block_number": a.block_number,
+        "block_hash": semres::hex::encode(&a.block_hash),
+        "transaction_hash": semres::hex::encode(&a.transaction_hash),
+        "log_index": a.log_index, "seq": a.seq,
+    })
+}
+
+/// The replay story: registrations (a clinician admitted by member A), a grant, an access —
+/// and, written straight to the contract past every node's check, an entry that does not
+/// decode, a repeat, a grant of another's record, a change of authorities and an entry
+/// dated a week before the chain's head. Every node skips those five, with these codes.
+fn replay(f: &mut Fixture) -> Result<(Value, Vec<Block>), String> {
+    let t = ETHEREUM_T0;
+    let nonce = |rng: &mut ChaCha20Rng| {
+        let mut n = [0u8; 16];
+        rand_core::Rng::fill_bytes(rng, &mut n);
+        n
+    };
+    let rsa = |i: u64| crate::fixtures::rsa_key(100 + i);
+    let david = SigningPrivateKey::generate(&mut f.rng).map_err(err)?;
+    let lawson = SigningPrivateKey::generate(&mut f.rng).map_err(err)?;
+    let register = |key: &SigningPrivateKey, role: Role, i: u64, rng: &mut ChaCha20Rng| {
+        Entry::signed(
+            key,
+            t,
+            nonce(rng),
+            EntryBody::Register {
+                role,
+                signing_key: key.public_key().to_bytes(),
+                encryption_key: rsa(i)?,
+            },
+        )
+        .map_err(err)
+    };
+    let reg_david = register(&david, Role::Patient, 1, &mut f.rng)?;
+    let reg_lawson = register(&lawson, Role::Clinician, 2, &mut f.rng)?
+        .sign(&f.keys[0])
+        .map_err(err)?;
+    let smer_hash = [0x5e; 32];
+    let grant = Entry::signed(
+        &david,
+        t + 4,
+        nonce(&mut f.rng),
+        EntryBody::Grant {
+            smer_hash,
+            data_index: semres::dery::data_index(&smer_hash),
+            recipient: lawson.key_id().into(),
+            expires: None,
+        },
+    )
+    .map_err(err)?;
+    let stolen = Entry::signed(
+        &lawson,
+        t + 4,
+        nonce(&mut f.rng),
+        EntryBody::Grant {
+            smer_hash,
+            data_index: semres::dery::data_index(&smer_hash),
+            recipient: lawson.key_id().into(),
+            expires: None,
+        },
+    )
+    .map_err(err)?;
+    let change = Entry::signed(
+        &f.keys[0],
+        t + 4,
+        nonce(&mut f.rng),
+        EntryBody::AuthorityChange {
+            add: true,
+            authority: f.stranger.public_key().to_bytes(),
+        },
+    )
+    .map_err(err)?;
+    let access = Entry::signed(
+        &lawson,
+        t + 8,
+        nonce(&mut f.rng),
+        EntryBody::Access {
+            grant: grant.hash(),
+        },
+    )
+    .map_err(err)?;
+    let backdated = Entry::signed(
+        &lawson,
+        t - 8 * 86_400,
+        nonce(&mut f.rng),
+        EntryBody::Access {
+            grant: grant.hash(),
+        },
+    )
+    .map_err(err)?;
+    // (entry bytes, Ethereum block, log index): two entries share Ethereum block 3.
+    let written: Vec<(Vec<u8>, u64, u64)> = vec![
+        (reg_david.to_bytes(), 1, 0),
+        (reg_lawson.to_bytes(), 2, 0),
+        (b"not an entry".to_vec(), 3, 0),
+        (grant.to_bytes(), 3, 1),
+        (grant.to_bytes(), 4, 0),
+        (stolen.to_bytes(), 4, 2),
+        (change.to_bytes(), 5, 0),
+        (backdated.to_bytes(), 6, 0),
+        (access.to_bytes(), 6, 1),
+    ];
+    let logs: Vec<Log> = written
+        .into_iter()
+        .zip(0u64..)
+        .map(|((entry, block, index), seq)| log(seq, entry, block, index))
+        .collect();
+    let mut state = LedgerState::consortium(&f.consortium).map_err(err)?;
+    let mut blocks = Vec::new();
+    let mut skipped = Vec::new();
+    for l in &logs {
+        match state.apply_anchored(&l.entry, l.anchor, l.time) {
+            Ok(block) => blocks.push(block),
+            Err(e) => skipped.push(json!({"seq": l.seq, "code": e.code().name()})),
+        }
+    }
+    let size = state.size();
+    let checkpoint = Checkpoint {
+        origin: ORIGIN.into(),
+        size,
+        root: state.tree().root(size).unwrap_or_default(),
+    };
+    let doc = json!({
+        "description": "Appended logs of the contract, in chain order, replayed from the \
+                        consortium's empty state (SPEC §6.5): the anchored blocks every node \
+                        derives, the entries every node skips with their codes, and the \
+                        checkpoint body of the result.",
+        "logs": logs.iter().map(|l| json!({
+            "seq": l.seq, "entry": b64::encode(&l.entry), "anchor": anchor_json(&l.anchor),
+            "ethereum_time": l.time,
+        })).collect::<Vec<_>>(),
+        "blocks": blocks.iter().map(|b| b64::encode(&b.to_bytes())).collect::<Vec<_>>(),
+        "skipped": skipped,
+        "checkpoint_body": checkpoint.body(),
+        "cosigned_checkpoint": f.cosigned(&checkpoint, &[0, 1, 2]),
+    });
+    Ok((doc, blocks))
+}
+
+/// Anchored chains with one fault, and the index and code a verifier must report.
+fn anchored_chains(f: &Fixture, good: &[Block]) -> Vec<Value> {
+    let encode = |blocks: &[Block]| -> Vec<String> {
+        blocks.iter().map(|b| b64::encode(&b.to_bytes())).collect()
+    };
+    // Re-link `blocks` after a change at `from`, so that only the intended fault remains.
+    let relink = |mut blocks: Vec<Block>| -> Vec<Block> {
+        for i in 1..blocks.len() {
+            blocks[i].previous_hash = blocks[i - 1].hash();
+        }
+        blocks
+    };
+    let mut cases = vec![json!({"name": "anchored-valid", "blocks": encode(good), "expect": "ok"})];
+    let mut other_chain = good.to_vec();
+    if let semres::ledger::block::Seal::Anchor(a) = &mut other_chain[2].seal {
+        a.chain_id = 1;
+    }
+    cases.push(
+        json!({"name": "anchored-other-chain", "blocks": encode(&relink(other_chain)),
+                      "expect": {"index": 2, "code": "BadAnchor"}}),
+    );
+    let mut backwards = good.to_vec();
+    if let semres::ledger::block::Seal::Anchor(a) = &mut backwards[3].seal {
+        a.block_number = 1;
+    }
+    cases.push(
+        json!({"name": "anchored-position-backwards", "blocks": encode(&relink(backwards)),
+                      "expect": {"index": 3, "code": "BadAnchor"}}),
+    );
+    let mut sealed = good.to_vec();
+    sealed[1] = Block::seal(
+        1,
+        sealed[0].hash(),
+        sealed[1].time,
+        sealed[1].entry.clone(),
+        &f.keys[0],
+    );
+    cases.push(
+        json!({"name": "anchored-sealed-block-mixed-in", "blocks": encode(&relink(sealed)),
+                      "expect": {"index": 1, "code": "UnknownAuthority"}}),
+    );
+    let mut reordered = good.to_vec();
+    reordered.swap(1, 2);
+    cases.push(
+        json!({"name": "anchored-reordered", "blocks": encode(&reordered),
+                      "expect": {"index": 1, "code": "BadBlockNumber"}}),
+    );
+    cases
+}
+
 /// Generates `consortium_v1.json`.
 pub fn generate_consortium() -> Result<String, String> {
-    let f = fixture()?;
+    let mut f = fixture()?;
+    let (replay, blocks) = replay(&mut f)?;
+    let anchored = anchored_chains(&f, &blocks);
     let all: Vec<_> = (0..4).map(|i| f.signer(i)).collect();
     let doc = json!({
         "description": "SEMRES consortium files and k-of-n cosigned checkpoints (SPEC.md §6): \
@@ -304,6 +539,8 @@ pub fn generate_consortium() -> Result<String, String> {
         "consortium_files": consortium_files(&f),
         "checkpoints": cosigned_checkpoints(&f),
         "equivocations": equivocations(&f),
+        "replay": replay,
+        "anchored_chains": anchored,
     });
     serde_json::to_string_pretty(&doc)
         .map(|s| s + "\n")

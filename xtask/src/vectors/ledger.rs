@@ -11,6 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use semres::hex::encode as to_hex;
 use semres::identity::signing::SigningPrivateKey;
+use semres::ledger::block::Seal;
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, Hash, MerkleTree};
@@ -258,7 +259,9 @@ fn chain_faults(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
         "BadBlockNumber",
     );
     let mut forged = blocks.clone();
-    forged[5].seal[10] ^= 1;
+    if let Seal::Authority { signature, .. } = &mut forged[5].seal {
+        signature[10] ^= 1;
+    }
     cases.fail(
         "forged-seal",
         "one bit of a seal flipped",
@@ -568,12 +571,12 @@ fn time_and_key_cases(s: &mut Story, cases: &mut Cases) -> Result<(), String> {
 /// Raw-bytes cases: the decoder refuses them before the verifier runs.
 fn raw_blocks(s: &Story) -> Vec<Value> {
     let good = s.blocks[3].to_bytes();
-    let mut v2 = good.clone();
-    v2[0] = 2;
+    let mut v3 = good.clone();
+    v3[0] = 3;
     vec![
         json!({"name": "block-truncated", "block": b64::encode(&good[..good.len() - 1]), "expect": "MalformedLedgerData"}),
         json!({"name": "block-trailing-byte", "block": b64::encode(&[good.clone(), vec![0]].concat()), "expect": "MalformedLedgerData"}),
-        json!({"name": "block-version-2", "block": b64::encode(&v2), "expect": "UnsupportedVersion"}),
+        json!({"name": "block-version-3", "block": b64::encode(&v3), "expect": "UnsupportedVersion"}),
         json!({"name": "block-valid", "block": b64::encode(&good), "expect": "ok", "hash": to_hex(&s.blocks[3].hash())}),
     ]
 }
