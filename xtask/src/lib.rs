@@ -2,6 +2,7 @@
 //! conformance vectors, the benchmarks, and what the tests share (an HTTP client and an
 //! in-process node). `cargo xtask --help` lists the commands.
 
+pub mod anvil;
 pub mod bench;
 pub mod child;
 pub mod fixtures;

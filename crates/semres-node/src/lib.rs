@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod consortium;
 pub mod demo;
 pub mod dery;
 pub mod fsutil;
