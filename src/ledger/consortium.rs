@@ -313,13 +313,40 @@ impl Consortium {
     /// distinct members cosigned it (lines by others, or that do not verify, are ignored;
     /// a member counts once).
     pub fn verify_checkpoint(&self, note: &str) -> LedgerResult<CosignedCheckpoint> {
+        let (checkpoint, lines) = self.valid_cosignatures(note)?;
+        if lines.len() < self.threshold {
+            return Err(LedgerError::BelowThreshold {
+                valid: lines.len(),
+                needed: self.threshold,
+            });
+        }
+        Ok(CosignedCheckpoint {
+            checkpoint,
+            cosigners: lines.into_iter().map(|(name, _)| name).collect(),
+        })
+    }
+
+    /// The checkpoint of a note of the consortium's log and every member's cosignature line
+    /// on it that verifies, as (member name, the line with its newline), one per member,
+    /// sorted by name — whatever their number. What a node collects from its peers.
+    pub fn valid_cosignatures(
+        &self,
+        note: &str,
+    ) -> LedgerResult<(Checkpoint, Vec<(String, String)>)> {
         let (body, lines) = split_note(note)?;
         let checkpoint = Checkpoint::parse_body(body)?;
         if checkpoint.origin != self.origin {
             return Err(LedgerError::BadCheckpoint);
         }
-        let signers = self.valid_signers(&lines, |m, blob| {
-            blob.len() == 4 + 8 + 64
+        let mut valid: Vec<(String, String)> = Vec::new();
+        for (name, blob) in &lines {
+            if valid.iter().any(|(n, _)| n == name) {
+                continue; // a member counts once
+            }
+            let Some(m) = self.members.iter().find(|m| m.name == *name) else {
+                continue;
+            };
+            let verifies = blob.len() == 4 + 8 + 64
                 && blob[..4] == note_key_hash(&m.name, ALG_COSIGNATURE_V1, &m.key)
                 && {
                     let mut time = [0u8; 8];
@@ -329,18 +356,14 @@ impl Consortium {
                         && m.key
                             .verify(cosigned_message(body, time).as_bytes(), &blob[12..])
                             .is_ok()
-                }
-        });
-        if signers.len() < self.threshold {
-            return Err(LedgerError::BelowThreshold {
-                valid: signers.len(),
-                needed: self.threshold,
-            });
+                };
+            if verifies {
+                let line = format!("{EM_DASH}{name} {}\n", Base64::encode_string(blob));
+                valid.push((m.name.clone(), line));
+            }
         }
-        Ok(CosignedCheckpoint {
-            checkpoint,
-            cosigners: signers.into_iter().collect(),
-        })
+        valid.sort();
+        Ok((checkpoint, valid))
     }
 }
 
@@ -382,24 +405,19 @@ pub struct Equivocation {
 /// cosignature counted, threshold or not): `Some` when they claim one size with different
 /// roots. Notes that do not parse, or whose origin is another log, are no evidence.
 pub fn equivocation(consortium: &Consortium, a: &str, b: &str) -> Option<Equivocation> {
-    let any = Consortium {
-        threshold: 0,
-        ..consortium.clone()
-    };
-    let a = any.verify_checkpoint(a).ok()?;
-    let b = any.verify_checkpoint(b).ok()?;
-    if a.checkpoint.size != b.checkpoint.size || a.checkpoint.root == b.checkpoint.root {
+    let (a, a_lines) = consortium.valid_cosignatures(a).ok()?;
+    let (b, b_lines) = consortium.valid_cosignatures(b).ok()?;
+    if a.size != b.size || a.root == b.root {
         return None;
     }
-    let signed_both = a
-        .cosigners
+    let signed_both = a_lines
         .iter()
-        .filter(|n| b.cosigners.contains(n))
-        .cloned()
+        .filter(|(n, _)| b_lines.iter().any(|(m, _)| m == n))
+        .map(|(n, _)| n.clone())
         .collect();
     Some(Equivocation {
-        size: a.checkpoint.size,
-        roots: [a.checkpoint.root, b.checkpoint.root],
+        size: a.size,
+        roots: [a.root, b.root],
         signed_both,
     })
 }

@@ -5,6 +5,7 @@
 pub mod anvil;
 pub mod bench;
 pub mod child;
+pub mod consortium;
 pub mod fixtures;
 pub mod fuzz_seeds;
 pub mod http;

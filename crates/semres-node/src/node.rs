@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use semres::identity::signing::SigningPrivateKey;
+use semres::ledger::block::Anchor;
 use semres::ledger::checkpoint::Checkpoint;
+use semres::ledger::consortium::Consortium;
 use semres::ledger::entry::{Entry, EntryBody};
 use semres::ledger::merkle::Hash;
 use semres::ledger::state::Check;
@@ -20,6 +22,7 @@ use semres::ledger::{genesis_block, Block, LedgerError, LedgerState};
 use semres::smer::Limits;
 
 use crate::dery::{Dery, DeryError};
+use crate::store::consortium::{Replayed, Skipped};
 use crate::store::{LedgerStore, Pool, Sqlite, StoreError};
 
 /// The chain id of a new local ledger (the checkpoint origin).
@@ -90,12 +93,28 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
 /// Replays stored blocks: rules-only up to the recorded verified size (if its root still
 /// matches), fully after it.
 pub fn replay(blocks: &[Block], verified: Option<(u64, Hash)>) -> Result<LedgerState, NodeError> {
-    let first = blocks.first().ok_or(NodeError::Chain {
-        index: 0,
-        error: LedgerError::BadGenesis,
-    })?;
-    let mut state =
-        LedgerState::genesis(first).map_err(|error| NodeError::Chain { index: 0, error })?;
+    replay_from(None, blocks, verified)
+}
+
+/// [`replay`] from `start` — a consortium's empty state, whose first block is block 0 —
+/// or, without one, from the genesis block.
+pub fn replay_from(
+    start: Option<LedgerState>,
+    blocks: &[Block],
+    verified: Option<(u64, Hash)>,
+) -> Result<LedgerState, NodeError> {
+    let (mut state, skip) = match start {
+        Some(state) => (state, 0),
+        None => {
+            let first = blocks.first().ok_or(NodeError::Chain {
+                index: 0,
+                error: LedgerError::BadGenesis,
+            })?;
+            let state = LedgerState::genesis(first)
+                .map_err(|error| NodeError::Chain { index: 0, error })?;
+            (state, 1)
+        }
+    };
     let trusted = match verified {
         Some((size, root)) if usize::try_from(size).is_ok_and(|s| s <= blocks.len()) => {
             let prefix = &blocks[..usize::try_from(size).unwrap_or(0)];
@@ -113,7 +132,7 @@ pub fn replay(blocks: &[Block], verified: Option<(u64, Hash)>) -> Result<LedgerS
         }
         _ => 0,
     };
-    for (i, block) in (0u64..).zip(blocks).skip(1) {
+    for (i, block) in (0u64..).zip(blocks).skip(skip) {
         let check = if i < trusted {
             Check::TrustedPrefix
         } else {
@@ -130,9 +149,30 @@ pub fn replay(blocks: &[Block], verified: Option<(u64, Hash)>) -> Result<LedgerS
 pub struct View {
     state: LedgerState,
     blocks: Vec<Block>,
+    /// Block number of each entry, by entry hash.
+    by_entry: std::collections::HashMap<Hash, u64>,
 }
 
 impl View {
+    fn new(state: LedgerState, blocks: Vec<Block>) -> View {
+        let by_entry = blocks.iter().map(|b| (b.entry.hash(), b.number)).collect();
+        View {
+            state,
+            blocks,
+            by_entry,
+        }
+    }
+
+    fn push(&mut self, block: Block) {
+        self.by_entry.insert(block.entry.hash(), block.number);
+        self.blocks.push(block);
+    }
+
+    /// The number of the block that carries the entry with this hash, if any.
+    pub fn block_of_entry(&self, entry_hash: &Hash) -> Option<u64> {
+        self.by_entry.get(entry_hash).copied()
+    }
+
     /// The verified state.
     pub fn state(&self) -> &LedgerState {
         &self.state
@@ -175,9 +215,23 @@ pub struct Node {
     view: RwLock<View>,
     /// The block store; held by the one appender while it checks and stores a block.
     writer: Mutex<Sqlite>,
+    /// The authority key that seals blocks — or, in a consortium, the member key that
+    /// cosigns checkpoints.
     authority: SigningPrivateKey,
     dery: Dery,
     database: Pool,
+    /// The consortium this node is a member of; `None` for the embedded single-node ledger.
+    consortium: Option<Consortium>,
+    /// The ledger's size, announced after every change (waiters for an entry watch it).
+    size: tokio::sync::watch::Sender<u64>,
+}
+
+/// One `Appended` log with its Ethereum block's time, to replay.
+pub struct LogToReplay {
+    /// The log.
+    pub log: crate::consortium::ethereum::AppendedLog,
+    /// Its Ethereum block's timestamp.
+    pub time: i64,
 }
 
 impl Node {
@@ -227,17 +281,181 @@ impl Node {
             blocks.push(genesis);
         }
         let state = replay(&blocks, store.verified()?)?;
+        Self::finish_open(data_dir, store, state, blocks, authority, limits, None)
+    }
+
+    fn finish_open(
+        data_dir: &Path,
+        mut store: Sqlite,
+        state: LedgerState,
+        blocks: Vec<Block>,
+        authority: SigningPrivateKey,
+        limits: Limits,
+        consortium: Option<Consortium>,
+    ) -> Result<Node, NodeError> {
         let root = state.tree().root(state.size()).unwrap_or_default();
         store.set_verified(state.size(), &root)?;
+        let database = database_path(data_dir);
         let dery = Dery::open(data_dir, &database, limits)?;
         dery.migrate_legacy(crate::clock::now())?;
+        let (size, _) = tokio::sync::watch::channel(state.size());
         Ok(Node {
-            view: RwLock::new(View { state, blocks }),
+            view: RwLock::new(View::new(state, blocks)),
             writer: Mutex::new(store),
             authority,
             dery,
             database: Pool::new(&database),
+            consortium,
+            size,
         })
+    }
+
+    /// Opens a consortium member's node in `data_dir` (created if needed): the ledger
+    /// starts from the consortium file (SPEC §6.5) and grows only by replaying the chain
+    /// (see [`crate::consortium`]); `member_key` cosigns its checkpoints and must be one of
+    /// the members' keys.
+    pub fn open_consortium(
+        data_dir: &Path,
+        consortium: Consortium,
+        member_key: SigningPrivateKey,
+        limits: Limits,
+    ) -> Result<Node, NodeError> {
+        if !consortium
+            .members
+            .iter()
+            .any(|m| m.key.key_id() == member_key.key_id())
+        {
+            return Err(NodeError::Setup(
+                "the member key is not one of the consortium's members".into(),
+            ));
+        }
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| NodeError::Setup(format!("{}: {e}", data_dir.display())))?;
+        let store = Sqlite::open(&database_path(data_dir))?;
+        let blocks = store.blocks()?;
+        let start = LedgerState::consortium(&consortium).map_err(NodeError::Refused)?;
+        let state = replay_from(Some(start), &blocks, store.verified()?)?;
+        Self::finish_open(
+            data_dir,
+            store,
+            state,
+            blocks,
+            member_key,
+            limits,
+            Some(consortium),
+        )
+    }
+
+    /// The consortium this node is a member of, if any.
+    pub fn consortium(&self) -> Option<&Consortium> {
+        self.consortium.as_ref()
+    }
+
+    /// Watches the ledger's size (it changes after every stored block or rollback).
+    pub fn watch_size(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.size.subscribe()
+    }
+
+    /// Replays `logs` (Ethereum blocks after the stored cursor, through `cursor`, in chain
+    /// order; `seq` contiguous from the stored next seq) into anchored blocks and skipped
+    /// entries, stores them in one transaction with the replayed Ethereum blocks' hashes,
+    /// and shows them to readers. Returns (blocks added, entries skipped).
+    pub fn apply_replayed(
+        &self,
+        logs: &[LogToReplay],
+        ethereum_blocks: &[(u64, Hash)],
+        cursor: u64,
+    ) -> Result<(usize, usize), NodeError> {
+        let mut store = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (_, mut next_seq) = store.replay_cursor()?;
+        let mut state = self.view().state.clone();
+        let mut blocks = Vec::new();
+        let mut skipped = Vec::new();
+        for l in logs {
+            if l.log.seq != next_seq {
+                return Err(NodeError::Setup(format!(
+                    "Appended seq {} where {next_seq} was expected: logs are missing",
+                    l.log.seq
+                )));
+            }
+            next_seq += 1;
+            let anchor = Anchor {
+                chain_id: self.consortium.as_ref().map_or(0, |c| c.chain_id),
+                block_number: l.log.block_number,
+                block_hash: l.log.block_hash,
+                transaction_hash: l.log.transaction_hash,
+                log_index: l.log.log_index,
+                seq: l.log.seq,
+            };
+            match state.apply_anchored(&l.log.entry, anchor, l.time) {
+                Ok(block) => blocks.push((block, l.log.block_number)),
+                Err(e) => skipped.push(Skipped {
+                    seq: l.log.seq,
+                    ethereum_block: l.log.block_number,
+                    code: e.code().name().to_owned(),
+                    entry_hash: Entry::from_bytes(&l.log.entry).ok().map(|e| e.hash()),
+                }),
+            }
+        }
+        store.store_replayed(&Replayed {
+            blocks: &blocks,
+            skipped: &skipped,
+            ethereum_blocks,
+            cursor,
+            next_seq,
+        })?;
+        let root = state.tree().root(state.size()).unwrap_or_default();
+        store.set_verified(state.size(), &root)?;
+        let size = state.size();
+        {
+            let mut view = self
+                .view
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            view.state = state;
+            for (b, _) in &blocks {
+                view.push(b.clone());
+            }
+        }
+        drop(store);
+        self.size.send_replace(size);
+        // Erasure: DERy deletes the ciphertext of an anchored Erase (a side effect on this
+        // node's store, not a rule).
+        for (block, _) in &blocks {
+            if let EntryBody::Erase { smer_hash } = block.entry.body() {
+                self.dery.delete(smer_hash)?;
+            }
+        }
+        Ok((blocks.len(), skipped.len()))
+    }
+
+    /// Undoes what was replayed from Ethereum blocks after `keep` (a reorg took them) and
+    /// rebuilds the view from the blocks kept.
+    pub fn roll_back_after(&self, keep: Option<u64>) -> Result<u64, NodeError> {
+        let consortium = self
+            .consortium
+            .as_ref()
+            .ok_or_else(|| NodeError::Setup("not a consortium node".into()))?;
+        let mut store = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        store.roll_back_after(keep)?;
+        let blocks = store.blocks()?;
+        let start = LedgerState::consortium(consortium).map_err(NodeError::Refused)?;
+        let state = replay_from(Some(start), &blocks, None)?;
+        let root = state.tree().root(state.size()).unwrap_or_default();
+        store.set_verified(state.size(), &root)?;
+        let size = state.size();
+        *self
+            .view
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = View::new(state, blocks);
+        self.size.send_replace(size);
+        Ok(size)
     }
 
     /// The verified ledger, for reading (a read lock: release it before any I/O).
@@ -279,7 +497,8 @@ impl Node {
             .map_err(NodeError::Refused)
     }
 
-    /// Checks, seals and durably stores an entry; returns the block once it is on disk.
+    /// Checks, seals and durably stores an entry; returns the block once it is on disk. (A
+    /// consortium node does not seal: its entries go through its engine.)
     pub fn append(&self, entry: Entry, time: i64) -> Result<Block, NodeError> {
         self.append_with(entry, time, |_| Ok(()))
     }
@@ -298,6 +517,12 @@ impl Node {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         precondition(&entry)?;
+        if self.consortium.is_some() {
+            return Err(NodeError::Setup(
+                "a consortium node appends by anchoring, not by sealing".into(),
+            )
+            .into());
+        }
         let block = self
             .view()
             .state
@@ -313,7 +538,10 @@ impl Node {
         view.state
             .apply_with(&block, Check::TrustedPrefix)
             .map_err(NodeError::Refused)?;
-        view.blocks.push(block.clone());
+        view.push(block.clone());
+        let size = view.state.size();
+        drop(view);
+        self.size.send_replace(size);
         Ok(block)
     }
 

@@ -55,3 +55,223 @@ fn the_contract_takes_entries_from_members_only_and_logs_them_in_order() {
         assert_eq!(block.hash, logs[2].block_hash);
     });
 }
+
+mod four_nodes {
+    use std::net::SocketAddr;
+    use std::time::{Duration, Instant};
+
+    use semres::b64;
+    use semres::ledger::consortium::Consortium;
+    use semres::ledger::entry::{Entry, EntryBody, Role};
+    use semres_node::consortium::ethereum::Chain;
+    use serde_json::Value;
+    use xtask::consortium::{listeners, Fixture};
+    use xtask::fixtures::{entry, register_entry, signing_key};
+    use xtask::http::{error_code, post_entry, request};
+
+    fn get(addr: SocketAddr, path: &str) -> (u16, Value) {
+        let (status, body) = request(addr, "GET", path, &[], b"").unwrap();
+        (
+            status,
+            serde_json::from_slice(&body)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&body).into())),
+        )
+    }
+
+    fn submit(addr: SocketAddr, e: &Entry) -> (u16, Value) {
+        let (status, body) = post_entry(addr, &b64::encode(&e.to_bytes())).unwrap();
+        let v = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        (
+            status,
+            if status >= 400 {
+                Value::String(error_code(&body))
+            } else {
+                v
+            },
+        )
+    }
+
+    /// Waits until `check` holds, or fails after 60 s naming `what`.
+    fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !check() {
+            assert!(Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn size(addr: SocketAddr) -> u64 {
+        let (status, text) = request(addr, "GET", "/api/v1/checkpoint", &[], b"").unwrap();
+        if status != 200 {
+            return 0;
+        }
+        String::from_utf8_lossy(&text)
+            .lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn blocks(addr: SocketAddr, n: u64) -> Value {
+        get(addr, &format!("/api/v1/blocks?from=0&count={n}")).1
+    }
+
+    fn start(fixture: &Fixture, name: &str) -> Vec<SocketAddr> {
+        let sockets = listeners(4).unwrap();
+        let urls: Vec<String> = sockets
+            .iter()
+            .map(|l| format!("http://{}", l.local_addr().unwrap()))
+            .collect();
+        sockets
+            .into_iter()
+            .enumerate()
+            .map(|(i, listener)| {
+                let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                    .join(format!("consortium-{name}-{i}"));
+                let _ = std::fs::remove_dir_all(&dir);
+                let peers = urls
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, u)| u.clone())
+                    .collect();
+                fixture
+                    .start_node(i, &dir, listener, fixture.config(i, peers).unwrap())
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn four_hospitals_derive_one_ledger_and_cosign_it() {
+        let fixture = Fixture::new(4, 3, 0).unwrap();
+        let nodes = start(&fixture, "four");
+        // An entry submitted at hospital A is on every hospital's ledger.
+        let patient = signing_key(1);
+        let reg = register_entry(&patient, Role::Patient, 1, None).unwrap();
+        let (status, answer) = submit(nodes[0], &reg);
+        assert_eq!(status, 201, "{answer}");
+        let hash = answer["entryHash"].as_str().unwrap().to_owned();
+        for &n in &nodes {
+            eventually("the entry is on every node", || {
+                get(n, &format!("/api/v1/entries/{hash}")).1["status"] == "on-ledger"
+            });
+        }
+        // A clinician admitted by hospital B (its member key co-signs), at node C.
+        let clinician = signing_key(2);
+        let admitted = register_entry(
+            &clinician,
+            Role::Clinician,
+            2,
+            Some(&fixture.members[1].key),
+        )
+        .unwrap();
+        assert_eq!(submit(nodes[2], &admitted).0, 201);
+        eventually("every node has 2 blocks", || {
+            nodes.iter().all(|&n| size(n) >= 2)
+        });
+        // The same grant relayed by two nodes at once becomes one block.
+        let grant = entry(
+            &patient,
+            EntryBody::Grant {
+                smer_hash: [9; 32],
+                data_index: semres::dery::data_index(&[9; 32]),
+                recipient: clinician.key_id().into(),
+                expires: None,
+            },
+        )
+        .unwrap();
+        let (a, b) = (nodes[1], nodes[3]);
+        let (g1, g2) = (grant.clone(), grant.clone());
+        let t1 = std::thread::spawn(move || submit(a, &g1));
+        let t2 = std::thread::spawn(move || submit(b, &g2));
+        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        let ok: Vec<&(u16, Value)> = [&r1, &r2].into_iter().filter(|r| r.0 == 201).collect();
+        assert!(!ok.is_empty(), "{r1:?} {r2:?}");
+        for r in [&r1, &r2] {
+            assert!(r.0 == 201 || r.1 == "Duplicate", "{r:?}");
+        }
+        // An entry that breaks a rule, written straight to the contract by a member's
+        // account (past every node's check): the clinician grants the patient's record.
+        let stolen = entry(
+            &clinician,
+            EntryBody::Grant {
+                smer_hash: [9; 32],
+                data_index: semres::dery::data_index(&[9; 32]),
+                recipient: clinician.key_id().into(),
+                expires: None,
+            },
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let chain = Chain::connect(
+                &fixture.anvil.url,
+                fixture.consortium.contract,
+                fixture.members[3].account.clone(),
+            )
+            .await
+            .unwrap();
+            let tx = chain.append_transaction(
+                chain.pending_nonce().await.unwrap(),
+                &[stolen.to_bytes(), b"garbage".to_vec()],
+            );
+            chain.send_until_mined(&tx, 3).await.unwrap();
+        });
+        // Every node derives the same blocks and skips the same entries.
+        eventually("every node has 3 blocks", || {
+            nodes.iter().all(|&n| size(n) == 3)
+        });
+        for &n in &nodes {
+            eventually("every node skipped the two", || {
+                get(n, "/api/v1/consortium/skipped").1["skipped"]
+                    .as_array()
+                    .is_some_and(|s| s.len() >= 2)
+            });
+        }
+        let first = blocks(nodes[0], 3);
+        let skipped = get(nodes[0], "/api/v1/consortium/skipped").1;
+        for &n in &nodes[1..] {
+            assert_eq!(blocks(n, 3), first, "blocks differ");
+            assert_eq!(
+                get(n, "/api/v1/consortium/skipped").1,
+                skipped,
+                "skipped differ"
+            );
+        }
+        let codes: Vec<&str> = skipped["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["code"].as_str().unwrap())
+            .collect();
+        assert!(
+            codes.contains(&"NotAuthorized") && codes.contains(&"UnsupportedVersion"),
+            "{codes:?}"
+        );
+        // Each node serves a checkpoint that 3 of the 4 hospitals (at least) cosigned, with
+        // the same body everywhere.
+        let consortium = Consortium::from_signed_note(&fixture.file).unwrap();
+        let mut bodies = Vec::new();
+        for &n in &nodes {
+            let mut note = String::new();
+            eventually("a checkpoint cosigned by 3 of 4", || {
+                note = String::from_utf8_lossy(
+                    &request(n, "GET", "/api/v1/checkpoint", &[], b"").unwrap().1,
+                )
+                .into_owned();
+                consortium
+                    .verify_checkpoint(&note)
+                    .is_ok_and(|c| c.checkpoint.size == 3)
+            });
+            bodies.push(consortium.verify_checkpoint(&note).unwrap().checkpoint);
+        }
+        assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+        // The consortium file is served as it is.
+        let (_, file) = request(nodes[0], "GET", "/api/v1/consortium", &[], b"").unwrap();
+        assert_eq!(String::from_utf8(file).unwrap(), fixture.file);
+    }
+}

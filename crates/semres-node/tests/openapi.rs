@@ -31,7 +31,9 @@ fn declared() -> BTreeSet<(String, String)> {
         let body = &rest[..rest.find("\n        .").unwrap_or(rest.len()).min(400)];
         let path_start = body.find('"').unwrap() + 1;
         let path_end = path_start + body[path_start..].find('"').unwrap();
-        let path = body[path_start..path_end].replace("{key_id}", "{keyId}");
+        let path = body[path_start..path_end]
+            .replace("{key_id}", "{keyId}")
+            .replace("{entry_hash}", "{entryHash}");
         for (needle, method) in [
             ("get(", "GET"),
             ("post(", "POST"),
@@ -59,7 +61,8 @@ fn every_route_is_documented_and_every_documented_route_answers() {
         let concrete = path
             .replace("{number}", "0")
             .replace("{keyId}", "someone")
-            .replace("{hash}", &"ab".repeat(32));
+            .replace("{hash}", &"ab".repeat(32))
+            .replace("{entryHash}", &"cd".repeat(32));
         let mut stream = TcpStream::connect(addr).unwrap();
         let request = format!("{method} /api/v1{concrete} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).unwrap();

@@ -18,9 +18,127 @@ fn b64_hashes(hashes: &[[u8; 32]]) -> Vec<String> {
     hashes.iter().map(|h| Base64::encode_string(h)).collect()
 }
 
-/// `GET /checkpoint`: the signed checkpoint (a C2SP note, text).
+/// `GET /checkpoint`: the signed checkpoint (a C2SP note, text) — on a consortium
+/// member's node, the cosigned one (SPEC §6.2).
 pub async fn checkpoint(State(state): State<ApiState>) -> ApiResult<String> {
+    if let Some(engine) = state.engine().cloned() {
+        return blocking(move || {
+            engine
+                .cosigned_checkpoint()?
+                .ok_or_else(|| ApiError::not_found("the consortium's ledger has no block yet"))
+        })
+        .await;
+    }
     Ok(state.node().signed_checkpoint())
+}
+
+/// How long `POST /entries` waits for a consortium entry to be anchored before answering
+/// `202 Accepted` (the entry stays queued; `GET /entries/{hash}` tells where it is).
+const ANCHOR_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The answer to an entry now in block `number`: the block, its inclusion proof in the
+/// current log and a checkpoint of that log (cosigned as far as it is, on a consortium
+/// member's node).
+fn entry_answer(state: &ApiState, number: u64) -> ApiResult<Value> {
+    let node = state.node();
+    let (block, proof, size, embedded_note) = {
+        let view = node.view();
+        let block = view.block(number).cloned().ok_or_else(ApiError::internal)?;
+        let size = view.state().size();
+        let proof = view
+            .state()
+            .tree()
+            .inclusion_proof(number, size)
+            .unwrap_or_default();
+        // The embedded ledger's checkpoint of the same view as the proof.
+        let note = state
+            .engine()
+            .is_none()
+            .then(|| node.checkpoint_of(view.state()));
+        (block, proof, size, note)
+    };
+    let note = match (embedded_note, state.engine()) {
+        (Some(note), _) => note,
+        (None, Some(engine)) => engine.checkpoint_with_held(size)?.unwrap_or_default(),
+        (None, None) => return Err(ApiError::internal()),
+    };
+    Ok(json!({
+        "blockNumber": block.number,
+        "blockHash": hex::encode(&block.hash()),
+        "block": b64::encode(&block.to_bytes()),
+        "entryHash": hex::encode(&block.entry.hash()),
+        "inclusionProof": b64_hashes(&proof),
+        "checkpoint": note,
+    }))
+}
+
+/// A consortium member accepts an entry: queued durably for anchoring, then the answer
+/// once it is anchored (or skipped), or `202` if that takes longer than [`ANCHOR_WAIT`].
+async fn submit_to_consortium(
+    state: ApiState,
+    entry: Entry,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let engine = state.engine().cloned().ok_or_else(ApiError::internal)?;
+    let hash = entry.hash();
+    let mut size = state.node().watch_size();
+    {
+        let (state, engine) = (state.clone(), engine.clone());
+        blocking(move || {
+            check_grant_recipients(&state, &entry)?;
+            Ok(engine.enqueue(&entry)?)
+        })
+        .await?;
+    }
+    let deadline = tokio::time::Instant::now() + ANCHOR_WAIT;
+    loop {
+        let status = {
+            let engine = engine.clone();
+            blocking(move || Ok(engine.status(&hash)?)).await?
+        };
+        match status {
+            crate::consortium::EntryStatus::Anchored(n) => {
+                let (state, n) = (state.clone(), n);
+                let answer = blocking(move || entry_answer(&state, n)).await?;
+                return Ok((StatusCode::CREATED, Json(answer)));
+            }
+            crate::consortium::EntryStatus::Skipped(code) => {
+                let code = semres::Code::from_name(&code).unwrap_or(semres::Code::Internal);
+                return Err(ApiError::new(
+                    code,
+                    "every node skipped this entry when it reached the chain",
+                ));
+            }
+            _ => {}
+        }
+        tokio::select! {
+            changed = size.changed() => { if changed.is_err() { break; } }
+            () = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"entryHash": hex::encode(&hash), "status": "queued"})),
+    ))
+}
+
+/// A grant of a SMeR stored here must name one of its recipients (SPEC §5.2: a check of
+/// this node's DERy when it accepts an entry, never part of the ledger's rules).
+fn check_grant_recipients(state: &ApiState, entry: &Entry) -> ApiResult<()> {
+    if let EntryBody::Grant {
+        smer_hash,
+        recipient,
+        ..
+    } = entry.body()
+    {
+        if let Some(kids) = state.node().dery().recipients(smer_hash)? {
+            state
+                .node()
+                .view()
+                .state()
+                .check_recipient_key_ids(recipient, kids.iter().map(String::as_str))?;
+        }
+    }
+    Ok(())
 }
 
 /// `GET /authorities`: the authority set in force.
@@ -157,49 +275,22 @@ pub async fn submit_entry(
     // Entries are rate-limited per signer (an entry needs no signed request: it is signed).
     state.rate.take(entry.signer())?;
     state.node().check(&entry, now())?;
+    if state.engine().is_some() {
+        return submit_to_consortium(state, entry).await;
+    }
     let result = blocking(move || -> ApiResult<Value> {
         let node = state.node();
         // A grant of a SMeR stored here must name one of its recipients; checked under the
         // writer lock, so the SMeR cannot expire in between. Sealing stores the block with
         // an fsync (off the async workers).
-        let block = node.append_with(entry, now(), |entry| -> ApiResult<()> {
-            if let EntryBody::Grant {
-                smer_hash,
-                recipient,
-                ..
-            } = entry.body()
-            {
-                if let Some(kids) = node.dery().recipients(smer_hash)? {
-                    node.view()
-                        .state()
-                        .check_recipient_key_ids(recipient, kids.iter().map(String::as_str))?;
-                }
-            }
-            Ok(())
-        })?;
+        let block =
+            node.append_with(entry, now(), |entry| check_grant_recipients(&state, entry))?;
         state.log().block(&block);
         // Erasure: DERy deletes the ciphertext; the hash stays on the ledger.
         if let EntryBody::Erase { smer_hash } = block.entry.body() {
             node.dery().delete(smer_hash)?;
         }
-        let (proof, note) = {
-            let view = node.view();
-            let size = view.state().size();
-            let proof = view
-                .state()
-                .tree()
-                .inclusion_proof(block.number, size)
-                .unwrap_or_default();
-            (proof, node.checkpoint_of(view.state()))
-        };
-        Ok(json!({
-            "blockNumber": block.number,
-            "blockHash": hex::encode(&block.hash()),
-            "block": b64::encode(&block.to_bytes()),
-            "entryHash": hex::encode(&block.entry.hash()),
-            "inclusionProof": b64_hashes(&proof),
-            "checkpoint": note,
-        }))
+        entry_answer(&state, block.number)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(result)))

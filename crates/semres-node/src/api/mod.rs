@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub mod auth;
+pub mod consortium;
 pub mod dery;
 pub mod directory;
 pub mod error;
@@ -70,6 +71,7 @@ pub struct ApiState {
     rate: Arc<rate::RateLimiter>,
     config: Arc<ApiConfig>,
     log: Logger,
+    engine: Option<Arc<crate::consortium::Engine>>,
 }
 
 impl ApiState {
@@ -86,7 +88,20 @@ impl ApiState {
             rate: Arc::new(rate::RateLimiter::per_minute(config.requests_per_minute)),
             config: Arc::new(config),
             log,
+            engine: None,
         }
+    }
+
+    /// The same state with a consortium member's engine: entries are anchored through it
+    /// and the checkpoint served is the cosigned one.
+    pub fn with_engine(mut self, engine: Arc<crate::consortium::Engine>) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// The consortium engine, on a member's node.
+    pub fn engine(&self) -> Option<&Arc<crate::consortium::Engine>> {
+        self.engine.as_ref()
     }
 
     /// The node.
@@ -124,6 +139,11 @@ pub fn routes(state: ApiState) -> Router {
         .route("/proofs/inclusion", get(ledger::inclusion))
         .route("/proofs/consistency", get(ledger::consistency))
         .route("/entries", post(ledger::submit_entry))
+        .route("/entries/{entry_hash}", get(consortium::entry_status))
+        .route("/consortium", get(consortium::file))
+        .route("/consortium/cosignature", get(consortium::cosignature))
+        .route("/consortium/skipped", get(consortium::skipped))
+        .route("/consortium/evidence", get(consortium::evidence))
         .route("/participants/{key_id}", get(ledger::participant))
         .route("/directory", get(directory::search))
         .route(

@@ -7,6 +7,7 @@
 use semres::ledger::merkle::Hash;
 use semres::ledger::{Block, Role};
 
+pub mod consortium;
 pub mod sqlite;
 
 pub use sqlite::{Pool, Sqlite};

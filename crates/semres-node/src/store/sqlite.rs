@@ -61,7 +61,19 @@ impl Sqlite {
                 "ALTER TABLE directory ADD COLUMN role TEXT NOT NULL DEFAULT 'patient'",
             )?;
         }
-        Ok(Sqlite { conn })
+        let store = Sqlite { conn };
+        store.create_consortium_tables()?;
+        Ok(store)
+    }
+
+    /// The connection.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, for a transaction.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// SMeRs kept as blobs by an older version (table `smers`), to move into files; the

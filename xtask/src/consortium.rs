@@ -1,0 +1,182 @@
+//! A consortium for the tests and benchmarks (SPEC §6): anvil, the anchoring contract
+//! deployed, n member hospitals with their Ed25519 and Ethereum keys (seeded), the
+//! consortium file signed by all of them — and member nodes started in this process on
+//! loopback listeners.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+
+use alloy::signers::local::PrivateKeySigner;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use semres::identity::signing::SigningPrivateKey;
+use semres::ledger::consortium::{Consortium, Member};
+use semres::smer::Limits;
+use semres_node::api::{ApiConfig, ApiState};
+use semres_node::consortium::ethereum::Chain;
+use semres_node::consortium::{Engine, EngineConfig};
+use semres_node::log::Logger;
+use semres_node::node::Node;
+use semres_node::server::{router, serve_listener, ServerConfig, SiteDirs};
+
+use crate::anvil::Anvil;
+
+/// The checkpoint origin of the test consortium's ledger.
+pub const ORIGIN: &str = "semres.test/consortium";
+
+/// One member hospital's keys.
+pub struct MemberKeys {
+    /// Its name in the consortium file.
+    pub name: String,
+    /// Its Ed25519 key: cosigns checkpoints, admits clinicians.
+    pub key: SigningPrivateKey,
+    /// Its Ethereum account key.
+    pub account: PrivateKeySigner,
+}
+
+/// A deployed consortium on a running anvil.
+pub struct Fixture {
+    /// The chain.
+    pub anvil: Anvil,
+    /// The members, in the file's order.
+    pub members: Vec<MemberKeys>,
+    /// The consortium.
+    pub consortium: Consortium,
+    /// The consortium file, signed by every member.
+    pub file: String,
+}
+
+fn member_keys(i: usize) -> Result<MemberKeys, String> {
+    let mut rng = ChaCha20Rng::seed_from_u64(0xc0_5011 + u64::try_from(i).map_err(crate::err)?);
+    let key = SigningPrivateKey::generate(&mut rng).map_err(crate::err)?;
+    let mut secret = [0u8; 32];
+    rng.fill_bytes(&mut secret);
+    let account = PrivateKeySigner::from_slice(&secret).map_err(crate::err)?;
+    Ok(MemberKeys {
+        name: format!(
+            "hospital-{}.test",
+            char::from(b'a' + u8::try_from(i).map_err(crate::err)?)
+        ),
+        key,
+        account,
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(crate::err)
+}
+
+impl Fixture {
+    /// Starts anvil (a block every `block_time` seconds, 0: a block per transaction),
+    /// deploys the contract with `n` members' accounts and writes a consortium file with
+    /// threshold `k` signed by all of them.
+    pub fn new(n: usize, k: usize, block_time: u64) -> Result<Fixture, String> {
+        let anvil = Anvil::start(block_time)?;
+        let members = (0..n).map(member_keys).collect::<Result<Vec<_>, _>>()?;
+        let accounts: Vec<[u8; 20]> = members
+            .iter()
+            .map(|m| m.account.address().into_array())
+            .collect();
+        let deployer = members.first().ok_or("no members")?.account.clone();
+        let url = anvil.url.clone();
+        let contract = runtime()?
+            .block_on(async move { Chain::deploy(&url, deployer, &accounts).await })
+            .map_err(crate::err)?;
+        let consortium = Consortium {
+            origin: ORIGIN.into(),
+            chain_id: crate::anvil::CHAIN_ID,
+            contract,
+            threshold: k,
+            members: members
+                .iter()
+                .map(|m| Member {
+                    name: m.name.clone(),
+                    key: m.key.public_key().clone(),
+                    account: m.account.address().into_array(),
+                })
+                .collect(),
+        };
+        let signers: Vec<(&str, &SigningPrivateKey)> =
+            members.iter().map(|m| (m.name.as_str(), &m.key)).collect();
+        let file = consortium.signed_note(&signers);
+        Consortium::from_signed_note(&file).map_err(crate::err)?;
+        Ok(Fixture {
+            anvil,
+            members,
+            consortium,
+            file,
+        })
+    }
+
+    /// The engine configuration of member `i` with these peers.
+    pub fn config(&self, i: usize, peers: Vec<String>) -> Result<EngineConfig, String> {
+        let m = self.members.get(i).ok_or("no such member")?;
+        let mut config = EngineConfig::new(&self.anvil.url, m.account.clone());
+        config.peers = peers;
+        config.consortium_file = self.file.clone();
+        config.poll = std::time::Duration::from_millis(100);
+        Ok(config)
+    }
+
+    /// Starts member `i`'s node in this process over `dir`, serving on `listener`; its
+    /// engine runs with `config`. Serves until the process ends.
+    pub fn start_node(
+        &self,
+        i: usize,
+        dir: &Path,
+        listener: TcpListener,
+        config: EngineConfig,
+    ) -> Result<SocketAddr, String> {
+        let m = self.members.get(i).ok_or("no such member")?;
+        let key_pem = m.key.to_pkcs8_pem().map_err(crate::err)?;
+        let key = SigningPrivateKey::from_pem(&key_pem, None).map_err(crate::err)?;
+        let node = Arc::new(
+            Node::open_consortium(dir, self.consortium.clone(), key, Limits::default())
+                .map_err(crate::err)?,
+        );
+        let addr = listener.local_addr().map_err(crate::err)?;
+        listener.set_nonblocking(true).map_err(crate::err)?;
+        let dirs = SiteDirs {
+            www: dir.join("www"),
+            pkg: dir.join("pkg"),
+        };
+        let (started, result) = std::sync::mpsc::channel();
+        let runtime = runtime()?;
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let engine = match Engine::start(node.clone(), config, Logger::off()).await {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let _ = started.send(Err(e));
+                        return;
+                    }
+                };
+                let api = ApiState::with_config(node, ApiConfig::default(), Logger::off())
+                    .with_engine(engine);
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    let _ = started.send(Err("the listener".into()));
+                    return;
+                };
+                let server = ServerConfig::default();
+                let router = router(&dirs, api, server.body_idle_timeout);
+                let _ = started.send(Ok(()));
+                let _ = serve_listener(listener, router, server, std::future::pending()).await;
+            });
+        });
+        result.recv().map_err(crate::err)??;
+        Ok(addr)
+    }
+}
+
+/// `n` free loopback listeners (bound now, so that every node knows its peers' addresses
+/// before any starts).
+pub fn listeners(n: usize) -> Result<Vec<TcpListener>, String> {
+    (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").map_err(crate::err))
+        .collect()
+}
