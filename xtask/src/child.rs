@@ -25,6 +25,19 @@ pub fn serve(
     extra: &[&str],
     log: bool,
 ) -> Result<(Served, Option<ChildStderr>), String> {
+    serve_at(binary, dir, data, "127.0.0.1:0", extra, log)
+}
+
+/// [`serve`] on the address `listen` (a port reserved by the caller: the consortium
+/// tests restart a member on the port its peers know).
+pub fn serve_at(
+    binary: &Path,
+    dir: &Path,
+    data: &Path,
+    listen: &str,
+    extra: &[&str],
+    log: bool,
+) -> Result<(Served, Option<ChildStderr>), String> {
     let pkg = dir.join("pkg");
     std::fs::create_dir_all(&pkg).map_err(crate::err)?;
     std::fs::write(pkg.join("semres_bg.wasm"), b"\0asm").map_err(crate::err)?;
@@ -36,7 +49,7 @@ pub fn serve(
     let mut args = vec![
         "serve".to_owned(),
         "--listen".into(),
-        "127.0.0.1:0".into(),
+        listen.into(),
         "--www".into(),
         path(dir)?,
         "--pkg".into(),

@@ -113,6 +113,42 @@ impl Fixture {
         })
     }
 
+    /// Writes member `i`'s files into `dir` — the consortium file, its Ed25519 key (PEM) and
+    /// its account key (hex) — and returns the `semres serve --engine ethereum` flags that
+    /// name them (with the RPC URL).
+    pub fn member_flags(&self, i: usize, dir: &Path) -> Result<Vec<String>, String> {
+        let m = self.members.get(i).ok_or("no such member")?;
+        std::fs::create_dir_all(dir).map_err(crate::err)?;
+        let file = dir.join("consortium.txt");
+        let key = dir.join("member.key.pem");
+        let account = dir.join("account.key");
+        std::fs::write(&file, &self.file).map_err(crate::err)?;
+        std::fs::write(&key, m.key.to_pkcs8_pem().map_err(crate::err)?.as_bytes())
+            .map_err(crate::err)?;
+        std::fs::write(
+            &account,
+            semres::hex::encode(m.account.to_bytes().as_slice()),
+        )
+        .map_err(crate::err)?;
+        let path = |p: &Path| {
+            p.to_str()
+                .map(str::to_owned)
+                .ok_or("a path that is not UTF-8")
+        };
+        Ok(vec![
+            "--engine".into(),
+            "ethereum".into(),
+            "--rpc".into(),
+            self.anvil.url.clone(),
+            "--consortium".into(),
+            path(&file)?,
+            "--member-key".into(),
+            path(&key)?,
+            "--account-key".into(),
+            path(&account)?,
+        ])
+    }
+
     /// The engine configuration of member `i` with these peers.
     pub fn config(&self, i: usize, peers: Vec<String>) -> Result<EngineConfig, String> {
         let m = self.members.get(i).ok_or("no such member")?;
@@ -131,6 +167,18 @@ impl Fixture {
         dir: &Path,
         listener: TcpListener,
         config: EngineConfig,
+    ) -> Result<SocketAddr, String> {
+        self.start_node_with(i, dir, listener, config, ApiConfig::default())
+    }
+
+    /// [`Fixture::start_node`] with the API configured.
+    pub fn start_node_with(
+        &self,
+        i: usize,
+        dir: &Path,
+        listener: TcpListener,
+        config: EngineConfig,
+        api: ApiConfig,
     ) -> Result<SocketAddr, String> {
         let m = self.members.get(i).ok_or("no such member")?;
         let key_pem = m.key.to_pkcs8_pem().map_err(crate::err)?;
@@ -156,8 +204,7 @@ impl Fixture {
                         return;
                     }
                 };
-                let api = ApiState::with_config(node, ApiConfig::default(), Logger::off())
-                    .with_engine(engine);
+                let api = ApiState::with_config(node, api, Logger::off()).with_engine(engine);
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     let _ = started.send(Err("the listener".into()));
                     return;

@@ -9,6 +9,7 @@ pub mod consortium;
 pub mod fixtures;
 pub mod fuzz_seeds;
 pub mod http;
+pub mod proxy;
 pub mod server;
 pub mod vectors;
 

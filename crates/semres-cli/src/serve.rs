@@ -64,6 +64,44 @@ pub(crate) struct ServeArgs {
     /// The operator's log on standard error: one line per request and per sealed block.
     #[arg(long, value_enum, default_value = "text")]
     pub(crate) log_format: LogFormatArg,
+    /// The ledger engine: `embedded` (this node seals, SQLite) or `ethereum` (a consortium
+    /// member's node: entries anchored on the consortium's PoA chain, SPEC §6).
+    #[arg(long, value_enum, default_value = "embedded")]
+    pub(crate) engine: EngineArg,
+    /// `--engine ethereum`: the chain's JSON-RPC URL.
+    #[arg(long)]
+    pub(crate) rpc: Option<String>,
+    /// `--engine ethereum`: the consortium file (a signed note, SPEC §6.1).
+    #[arg(long)]
+    pub(crate) consortium: Option<PathBuf>,
+    /// `--engine ethereum`: this member's Ed25519 key (PEM), one of the file's members.
+    #[arg(long)]
+    pub(crate) member_key: Option<PathBuf>,
+    /// `--engine ethereum`: this member's Ethereum account key (a file holding 64 hex
+    /// digits), the account of its member line.
+    #[arg(long)]
+    pub(crate) account_key: Option<PathBuf>,
+    /// `--engine ethereum`: another member's node (base URL) to collect cosignatures from;
+    /// repeat for each.
+    #[arg(long)]
+    pub(crate) peer: Vec<String>,
+    /// `--engine ethereum`: Ethereum blocks to wait before replaying one (0 with QBFT's
+    /// immediate finality).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) confirmations: u64,
+    /// `--engine ethereum`: seconds `POST /entries` waits for an entry to be anchored
+    /// before answering 202 (queued).
+    #[arg(long, default_value_t = 15)]
+    pub(crate) anchor_wait: u64,
+}
+
+/// `--engine`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EngineArg {
+    /// This node seals its own blocks (one hospital, `npm start`).
+    Embedded,
+    /// A consortium member's node on an Ethereum PoA chain.
+    Ethereum,
 }
 
 /// `--log-format`.
@@ -97,6 +135,9 @@ pub(crate) fn verify_chain(args: VerifyChainArgs) -> CliResult<Vec<String>> {
 /// `semres serve`: re-verifies the stored chain, seeds the demo if asked, and serves until
 /// Ctrl-C or SIGTERM.
 pub(crate) fn serve(args: ServeArgs) -> CliResult<Vec<String>> {
+    if args.engine == EngineArg::Ethereum {
+        return serve_consortium(args);
+    }
     let authority = args
         .authority_key
         .as_deref()
@@ -133,16 +174,13 @@ pub(crate) fn serve(args: ServeArgs) -> CliResult<Vec<String>> {
             println!("{line}");
         }
     }
-    let log = match args.log_format {
-        LogFormatArg::Json => Logger::new(LogFormat::Json),
-        LogFormatArg::Text => Logger::new(LogFormat::Text),
-        LogFormatArg::Off => Logger::off(),
-    };
+    let log = log_of(args.log_format);
     let config = ApiConfig {
         max_smer_bytes: args.max_smer_bytes,
         quota_bytes: args.quota_bytes,
         requests_per_minute: args.requests_per_minute,
         unreferenced_grace: args.unreferenced_grace,
+        anchor_wait: Duration::from_secs(args.anchor_wait),
     };
     let api = ApiState::with_config(Arc::new(node), config, log);
     let dirs = SiteDirs {
@@ -157,5 +195,93 @@ pub(crate) fn serve(args: ServeArgs) -> CliResult<Vec<String>> {
     runtime
         .block_on(serve_site(args.listen, dirs, api, server))
         .map_err(|e| CliError::Refused(e.to_string()))?;
+    Ok(Vec::new())
+}
+
+fn required<T>(value: Option<T>, flag: &str) -> CliResult<T> {
+    value.ok_or_else(|| CliError::Refused(format!("--engine ethereum needs {flag}")))
+}
+
+fn read_text(path: &std::path::Path) -> CliResult<String> {
+    std::fs::read_to_string(path).map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
+}
+
+fn log_of(format: LogFormatArg) -> Logger {
+    match format {
+        LogFormatArg::Json => Logger::new(LogFormat::Json),
+        LogFormatArg::Text => Logger::new(LogFormat::Text),
+        LogFormatArg::Off => Logger::off(),
+    }
+}
+
+/// `semres serve --engine ethereum`: a consortium member's node.
+fn serve_consortium(args: ServeArgs) -> CliResult<Vec<String>> {
+    use semres::ledger::consortium::Consortium;
+    use semres_node::consortium::{Engine, EngineConfig};
+    let rpc = required(args.rpc.clone(), "--rpc URL")?;
+    let file = read_text(&required(args.consortium.clone(), "--consortium FILE")?)?;
+    let consortium = Consortium::from_signed_note(&file)
+        .map_err(|e| CliError::Refused(format!("the consortium file: {e}")))?;
+    let member_key = read_signing_key(
+        &required(args.member_key.clone(), "--member-key FILE")?,
+        None,
+    )?;
+    let account_text = read_text(&required(args.account_key.clone(), "--account-key FILE")?)?;
+    let account = account_text
+        .trim()
+        .trim_start_matches("0x")
+        .parse::<alloy::signers::local::PrivateKeySigner>()
+        .map_err(|_| CliError::Refused("the account key is not 64 hex digits".into()))?;
+    let limits = semres::smer::Limits {
+        max_record_bytes: usize::try_from(args.max_smer_bytes).unwrap_or(usize::MAX),
+        ..semres::smer::Limits::default()
+    };
+    let node =
+        Node::open_consortium(&args.data_dir, consortium, member_key, limits).map_err(|e| {
+            CliError::Refused(format!(
+                "the ledger in {} does not verify: {e}",
+                args.data_dir.display()
+            ))
+        })?;
+    println!(
+        "ledger: {} anchored blocks verified in {}",
+        node.view().state().size(),
+        args.data_dir.display()
+    );
+    let log = log_of(args.log_format);
+    let mut engine_config = EngineConfig::new(&rpc, account);
+    engine_config.confirmations = args.confirmations;
+    engine_config.peers = args.peer.clone();
+    engine_config.consortium_file = file;
+    let config = ApiConfig {
+        max_smer_bytes: args.max_smer_bytes,
+        quota_bytes: args.quota_bytes,
+        requests_per_minute: args.requests_per_minute,
+        unreferenced_grace: args.unreferenced_grace,
+        anchor_wait: Duration::from_secs(args.anchor_wait),
+    };
+    let server = ServerConfig {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        body_idle_timeout: Duration::from_secs(args.body_idle_timeout),
+        max_connections_per_ip: args.max_connections_per_ip,
+    };
+    let dirs = SiteDirs {
+        www: args.www,
+        pkg: args.pkg,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Refused(format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(async move {
+            let node = Arc::new(node);
+            let engine = Engine::start(node.clone(), engine_config, log).await?;
+            let api = ApiState::with_config(node, config, log).with_engine(engine);
+            serve_site(args.listen, dirs, api, server)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .map_err(CliError::Refused)?;
     Ok(Vec::new())
 }

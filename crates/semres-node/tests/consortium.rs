@@ -275,3 +275,224 @@ mod four_nodes {
         assert_eq!(String::from_utf8(file).unwrap(), fixture.file);
     }
 }
+
+mod faults {
+    use std::net::SocketAddr;
+    use std::time::{Duration, Instant};
+
+    use semres::b64;
+    use semres::ledger::entry::{Entry, Role};
+    use semres_node::api::ApiConfig;
+    use semres_node::consortium::ethereum::Chain;
+    use serde_json::Value;
+    use xtask::consortium::{listeners, Fixture};
+    use xtask::fixtures::{register_entry, signing_key};
+    use xtask::http::{post_entry, request};
+    use xtask::proxy::Proxy;
+
+    fn workdir(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("consortium-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !check() {
+            assert!(Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn registration(i: u64) -> Entry {
+        register_entry(&signing_key(i), Role::Patient, i, None).unwrap()
+    }
+
+    fn submit(addr: SocketAddr, e: &Entry) -> u16 {
+        post_entry(addr, &b64::encode(&e.to_bytes())).unwrap().0
+    }
+
+    fn status(addr: SocketAddr, e: &Entry) -> String {
+        let path = format!("/api/v1/entries/{}", semres::hex::encode(&e.hash()));
+        let (_, body) = request(addr, "GET", &path, &[], b"").unwrap();
+        serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null)["status"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    fn block0(addr: SocketAddr) -> Option<String> {
+        let (status, body) = request(addr, "GET", "/api/v1/blocks/0", &[], b"").unwrap();
+        (status == 200).then(|| String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn body(addr: SocketAddr) -> String {
+        let (_, text) = request(addr, "GET", "/api/v1/checkpoint", &[], b"").unwrap();
+        String::from_utf8_lossy(&text)
+            .split("\n\n")
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    fn start(
+        fixture: &Fixture,
+        i: usize,
+        name: &str,
+        config: semres_node::consortium::EngineConfig,
+        api: ApiConfig,
+    ) -> SocketAddr {
+        let listener = listeners(1).unwrap().pop().unwrap();
+        fixture
+            .start_node_with(i, &workdir(name), listener, config, api)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_node_started_later_replays_from_the_first_block_to_the_same_root() {
+        let fixture = Fixture::new(4, 3, 0).unwrap();
+        let a = start(
+            &fixture,
+            0,
+            "late-a",
+            fixture.config(0, vec![]).unwrap(),
+            ApiConfig::default(),
+        );
+        for i in 0..8 {
+            assert_eq!(submit(a, &registration(100 + i)), 201);
+        }
+        // A second node of hospital C, from an empty data directory.
+        let late = start(
+            &fixture,
+            2,
+            "late-c",
+            fixture.config(2, vec![]).unwrap(),
+            ApiConfig::default(),
+        );
+        eventually("the late node catches up", || {
+            body(late) == body(a) && !body(a).is_empty()
+        });
+        assert!(body(a).contains("\n8\n"), "{}", body(a));
+    }
+
+    #[test]
+    fn a_reorg_is_rolled_back_at_zero_confirmations_and_never_seen_with_enough() {
+        let fixture = Fixture::new(4, 3, 0).unwrap();
+        let fast = start(
+            &fixture,
+            0,
+            "reorg-fast",
+            fixture.config(0, vec![]).unwrap(),
+            ApiConfig::default(),
+        );
+        let mut config = fixture.config(1, vec![]).unwrap();
+        config.confirmations = 5;
+        let safe = start(&fixture, 1, "reorg-safe", config, ApiConfig::default());
+        let e = registration(200);
+        assert_eq!(submit(fast, &e), 201);
+        let before = block0(fast).unwrap();
+        // The chain drops the block that held the entry (a reorg of depth 1).
+        fixture
+            .anvil
+            .call("anvil_reorg", serde_json::json!([1, []]))
+            .unwrap();
+        // The fast node rolls back and anchors the entry again, in another Ethereum block.
+        eventually("the fast node re-anchors the entry", || {
+            block0(fast).is_some_and(|b| b != before) && status(fast, &e) == "on-ledger"
+        });
+        assert!(
+            block0(safe).is_none(),
+            "the safe node replayed an unconfirmed block"
+        );
+        // Confirmations: the safe node replays only the final history.
+        fixture
+            .anvil
+            .call("anvil_mine", serde_json::json!([10]))
+            .unwrap();
+        eventually("the safe node replays the confirmed entry", || {
+            block0(safe).is_some()
+        });
+        assert_eq!(block0(safe), block0(fast));
+    }
+
+    #[test]
+    fn with_the_chain_down_or_refusing_entries_wait_in_the_queue_and_nothing_is_lost() {
+        let fixture = Fixture::new(4, 3, 0).unwrap();
+        let target: SocketAddr = fixture
+            .anvil
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap();
+        let proxy = Proxy::start(target).unwrap();
+        let mut config = fixture.config(0, vec![]).unwrap();
+        config.rpc_url = proxy.url();
+        let api = ApiConfig {
+            anchor_wait: Duration::from_secs(1),
+            ..ApiConfig::default()
+        };
+        let a = start(&fixture, 0, "down-a", config, api.clone());
+        assert_eq!(submit(a, &registration(300)), 201);
+        // The chain goes away: entries are accepted and queued (202).
+        proxy.set_up(false);
+        let queued: Vec<Entry> = (301..304).map(registration).collect();
+        for e in &queued {
+            assert_eq!(submit(a, e), 202);
+            assert_eq!(status(a, e), "queued");
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(queued.iter().all(|e| status(a, e) == "queued"));
+        // It comes back: every queued entry is anchored.
+        proxy.set_up(true);
+        for e in &queued {
+            eventually(
+                "a queued entry is anchored after the chain came back",
+                || status(a, e) == "on-ledger",
+            );
+        }
+        // A member whose account the others voted out: its appends revert, its entries stay
+        // queued; voted back in, they are anchored.
+        let d = start(
+            &fixture,
+            3,
+            "down-d",
+            fixture.config(3, vec![]).unwrap(),
+            api,
+        );
+        let account = fixture.members[3].account.address().into_array();
+        let vote = |add: bool| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                for m in &fixture.members[..3] {
+                    let chain = Chain::connect(
+                        &fixture.anvil.url,
+                        fixture.consortium.contract,
+                        m.account.clone(),
+                    )
+                    .await
+                    .unwrap();
+                    let tx =
+                        chain.vote_transaction(chain.pending_nonce().await.unwrap(), account, add);
+                    // The third vote finds the change made (a strict majority of 4 is 3).
+                    let _ = chain.send_until_mined(&tx, 2).await;
+                }
+            });
+        };
+        vote(false);
+        let refused = registration(310);
+        assert_eq!(submit(d, &refused), 202);
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(status(d, &refused), "queued");
+        vote(true);
+        eventually("the entry is anchored once the member is back", || {
+            status(d, &refused) == "on-ledger"
+        });
+        eventually("and every node has it", || {
+            status(a, &refused) == "on-ledger"
+        });
+    }
+}

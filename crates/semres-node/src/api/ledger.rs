@@ -32,10 +32,6 @@ pub async fn checkpoint(State(state): State<ApiState>) -> ApiResult<String> {
     Ok(state.node().signed_checkpoint())
 }
 
-/// How long `POST /entries` waits for a consortium entry to be anchored before answering
-/// `202 Accepted` (the entry stays queued; `GET /entries/{hash}` tells where it is).
-const ANCHOR_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
-
 /// The answer to an entry now in block `number`: the block, its inclusion proof in the
 /// current log and a checkpoint of that log (cosigned as far as it is, on a consortium
 /// member's node).
@@ -73,7 +69,8 @@ fn entry_answer(state: &ApiState, number: u64) -> ApiResult<Value> {
 }
 
 /// A consortium member accepts an entry: queued durably for anchoring, then the answer
-/// once it is anchored (or skipped), or `202` if that takes longer than [`ANCHOR_WAIT`].
+/// once it is anchored (or skipped), or `202` if that takes longer than the configured
+/// wait (the entry stays queued; `GET /entries/{hash}` tells where it is).
 async fn submit_to_consortium(
     state: ApiState,
     entry: Entry,
@@ -89,7 +86,7 @@ async fn submit_to_consortium(
         })
         .await?;
     }
-    let deadline = tokio::time::Instant::now() + ANCHOR_WAIT;
+    let deadline = tokio::time::Instant::now() + state.config().anchor_wait;
     loop {
         let status = {
             let engine = engine.clone();

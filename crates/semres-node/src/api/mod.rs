@@ -50,6 +50,9 @@ pub struct ApiConfig {
     /// Seconds an uploaded SMeR may stay before some ledger entry names it; then DERy
     /// deletes it.
     pub unreferenced_grace: i64,
+    /// On a consortium member's node: how long `POST /entries` waits for the entry to be
+    /// anchored before answering `202 Accepted`.
+    pub anchor_wait: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -59,6 +62,7 @@ impl Default for ApiConfig {
             quota_bytes: DEFAULT_QUOTA_BYTES,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             unreferenced_grace: DEFAULT_UNREFERENCED_GRACE,
+            anchor_wait: std::time::Duration::from_secs(15),
         }
     }
 }

@@ -24,6 +24,7 @@ sol! {
     interface SemresLog {
         event Appended(uint64 indexed seq, bytes entry);
         function append(bytes[] entries) external;
+        function vote(address account, bool add) external;
         function nextSeq() external view returns (uint64);
     }
 }
@@ -242,6 +243,20 @@ impl Chain {
             TxKind::Call(self.contract),
             call.abi_encode(),
             append_gas(entries.len(), bytes),
+        )
+    }
+
+    /// The transaction of this member's vote to add or remove `account` (SPEC §6.4).
+    pub fn vote_transaction(&self, nonce: u64, account: [u8; 20], add: bool) -> TxLegacy {
+        let call = SemresLog::voteCall {
+            account: Address::from(account),
+            add,
+        };
+        self.legacy(
+            nonce,
+            TxKind::Call(self.contract),
+            call.abi_encode(),
+            200_000,
         )
     }
 

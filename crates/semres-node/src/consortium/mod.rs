@@ -94,6 +94,8 @@ pub struct Engine {
     /// Entries sent in a mined transaction, and when: not sent again unless still queued
     /// long after (a reorg dropped them).
     in_flight: Mutex<HashMap<Hash, Instant>>,
+    /// The account's next nonce as this node counts it; `None`: ask the chain.
+    nonce: Mutex<Option<u64>>,
 }
 
 /// Time after which an entry sent in a mined transaction but still not replayed is sent
@@ -153,6 +155,7 @@ impl Engine {
             log,
             http: reqwest::Client::new(),
             in_flight: Mutex::new(HashMap::new()),
+            nonce: Mutex::new(None),
         });
         tokio::spawn(engine.clone().replay_loop());
         tokio::spawn(engine.clone().submit_loop());
@@ -388,6 +391,14 @@ impl Engine {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
+        // What was undone is queued again: send it at once, with the nonce the chain now
+        // expects (the reorg may have dropped our transactions).
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        self.set_nonce(None);
+        self.wake.notify_one();
         self.log.event(
             "reorg",
             &format!(
@@ -416,20 +427,33 @@ impl Engine {
 
     // ---- submit ----
 
+    fn set_nonce(&self, nonce: Option<u64>) {
+        *self
+            .nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = nonce;
+    }
+
+    fn cached_nonce(&self) -> Option<u64> {
+        *self
+            .nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     async fn submit_loop(self: Arc<Self>) {
-        let mut nonce: Option<u64> = None;
         loop {
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
             loop {
-                match self.submit_once(&mut nonce).await {
+                match self.submit_once().await {
                     Ok(true) => continue,
                     Ok(false) => break,
                     Err(e) => {
                         self.log.event("submit", &e);
-                        nonce = None;
+                        self.set_nonce(None);
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         break;
                     }
@@ -439,7 +463,7 @@ impl Engine {
     }
 
     /// Sends one batch of queued entries; true when it sent one.
-    async fn submit_once(&self, nonce: &mut Option<u64>) -> Result<bool, String> {
+    async fn submit_once(&self) -> Result<bool, String> {
         let node = self.node.clone();
         let limit = self.config.batch.max(1) * 4;
         let queued =
@@ -464,7 +488,7 @@ impl Engine {
         if batch.is_empty() {
             return Ok(false);
         }
-        let n = match *nonce {
+        let n = match self.cached_nonce() {
             Some(n) => n,
             None => self
                 .chain
@@ -476,7 +500,7 @@ impl Engine {
         let tx = self.chain.append_transaction(n, &entries);
         match self.chain.send_until_mined(&tx, 3).await {
             Ok(_) => {
-                *nonce = Some(n + 1);
+                self.set_nonce(Some(n + 1));
                 let mut in_flight = self
                     .in_flight
                     .lock()
@@ -489,7 +513,7 @@ impl Engine {
             Err(ChainError::Reverted(e)) => {
                 // The account was removed, or the batch is not acceptable: the entries stay
                 // queued and the operator sees why.
-                *nonce = Some(n + 1);
+                self.set_nonce(Some(n + 1));
                 Err(format!("append reverted ({e})"))
             }
             Err(e) => Err(e.to_string()),

@@ -177,6 +177,21 @@ impl Sqlite {
             |r| r.get(0),
         )?;
         if let Some(first) = first_block {
+            // The entries of the blocks undone go back to the outbox: sent again, they are
+            // anchored again (once; a repeat is skipped by every node).
+            let undone: Vec<Vec<u8>> = {
+                let mut stmt = tx.prepare("SELECT bytes FROM blocks WHERE number >= ?1")?;
+                let rows = stmt.query_map([first], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for bytes in undone {
+                if let Ok(block) = Block::from_bytes(&bytes) {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO consortium_outbox (entry_hash, bytes, queued_at) VALUES (?1, ?2, 0)",
+                        params![block.entry.hash().to_vec(), block.entry.to_bytes()],
+                    )?;
+                }
+            }
             tx.execute("DELETE FROM blocks WHERE number >= ?1", [first])?;
             tx.execute("DELETE FROM consortium_anchors WHERE number >= ?1", [first])?;
         }

@@ -1,0 +1,125 @@
+//! Four hospitals' real `semres serve --engine ethereum` processes on one anvil (SPEC §6):
+//! kill -9 of one during a stream of submissions — restarted, it catches up, and every
+//! entry any node acknowledged is on every node.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use semres::b64;
+use semres::ledger::entry::Role;
+use xtask::child::Served;
+use xtask::consortium::{listeners, Fixture};
+use xtask::fixtures::{register_entry, signing_key};
+use xtask::http::request;
+
+mod support;
+
+struct Member {
+    dir: PathBuf,
+    listen: String,
+    flags: Vec<String>,
+}
+
+impl Member {
+    fn start(&self) -> Served {
+        let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        xtask::child::serve_at(
+            std::path::Path::new(env!("CARGO_BIN_EXE_semres")),
+            &self.dir,
+            &self.dir.join("data"),
+            &self.listen,
+            &flags,
+            false,
+        )
+        .unwrap()
+        .0
+    }
+}
+
+fn status(addr: SocketAddr, hash: &str) -> String {
+    request(addr, "GET", &format!("/api/v1/entries/{hash}"), &[], b"")
+        .ok()
+        .and_then(|(_, body)| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .and_then(|v| v["status"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[test]
+fn kill9_of_a_member_node_loses_no_acknowledged_entry() {
+    let fixture = Fixture::new(4, 3, 0).unwrap();
+    let root = support::workdir("consortium-kill9");
+    let sockets = listeners(4).unwrap();
+    let addrs: Vec<SocketAddr> = sockets.iter().map(|l| l.local_addr().unwrap()).collect();
+    drop(sockets); // the ports are the nodes' now
+    let members: Vec<Member> = (0..4)
+        .map(|i| {
+            let dir = root.join(format!("member-{i}"));
+            let mut flags = fixture.member_flags(i, &dir).unwrap();
+            for (j, a) in addrs.iter().enumerate() {
+                if j != i {
+                    flags.extend(["--peer".into(), format!("http://{a}")]);
+                }
+            }
+            Member {
+                dir,
+                listen: addrs[i].to_string(),
+                flags,
+            }
+        })
+        .collect();
+    let mut running: Vec<Option<Served>> = members.iter().map(|m| Some(m.start())).collect();
+    // A stream of registrations, round robin over the four nodes; node D is killed part-way.
+    let mut acknowledged = Vec::new();
+    for i in 0..60u64 {
+        if i == 30 {
+            running[3].take().unwrap().kill();
+        }
+        let key = signing_key(1000 + i);
+        let entry = register_entry(&key, Role::Patient, 1000 + i, None).unwrap();
+        let node = addrs[usize::try_from(i % 4).unwrap()];
+        if let Ok((status, body)) = xtask::http::post_entry(node, &b64::encode(&entry.to_bytes())) {
+            // 201: anchored; 202: queued durably — both are promises.
+            if status == 201 || status == 202 {
+                acknowledged.push(semres::hex::encode(&entry.hash()));
+            } else {
+                panic!("{status}: {}", String::from_utf8_lossy(&body));
+            }
+        } else {
+            assert!(
+                i >= 30 && i % 4 == 3,
+                "request {i} failed while its node was up"
+            );
+        }
+    }
+    assert!(
+        acknowledged.len() >= 50,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    // D restarts over its data directory and catches up.
+    running[3] = Some(members[3].start());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for hash in &acknowledged {
+        for &addr in &addrs {
+            while status(addr, hash) != "on-ledger" {
+                assert!(
+                    Instant::now() < deadline,
+                    "entry {hash} never reached {addr}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    // And all four agree on the blocks.
+    let blocks = |addr: SocketAddr| {
+        request(addr, "GET", "/api/v1/blocks?from=0&count=60", &[], b"")
+            .unwrap()
+            .1
+    };
+    let first = blocks(addrs[0]);
+    for &addr in &addrs[1..] {
+        assert_eq!(blocks(addr), first);
+    }
+    drop(running);
+}
