@@ -58,6 +58,27 @@ pub fn post_entry(addr: SocketAddr, entry_b64: &str) -> io::Result<(u16, Vec<u8>
     request(addr, "POST", "/api/v1/entries", &headers, body.as_bytes())
 }
 
+/// Registers the `i`-th test participant ([`crate::fixtures::signing_key`]) as `role`,
+/// admitted by `authority` if given; the key, or the refusal's status and code.
+pub fn register(
+    addr: SocketAddr,
+    i: u64,
+    role: semres::ledger::entry::Role,
+    authority: Option<&semres::identity::signing::SigningPrivateKey>,
+) -> Result<semres::identity::signing::SigningPrivateKey, String> {
+    let key = crate::fixtures::signing_key(i);
+    let entry = crate::fixtures::register_entry(&key, role, i, authority)?;
+    let (status, body) = post_entry(addr, &semres::b64::encode(&entry.to_bytes()))
+        .map_err(|e| format!("registering participant {i}: {e}"))?;
+    if status != 201 {
+        return Err(format!(
+            "registering participant {i}: {status} {}",
+            error_code(&body)
+        ));
+    }
+    Ok(key)
+}
+
 /// The `code` of an endpoint's `{code, message}` body ("" when there is none).
 pub fn error_code(body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)
@@ -80,6 +101,24 @@ pub fn signed(
         target,
         content_sha256,
         semres_node::clock::now(),
+    )
+}
+
+/// A request signed by `key` now (the body's SHA-256 signed); returns (status, body).
+pub fn signed_request(
+    addr: SocketAddr,
+    key: &semres::identity::signing::SigningPrivateKey,
+    method: &str,
+    target: &str,
+    body: &[u8],
+) -> io::Result<(u16, Vec<u8>)> {
+    let hash = semres::ledger::request::content_sha256(body);
+    request(
+        addr,
+        method,
+        target,
+        &signed(key, method, target, hash),
+        body,
     )
 }
 

@@ -175,22 +175,12 @@ pub(crate) fn serve(args: ServeArgs) -> CliResult<Vec<String>> {
         }
     }
     let log = log_of(args.log_format);
-    let config = ApiConfig {
-        max_smer_bytes: args.max_smer_bytes,
-        quota_bytes: args.quota_bytes,
-        requests_per_minute: args.requests_per_minute,
-        unreferenced_grace: args.unreferenced_grace,
-        anchor_wait: Duration::from_secs(args.anchor_wait),
-    };
+    let config = api_config(&args);
+    let server = server_config(&args);
     let api = ApiState::with_config(Arc::new(node), config, log);
     let dirs = SiteDirs {
         www: args.www,
         pkg: args.pkg,
-    };
-    let server = ServerConfig {
-        header_timeout: Duration::from_secs(args.header_timeout),
-        body_idle_timeout: Duration::from_secs(args.body_idle_timeout),
-        max_connections_per_ip: args.max_connections_per_ip,
     };
     runtime
         .block_on(serve_site(args.listen, dirs, api, server))
@@ -204,6 +194,26 @@ fn required<T>(value: Option<T>, flag: &str) -> CliResult<T> {
 
 fn read_text(path: &std::path::Path) -> CliResult<String> {
     std::fs::read_to_string(path).map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
+}
+
+/// The endpoint's limits from the command line.
+fn api_config(args: &ServeArgs) -> ApiConfig {
+    ApiConfig {
+        max_smer_bytes: args.max_smer_bytes,
+        quota_bytes: args.quota_bytes,
+        requests_per_minute: args.requests_per_minute,
+        unreferenced_grace: args.unreferenced_grace,
+        anchor_wait: Duration::from_secs(args.anchor_wait),
+    }
+}
+
+/// The HTTP server's timeouts and connection cap from the command line.
+fn server_config(args: &ServeArgs) -> ServerConfig {
+    ServerConfig {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        body_idle_timeout: Duration::from_secs(args.body_idle_timeout),
+        max_connections_per_ip: args.max_connections_per_ip,
+    }
 }
 
 fn log_of(format: LogFormatArg) -> Logger {
@@ -253,18 +263,8 @@ fn serve_consortium(args: ServeArgs) -> CliResult<Vec<String>> {
     engine_config.confirmations = args.confirmations;
     engine_config.peers = args.peer.clone();
     engine_config.consortium_file = file;
-    let config = ApiConfig {
-        max_smer_bytes: args.max_smer_bytes,
-        quota_bytes: args.quota_bytes,
-        requests_per_minute: args.requests_per_minute,
-        unreferenced_grace: args.unreferenced_grace,
-        anchor_wait: Duration::from_secs(args.anchor_wait),
-    };
-    let server = ServerConfig {
-        header_timeout: Duration::from_secs(args.header_timeout),
-        body_idle_timeout: Duration::from_secs(args.body_idle_timeout),
-        max_connections_per_ip: args.max_connections_per_ip,
-    };
+    let config = api_config(&args);
+    let server = server_config(&args);
     let dirs = SiteDirs {
         www: args.www,
         pkg: args.pkg,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{EntryBody, Role};
 use semres::ledger::request::content_sha256;
-use xtask::fixtures::{register_entry, signing_key, SyntheticSmer};
+use xtask::fixtures::SyntheticSmer;
 use xtask::http::{request, request_streamed, signed};
 
 mod support;
@@ -24,12 +24,7 @@ fn register(
     role: Role,
     authority: Option<&SigningPrivateKey>,
 ) -> SigningPrivateKey {
-    let key = signing_key(i);
-    let entry = register_entry(&key, role, i, authority).unwrap();
-    let (status, _) =
-        xtask::http::post_entry(addr, &semres::b64::encode(&entry.to_bytes())).unwrap();
-    assert_eq!(status, 201);
-    key
+    xtask::http::register(addr, i, role, authority).unwrap()
 }
 
 fn upload(addr: SocketAddr, key: &SigningPrivateKey, smer: &SyntheticSmer) -> u16 {

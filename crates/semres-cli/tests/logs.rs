@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 
 use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::ledger::request::content_sha256;
 use serde_json::Value;
 use xtask::fixtures::{register_entry, signing_key, SyntheticSmer};
 use xtask::http::{request, request_streamed, signed};
@@ -26,8 +25,9 @@ fn signed_request(
     target: &str,
     body: &[u8],
 ) -> u16 {
-    let headers = signed(key, method, target, content_sha256(body));
-    request(addr, method, target, &headers, body).unwrap().0
+    xtask::http::signed_request(addr, key, method, target, body)
+        .unwrap()
+        .0
 }
 
 /// Runs a small session against a server logging in `format`; returns its log.

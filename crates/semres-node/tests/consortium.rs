@@ -171,16 +171,20 @@ mod four_nodes {
             nodes.iter().all(|&n| size(n) >= 2)
         });
         // The same grant relayed by two nodes at once becomes one block.
-        let grant = entry(
-            &patient,
-            EntryBody::Grant {
-                smer_hash: [9; 32],
-                data_index: semres::dery::data_index(&[9; 32]),
-                recipient: clinician.key_id().into(),
-                expires: None,
-            },
-        )
-        .unwrap();
+        // A grant of record [9; 32] to the clinician, signed by `by`.
+        let grant_by = |by: &semres::identity::signing::SigningPrivateKey| {
+            entry(
+                by,
+                EntryBody::Grant {
+                    smer_hash: [9; 32],
+                    data_index: semres::dery::data_index(&[9; 32]),
+                    recipient: clinician.key_id().into(),
+                    expires: None,
+                },
+            )
+            .unwrap()
+        };
+        let grant = grant_by(&patient);
         let (a, b) = (nodes[1], nodes[3]);
         let (g1, g2) = (grant.clone(), grant.clone());
         let t1 = std::thread::spawn(move || submit(a, &g1));
@@ -193,16 +197,7 @@ mod four_nodes {
         }
         // An entry that breaks a rule, written straight to the contract by a member's
         // account (past every node's check): the clinician grants the patient's record.
-        let stolen = entry(
-            &clinician,
-            EntryBody::Grant {
-                smer_hash: [9; 32],
-                data_index: semres::dery::data_index(&[9; 32]),
-                recipient: clinician.key_id().into(),
-                expires: None,
-            },
-        )
-        .unwrap();
+        let stolen = grant_by(&clinician);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

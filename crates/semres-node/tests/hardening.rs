@@ -18,7 +18,7 @@ use semres_node::log::Logger;
 use semres_node::node::Node;
 use semres_node::server::ServerConfig;
 use serde_json::Value;
-use xtask::fixtures::{entry, register_entry, signing_key, SyntheticSmer};
+use xtask::fixtures::{entry, signing_key, SyntheticSmer};
 use xtask::http::{error_code, request, request_streamed, signed, signed_at};
 
 const MIB: u64 = 1024 * 1024;
@@ -47,10 +47,7 @@ fn register(
     role: Role,
     authority: Option<&SigningPrivateKey>,
 ) -> SigningPrivateKey {
-    let key = signing_key(i);
-    let (status, code) = submit(addr, &register_entry(&key, role, i, authority).unwrap());
-    assert_eq!(status, 201, "registering participant {i}: {code}");
-    key
+    xtask::http::register(addr, i, role, authority).unwrap()
 }
 
 /// A signed request with a body (the body's hash signed).
@@ -61,8 +58,7 @@ fn signed_request(
     target: &str,
     body: &[u8],
 ) -> (u16, Vec<u8>) {
-    let headers = signed(key, method, target, content_sha256(body));
-    request(addr, method, target, &headers, body).unwrap()
+    xtask::http::signed_request(addr, key, method, target, body).unwrap()
 }
 
 fn json(body: &[u8]) -> Value {

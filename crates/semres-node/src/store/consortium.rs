@@ -117,14 +117,7 @@ impl Sqlite {
     pub fn store_replayed(&mut self, r: &Replayed<'_>) -> StoreResult<()> {
         let tx = self.conn_mut().transaction()?;
         for (block, ethereum_block) in r.blocks {
-            tx.execute(
-                "INSERT INTO blocks (number, hash, bytes) VALUES (?1, ?2, ?3)",
-                params![
-                    to_i64(block.number),
-                    block.hash().to_vec(),
-                    block.to_bytes()
-                ],
-            )?;
+            super::sqlite::insert_block(&tx, block)?;
             tx.execute(
                 "INSERT INTO consortium_anchors (number, ethereum_block) VALUES (?1, ?2)",
                 params![to_i64(block.number), to_i64(*ethereum_block)],

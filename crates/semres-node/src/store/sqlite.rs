@@ -113,15 +113,7 @@ impl LedgerStore for Sqlite {
     }
 
     fn append(&mut self, block: &Block) -> StoreResult<()> {
-        self.conn.execute(
-            "INSERT INTO blocks (number, hash, bytes) VALUES (?1, ?2, ?3)",
-            params![
-                to_i64(block.number),
-                block.hash().to_vec(),
-                block.to_bytes()
-            ],
-        )?;
-        Ok(())
+        insert_block(&self.conn, block)
     }
 
     fn verified(&self) -> StoreResult<Option<(u64, Hash)>> {
@@ -322,4 +314,18 @@ impl Pool {
         }
         result
     }
+}
+
+/// Writes one block row (the ledger's table; the consortium's replay uses it inside its
+/// transaction).
+pub(crate) fn insert_block(conn: &rusqlite::Connection, block: &Block) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO blocks (number, hash, bytes) VALUES (?1, ?2, ?3)",
+        params![
+            to_i64(block.number),
+            block.hash().to_vec(),
+            block.to_bytes()
+        ],
+    )?;
+    Ok(())
 }
