@@ -220,6 +220,36 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Starts every member's node in this process, each over `base/<i>` (emptied first)
+    /// with the others as its peers and `api` as its API configuration; their addresses in
+    /// the members' order.
+    pub fn start_all(&self, base: &Path, api: &ApiConfig) -> Result<Vec<SocketAddr>, String> {
+        let sockets = listeners(self.members.len())?;
+        let urls = sockets
+            .iter()
+            .map(|l| l.local_addr().map(|a| format!("http://{a}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(crate::err)?;
+        sockets
+            .into_iter()
+            .enumerate()
+            .map(|(i, listener)| {
+                let dir = base.join(i.to_string());
+                let _ = std::fs::remove_dir_all(&dir);
+                let peers = urls
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, u)| u.clone())
+                    .collect();
+                let config = self.config(i, peers)?;
+                self.start_node_with(i, &dir, listener, config, api.clone())
+            })
+            .collect()
+    }
+}
+
 /// `n` free loopback listeners (bound now, so that every node knows its peers' addresses
 /// before any starts).
 pub fn listeners(n: usize) -> Result<Vec<TcpListener>, String> {

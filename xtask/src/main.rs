@@ -1,8 +1,9 @@
 //! `cargo xtask <command>`: `gen-vectors [DIR]` rewrites the conformance vectors (default
 //! `tests/vectors`); `fuzz-seeds [DIR]` writes the fuzz targets' seeds from them (default
 //! `fuzz/corpus`); `bench-endpoint [SECONDS] [SEMRES]` (against that
-//! `semres` binary, default the release build) and `bench-ledger [BLOCKS]` print their
-//! figures as JSON (`npm run bench` runs both).
+//! `semres` binary, default the release build), `bench-consortium [ROUNDS] [ENTRIES]` (four
+//! member nodes on anvil; a joining node replays ENTRIES) and `bench-ledger [BLOCKS]` print
+//! their figures as JSON (`npm run bench` runs all three).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,13 +49,20 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             println!("{figures}");
             Ok(())
         }
+        "bench-consortium" => {
+            let rounds = number(args.next(), 3)?;
+            let entries: u64 = number(args.next(), 100_000)?;
+            let figures = xtask::bench::consortium::run(rounds, entries)?;
+            println!("{figures}");
+            Ok(())
+        }
         "bench-ledger" => {
             let figures = xtask::bench::ledger::run(number(args.next(), 100_000)?)?;
             println!("{figures}");
             Ok(())
         }
         _ => Err(
-            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] [SEMRES] | bench-ledger [BLOCKS]"
+            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] [SEMRES] | bench-consortium [ROUNDS] [ENTRIES] | bench-ledger [BLOCKS]"
                 .into(),
         ),
     }

@@ -117,29 +117,11 @@ mod four_nodes {
     }
 
     fn start(fixture: &Fixture, name: &str) -> Vec<SocketAddr> {
-        let sockets = listeners(4).unwrap();
-        let urls: Vec<String> = sockets
-            .iter()
-            .map(|l| format!("http://{}", l.local_addr().unwrap()))
-            .collect();
-        sockets
-            .into_iter()
-            .enumerate()
-            .map(|(i, listener)| {
-                let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-                    .join(format!("consortium-{name}-{i}"));
-                let _ = std::fs::remove_dir_all(&dir);
-                let peers = urls
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, u)| u.clone())
-                    .collect();
-                fixture
-                    .start_node(i, &dir, listener, fixture.config(i, peers).unwrap())
-                    .unwrap()
-            })
-            .collect()
+        let base =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("consortium-{name}"));
+        fixture
+            .start_all(&base, &semres_node::api::ApiConfig::default())
+            .unwrap()
     }
 
     #[test]

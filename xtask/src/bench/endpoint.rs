@@ -25,19 +25,12 @@ use semres::ledger::merkle::{leaf_hash, MerkleTree};
 use semres::ledger::request::content_sha256;
 use serde_json::{json, Value};
 
+use super::{median, percentile};
 use crate::child::{serve, MemorySampler};
 use crate::fixtures::{entry, register_entry, signing_key, SyntheticSmer};
 use crate::http::{request, request_streamed, signed};
 
 const MIB: u64 = 1024 * 1024;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let last = sorted.len().saturating_sub(1);
-    sorted
-        .get((last as f64 * p).round() as usize)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
 
 fn post_entry(addr: SocketAddr, body: &str) -> u16 {
     let headers = [("Content-Type".to_owned(), "application/json".to_owned())];
@@ -188,11 +181,6 @@ impl Uploaders {
         }
         Ok(rates)
     }
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    percentile(&xs, 0.5)
 }
 
 /// Small requests (checkpoint, a static file, a signed participant view), one after

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::median;
+
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use semres::identity::signing::SigningPrivateKey;
@@ -12,11 +14,6 @@ use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::entry::{Entry, EntryBody, Role};
 use semres::ledger::merkle::{leaf_hash, verify_inclusion, MerkleTree};
 use semres::ledger::{genesis_block, verify_chain, verify_chain_structure, Block, LedgerState};
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
 
 /// Builds the data and measures; returns the native figures as JSON.
 pub fn run(blocks_wanted: usize) -> Result<serde_json::Value, String> {

@@ -268,13 +268,18 @@ impl Engine {
     // ---- replay ----
 
     async fn replay_loop(self: Arc<Self>) {
+        let mut more = false;
         loop {
-            tokio::time::sleep(self.config.poll).await;
-            match self.replay_once().await {
-                Ok(true) => {} // more to read: go on at once
-                Ok(false) => {}
-                Err(e) => self.log.event("replay", &e),
+            if !more {
+                tokio::time::sleep(self.config.poll).await;
             }
+            more = match self.replay_once().await {
+                Ok(replayed) => replayed, // more may follow at once
+                Err(e) => {
+                    self.log.event("replay", &e);
+                    false
+                }
+            };
         }
     }
 
