@@ -65,7 +65,7 @@ mod four_nodes {
     use semres::ledger::entry::{Entry, EntryBody, Role};
     use semres_node::consortium::ethereum::Chain;
     use serde_json::Value;
-    use xtask::consortium::{listeners, Fixture};
+    use xtask::consortium::Fixture;
     use xtask::fixtures::{entry, register_entry, signing_key};
     use xtask::http::{error_code, post_entry, request};
 
