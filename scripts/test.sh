@@ -56,8 +56,8 @@ bash scripts/build-wasm.sh
 step "headless Chromium (wasm-bindgen-test)"
 wasm-pack --log-level warn test --headless --chrome -- --test web
 
-step "server binary for the page tests"
-cargo build -q -p semres-cli --bin semres
+step "server binary and the consortium fixture for the JS tests"
+cargo build -q -p semres-cli --bin semres -p xtask --bin xtask
 
 step "JS tests (node:test)"
 node --test --test-concurrency=1 --test-reporter=spec tests/js/

@@ -257,3 +257,79 @@ pub fn listeners(n: usize) -> Result<Vec<TcpListener>, String> {
         .map(|_| TcpListener::bind("127.0.0.1:0").map_err(crate::err))
         .collect()
 }
+
+/// `cargo xtask consortium-live DIR`: four member nodes (k = 3) on anvil with one entry on
+/// their ledger, for the JS tests that check live cosigned checkpoints with the WASM
+/// verifier. Prints one JSON line — the nodes' URLs, the consortium file, and a note
+/// forged by one member (the real checkpoint's root changed, cosigned by member 0 alone,
+/// the other members' lines copied) — then serves until standard input closes.
+pub fn live(base: &Path) -> Result<(), String> {
+    use semres::ledger::checkpoint::Checkpoint;
+    let fixture = Fixture::new(4, 3, 0)?;
+    let nodes = fixture.start_all(base, &ApiConfig::default())?;
+    let first = *nodes.first().ok_or("no node")?;
+    let patient = crate::fixtures::signing_key(1);
+    let registration =
+        crate::fixtures::register_entry(&patient, semres::ledger::entry::Role::Patient, 1, None)?;
+    let (status, body) =
+        crate::http::post_entry(first, &semres::b64::encode(&registration.to_bytes()))
+            .map_err(crate::err)?;
+    if status != 201 {
+        return Err(format!(
+            "the entry: {status} {}",
+            crate::http::error_code(&body)
+        ));
+    }
+    // Every node serves a checkpoint of size 1 that all four members cosigned.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut notes = Vec::new();
+    for &node in &nodes {
+        loop {
+            let (status, text) = crate::http::request(node, "GET", "/api/v1/checkpoint", &[], b"")
+                .map_err(crate::err)?;
+            let text = String::from_utf8_lossy(&text).into_owned();
+            let cosigned = fixture.consortium.valid_cosignatures(&text);
+            if status == 200 && cosigned.is_ok_and(|(c, lines)| c.size == 1 && lines.len() == 4) {
+                notes.push(text);
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err("no checkpoint cosigned by all four members".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    let real = notes.first().ok_or("no note")?;
+    let (checkpoint, lines) = fixture
+        .consortium
+        .valid_cosignatures(real)
+        .map_err(crate::err)?;
+    let mut forged_root = checkpoint.root;
+    forged_root[0] ^= 1;
+    let forged = Checkpoint {
+        root: forged_root,
+        ..checkpoint
+    };
+    let member = fixture.members.first().ok_or("no member")?;
+    let mut forged_note = format!(
+        "{}\n{}",
+        forged.body(),
+        Consortium::cosign(&forged, &member.name, &member.key, 1_700_000_000)
+    );
+    for (name, line) in &lines {
+        if *name != member.name {
+            forged_note.push_str(line);
+        }
+    }
+    let out = serde_json::json!({
+        "nodes": nodes.iter().map(|a| format!("http://{a}")).collect::<Vec<_>>(),
+        "consortium": fixture.file,
+        "forged": forged_note,
+    });
+    println!("{out}");
+    let mut sink = String::new();
+    while std::io::stdin().read_line(&mut sink).map_err(crate::err)? > 0 {
+        sink.clear();
+    }
+    Ok(())
+}

@@ -3,7 +3,8 @@
 //! `fuzz/corpus`); `bench-endpoint [SECONDS] [SEMRES]` (against that
 //! `semres` binary, default the release build), `bench-consortium [ROUNDS] [ENTRIES]` (four
 //! member nodes on anvil; a joining node replays ENTRIES) and `bench-ledger [BLOCKS]` print
-//! their figures as JSON (`npm run bench` runs all three).
+//! their figures as JSON (`npm run bench` runs all three); `consortium-live [DIR]` runs four
+//! member nodes on anvil for the JS tests until its standard input closes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,10 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             println!("{figures}");
             Ok(())
         }
+        "consortium-live" => xtask::consortium::live(&PathBuf::from(
+            args.next()
+                .unwrap_or_else(|| "target/consortium-live".into()),
+        )),
         "bench-consortium" => {
             let rounds = number(args.next(), 3)?;
             let entries: u64 = number(args.next(), 100_000)?;
@@ -62,7 +67,7 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             Ok(())
         }
         _ => Err(
-            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] [SEMRES] | bench-consortium [ROUNDS] [ENTRIES] | bench-ledger [BLOCKS]"
+            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] [SEMRES] | consortium-live [DIR] | bench-consortium [ROUNDS] [ENTRIES] | bench-ledger [BLOCKS]"
                 .into(),
         ),
     }
