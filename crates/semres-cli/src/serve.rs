@@ -242,6 +242,19 @@ fn serve_consortium(args: ServeArgs) -> CliResult<Vec<String>> {
         .trim_start_matches("0x")
         .parse::<alloy::signers::local::PrivateKeySigner>()
         .map_err(|_| CliError::Refused("the account key is not 64 hex digits".into()))?;
+    // The member line of this key names the account its node sends from (SPEC §6.4).
+    if let Some(member) = consortium
+        .members
+        .iter()
+        .find(|m| m.key.key_id() == member_key.public_key().key_id())
+    {
+        if member.account != account.address().into_array() {
+            return Err(CliError::Refused(format!(
+                "the account key is not the account of member {} in the consortium file",
+                member.name
+            )));
+        }
+    }
     let limits = semres::smer::Limits {
         max_record_bytes: usize::try_from(args.max_smer_bytes).unwrap_or(usize::MAX),
         ..semres::smer::Limits::default()

@@ -123,3 +123,47 @@ fn kill9_of_a_member_node_loses_no_acknowledged_entry() {
     }
     drop(running);
 }
+
+#[test]
+fn a_member_node_refuses_an_account_or_key_the_consortium_file_does_not_name() {
+    let fixture = Fixture::new(4, 3, 0).unwrap();
+    let root = support::workdir("consortium-wrong-keys");
+    let a = fixture.member_flags(0, &root.join("a")).unwrap();
+    let b = fixture.member_flags(1, &root.join("b")).unwrap();
+    let flag = |flags: &[String], name: &str| {
+        let i = flags.iter().position(|f| f == name).unwrap();
+        flags[i + 1].clone()
+    };
+    let run = |member_key: &str, account_key: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_semres"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(root.join("data"))
+            .args(["--engine", "ethereum", "--rpc", &fixture.anvil.url])
+            .args(["--consortium", &flag(&a, "--consortium")])
+            .args(["--member-key", member_key, "--account-key", account_key])
+            .output()
+            .unwrap()
+    };
+    // Member A's key with member B's account.
+    let out = run(&flag(&a, "--member-key"), &flag(&b, "--account-key"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not the account of member hospital-a.test"),
+        "{stderr}"
+    );
+    // A key that is no member's.
+    let stranger = root.join("stranger.key.pem");
+    std::fs::write(
+        &stranger,
+        signing_key(77).to_pkcs8_pem().unwrap().as_bytes(),
+    )
+    .unwrap();
+    let out = run(stranger.to_str().unwrap(), &flag(&a, "--account-key"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not one of the consortium's members"),
+        "{stderr}"
+    );
+}
