@@ -133,6 +133,7 @@ fn to_cosigned(rounds: usize) -> Result<Value, String> {
     let base = Path::new("target/bench/consortium-nodes");
     let api = ApiConfig {
         anchor_wait: Duration::ZERO, // answer 202 at once; the checkpoint is what we wait for
+        requests_per_minute: 1_000_000, // one patient signs every entry: lift the per-signer limit
         ..ApiConfig::default()
     };
     let nodes = fixture.start_all(base, &api)?;
