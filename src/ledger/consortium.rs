@@ -242,8 +242,10 @@ impl Consortium {
         Ok(consortium)
     }
 
-    /// Reads a consortium file: valid only if `threshold` distinct members signed it.
-    pub fn from_signed_note(note: &str) -> LedgerResult<Consortium> {
+    /// Reads a consortium file that members are still signing: its consortium (every rule
+    /// of the body checked) and the members whose signatures on it verify, however few.
+    /// Not a consortium to trust — [`Consortium::from_signed_note`] is.
+    pub fn read_draft(note: &str) -> LedgerResult<(Consortium, BTreeSet<String>)> {
         let (body, signatures) = split_note(note)?;
         let consortium = Self::parse_body(body)?;
         let signers = consortium.valid_signers(&signatures, |m, blob| {
@@ -251,6 +253,12 @@ impl Consortium {
                 && blob[..4] == note_key_hash(&m.name, ALG_ED25519, &m.key)
                 && m.key.verify(body.as_bytes(), &blob[4..]).is_ok()
         });
+        Ok((consortium, signers))
+    }
+
+    /// Reads a consortium file: valid only if `threshold` distinct members signed it.
+    pub fn from_signed_note(note: &str) -> LedgerResult<Consortium> {
+        let (consortium, signers) = Self::read_draft(note)?;
         if signers.len() < consortium.threshold {
             return Err(bad(
                 "fewer members signed the consortium file than its threshold",

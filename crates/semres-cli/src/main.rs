@@ -4,6 +4,7 @@
 //!
 //! Every failure prints one line `semres <command>: <Code>: <message>` and exits non-zero.
 
+mod consortium;
 mod error;
 mod files;
 mod keys;
@@ -38,6 +39,7 @@ enum Command {
     Serve(serve::ServeArgs),
     Register(register::RegisterArgs),
     Admit(register::AdmitArgs),
+    Consortium(consortium::ConsortiumArgs),
 }
 
 fn run(command: Command) -> (&'static str, CliResult<Vec<String>>) {
@@ -56,6 +58,7 @@ fn run(command: Command) -> (&'static str, CliResult<Vec<String>>) {
         ),
         Command::VerifyChain(args) => ("verify-chain", serve::verify_chain(args)),
         Command::Serve(args) => ("serve", serve::serve(args)),
+        Command::Consortium(args) => ("consortium", consortium::consortium(args)),
     }
 }
 

@@ -167,3 +167,155 @@ fn a_member_node_refuses_an_account_or_key_the_consortium_file_does_not_name() {
         "{stderr}"
     );
 }
+
+/// Runs `semres consortium ARGS`; (success, standard output, standard error).
+fn consortium_cli(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_semres"))
+        .arg("consortium")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn four_hospitals_form_a_consortium_with_the_cli_and_run_it() {
+    let anvil = xtask::anvil::Anvil::start(0).unwrap();
+    let root = support::workdir("consortium-cli");
+    let dirs: Vec<PathBuf> = (0..4).map(|i| root.join(format!("hospital-{i}"))).collect();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    // Each hospital makes its keys; `keys` prints its --member value for the draft.
+    let mut members = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let (ok, out, err) = consortium_cli(&[
+            "keys",
+            "--name",
+            &format!("hospital-{i}.test"),
+            "--out-dir",
+            &path(dir),
+        ]);
+        assert!(ok, "{err}");
+        members.push(out.trim().to_owned());
+    }
+    // Keys are never overwritten.
+    let (ok, _, err) = consortium_cli(&["keys", "--name", "x.test", "--out-dir", &path(&dirs[0])]);
+    assert!(!ok && err.contains("already holds"), "{err}");
+    let accounts: Vec<String> = members
+        .iter()
+        .map(|m| m.rsplit(',').next().unwrap().to_owned())
+        .collect();
+    // Hospital 0 deploys the contract with the four accounts.
+    let mut deploy = vec!["deploy".to_owned(), "--rpc".into(), anvil.url.clone()];
+    deploy.extend(["--account-key".into(), path(&dirs[0].join("account.key"))]);
+    for a in &accounts {
+        deploy.extend(["--member".into(), a.clone()]);
+    }
+    let deploy: Vec<&str> = deploy.iter().map(String::as_str).collect();
+    let (ok, out, err) = consortium_cli(&deploy);
+    assert!(ok, "{err}");
+    let contract = out.trim().to_owned();
+    // The draft, then three of the four sign it in turn.
+    let file = root.join("consortium.txt");
+    let mut draft = vec![
+        "draft".to_owned(),
+        "--origin".into(),
+        "semres.test/cli-consortium".into(),
+        "--chain-id".into(),
+        xtask::anvil::CHAIN_ID.to_string(),
+        "--contract".into(),
+        contract,
+        "--threshold".into(),
+        "3".into(),
+        "--out".into(),
+        path(&file),
+    ];
+    for m in &members {
+        draft.extend(["--member".into(), m.clone()]);
+    }
+    let draft: Vec<&str> = draft.iter().map(String::as_str).collect();
+    let (ok, _, err) = consortium_cli(&draft);
+    assert!(ok, "{err}");
+    for dir in &dirs[..2] {
+        let key = path(&dir.join("member.key.pem"));
+        assert!(consortium_cli(&["sign", &path(&file), "--member-key", &key]).0);
+    }
+    // Two of four: not yet a consortium; a stranger cannot sign.
+    let (ok, _, err) = consortium_cli(&["show", &path(&file)]);
+    assert!(!ok && err.contains("signed by 2 of the 3"), "{err}");
+    let stranger = root.join("stranger.key.pem");
+    std::fs::write(&stranger, signing_key(5).to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let (ok, _, err) = consortium_cli(&["sign", &path(&file), "--member-key", &path(&stranger)]);
+    assert!(
+        !ok && err.contains("not one of the file's members"),
+        "{err}"
+    );
+    let key = path(&dirs[2].join("member.key.pem"));
+    assert!(consortium_cli(&["sign", &path(&file), "--member-key", &key]).0);
+    let (ok, out, err) = consortium_cli(&["show", &path(&file)]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("threshold 3 of 4") && out.contains("valid"),
+        "{out}"
+    );
+    // The four nodes run from these files and derive one cosigned ledger.
+    let sockets = listeners(4).unwrap();
+    let addrs: Vec<SocketAddr> = sockets.iter().map(|l| l.local_addr().unwrap()).collect();
+    drop(sockets);
+    let running: Vec<Served> = (0..4)
+        .map(|i| {
+            let mut flags = vec![
+                "--engine".to_owned(),
+                "ethereum".into(),
+                "--rpc".into(),
+                anvil.url.clone(),
+                "--consortium".into(),
+                path(&file),
+                "--member-key".into(),
+                path(&dirs[i].join("member.key.pem")),
+                "--account-key".into(),
+                path(&dirs[i].join("account.key")),
+            ];
+            for (j, a) in addrs.iter().enumerate() {
+                if j != i {
+                    flags.extend(["--peer".into(), format!("http://{a}")]);
+                }
+            }
+            Member {
+                dir: dirs[i].clone(),
+                listen: addrs[i].to_string(),
+                flags,
+            }
+            .start()
+        })
+        .collect();
+    let entry = register_entry(&signing_key(1), Role::Patient, 1, None).unwrap();
+    let (status, _) = xtask::http::post_entry(addrs[2], &b64::encode(&entry.to_bytes())).unwrap();
+    assert_eq!(status, 201);
+    let consortium = semres::ledger::consortium::Consortium::from_signed_note(
+        &std::fs::read_to_string(&file).unwrap(),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for &addr in &addrs {
+        loop {
+            let (_, note) = request(addr, "GET", "/api/v1/checkpoint", &[], b"").unwrap();
+            let note = String::from_utf8_lossy(&note).into_owned();
+            if consortium
+                .verify_checkpoint(&note)
+                .is_ok_and(|c| c.checkpoint.size == 1)
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no cosigned checkpoint at {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    drop(running);
+}
