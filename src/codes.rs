@@ -169,6 +169,9 @@ register! {
     QuotaExceeded => Endpoint, 403;
     /// Too many requests from this key or address; slow down.
     RateLimited => Endpoint, 429;
+    /// The SMeR is held at another member hospital whose node did not answer (or answered
+    /// with a copy that does not hash to it); try again later.
+    HolderUnavailable => Endpoint, 503;
 
     // ---- command line ----
     /// A file could not be read or written.

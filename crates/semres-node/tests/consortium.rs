@@ -124,6 +124,117 @@ mod four_nodes {
             .unwrap()
     }
 
+    /// A signed request's headers, as a reader sends them.
+    fn signed_get(
+        key: &semres::identity::signing::SigningPrivateKey,
+        path: &str,
+    ) -> Vec<(String, String)> {
+        xtask::http::signed(
+            key,
+            "GET",
+            path,
+            semres::ledger::request::content_sha256(b""),
+        )
+    }
+
+    #[test]
+    fn a_record_uploaded_at_one_hospital_is_opened_at_another() {
+        use xtask::fixtures::SyntheticSmer;
+        let fixture = Fixture::new(4, 3, 0).unwrap();
+        let nodes = start(&fixture, "dery");
+        let (a, c) = (nodes[0], nodes[2]);
+        let patient = signing_key(1);
+        let clinician = signing_key(2);
+        let stranger = signing_key(3);
+        assert_eq!(
+            submit(
+                a,
+                &register_entry(&patient, Role::Patient, 1, None).unwrap()
+            )
+            .0,
+            201
+        );
+        let admitted = register_entry(
+            &clinician,
+            Role::Clinician,
+            2,
+            Some(&fixture.members[0].key),
+        )
+        .unwrap();
+        assert_eq!(submit(a, &admitted).0, 201);
+        assert_eq!(
+            submit(
+                a,
+                &register_entry(&stranger, Role::Patient, 3, None).unwrap()
+            )
+            .0,
+            201
+        );
+        // The patient uploads at hospital A and grants the clinician there.
+        let smer = SyntheticSmer::sealed_to(patient.key_id(), &[1, 2], 300 * 1024, 42).unwrap();
+        let hash = smer.hash();
+        let path = format!("/api/v1/smers/{}", semres::hex::encode(&hash));
+        let headers = xtask::http::signed(&patient, "PUT", &path, hash);
+        let (status, _) =
+            xtask::http::request_streamed(a, "PUT", &path, &headers, smer.len(), |s| {
+                smer.write_to(s)
+            })
+            .unwrap();
+        assert_eq!(status, 201);
+        let grant = entry(
+            &patient,
+            EntryBody::Grant {
+                smer_hash: hash,
+                data_index: semres::dery::data_index(&hash),
+                recipient: clinician.key_id().into(),
+                expires: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(submit(a, &grant).0, 201);
+        eventually("the grant is on C", || {
+            get(
+                c,
+                &format!("/api/v1/entries/{}", semres::hex::encode(&grant.hash())),
+            )
+            .1["status"]
+                == "on-ledger"
+        });
+        // Someone without a grant is refused at C before any hospital is asked.
+        let (status, body) = request(c, "GET", &path, &signed_get(&stranger, &path), b"").unwrap();
+        assert_eq!((status, error_code(&body).as_str()), (403, "NotAuthorized"));
+        // The clinician, signed in at hospital C: C pulls the SMeR from A, checks its hash, and
+        // serves it.
+        let (status, body) = request(c, "GET", &path, &signed_get(&clinician, &path), b"").unwrap();
+        assert_eq!(status, 200, "{}", error_code(&body));
+        assert_eq!(semres::dery::smer_hash(&body), hash);
+        // C keeps its copy: asked as a member (no further pull), it answers from its disk.
+        let mut headers = signed_get(&clinician, &path);
+        headers.push(("Semres-Member-Pull".into(), "1".into()));
+        let (status, again) = request(c, "GET", &path, &headers, b"").unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(again, body);
+        // A granted SMeR no hospital holds: a clear error, never a wrong record.
+        let missing = [0x77; 32];
+        let grant = entry(
+            &patient,
+            EntryBody::Grant {
+                smer_hash: missing,
+                data_index: semres::dery::data_index(&missing),
+                recipient: clinician.key_id().into(),
+                expires: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(submit(c, &grant).0, 201);
+        let path = format!("/api/v1/smers/{}", semres::hex::encode(&missing));
+        let (status, body) = request(c, "GET", &path, &signed_get(&clinician, &path), b"").unwrap();
+        assert_eq!(
+            (status, error_code(&body).as_str()),
+            (503, "HolderUnavailable")
+        );
+    }
+
     #[test]
     fn four_hospitals_derive_one_ledger_and_cosign_it() {
         let fixture = Fixture::new(4, 3, 0).unwrap();

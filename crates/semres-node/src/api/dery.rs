@@ -27,6 +27,11 @@ use super::{blocking, ApiError, ApiResult, ApiState};
 use crate::clock::now;
 use crate::dery::CHUNK;
 
+/// Marks a download one member's node makes for a reader from another member's node
+/// (SPEC §6.7): that node serves only what it holds. Not signed: it can only narrow what
+/// the node does.
+const MEMBER_PULL: &str = "semres-member-pull";
+
 /// Pieces in flight between the network and the disk, per transfer.
 const IN_FLIGHT: usize = 4;
 
@@ -164,11 +169,13 @@ pub async fn upload(
     ))
 }
 
-/// `GET /smers/{hash}` (signed): only the owner, or the recipient of an active grant.
+/// `GET /smers/{hash}` (signed): only the owner, or the recipient of an active grant. On a
+/// consortium member's node a SMeR held at another member is first pulled from it.
 pub async fn download(
     State(state): State<ApiState>,
     Path(hash): Path<String>,
     signer: Signer,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let hash = parse_hash(&hash)?;
     if !state
@@ -181,6 +188,16 @@ pub async fn download(
             Code::NotAuthorized,
             "no active grant of this SMeR to this key",
         ));
+    }
+    // A member asking for a SMeR it lacks is answered from this node's disk only: the pull
+    // goes one hop, never around the consortium.
+    let from_member = headers.contains_key(MEMBER_PULL);
+    if let (Some(engine), false) = (state.engine().cloned(), from_member) {
+        let node = state.node().clone();
+        let held = blocking(move || Ok(node.dery().stored(&hash)?.is_some())).await?;
+        if !held {
+            pull_from_members(&state, &engine, hash, &headers).await?;
+        }
     }
     let node = state.node().clone();
     let (mut file, size) = blocking(move || Ok(node.dery().open_checked(&hash)?)).await?;
@@ -218,6 +235,87 @@ pub async fn download(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// DERy across hospitals (SPEC §6.7): asks the other members' nodes, one after another, for
+/// a SMeR this node does not hold, presenting the reader's own signed request (it names
+/// the path, not the host; each node checks it, its nonce and the reader's access on the
+/// shared ledger itself). A copy is streamed to disk and kept only when it hashes to `hash`
+/// and is a SMeR; its owner on the ledger is recorded as its uploader.
+async fn pull_from_members(
+    state: &ApiState,
+    engine: &crate::consortium::Engine,
+    hash: Hash,
+    headers: &HeaderMap,
+) -> ApiResult<()> {
+    let owner = state
+        .node()
+        .view()
+        .state()
+        .smer_owner(&hash)
+        .map(|(owner, _)| owner.to_owned())
+        .ok_or_else(|| ApiError::not_found("no ledger entry names this SMeR"))?;
+    let limit = state.config().max_smer_bytes;
+    let path = format!("/api/v1/smers/{}", hex::encode(&hash));
+    for peer in engine.peers() {
+        let mut request = engine
+            .http()
+            .get(format!("{}{path}", peer.trim_end_matches('/')))
+            .timeout(std::time::Duration::from_secs(600));
+        for (name, value) in headers {
+            if name.as_str().starts_with("semres-") {
+                request = request.header(name.as_str(), value.as_bytes());
+            }
+        }
+        request = request.header(MEMBER_PULL, "1");
+        let Ok(mut response) = request.send().await else {
+            continue; // unreachable: the next member
+        };
+        if !response.status().is_success() || response.content_length().is_some_and(|n| n > limit) {
+            continue;
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(IN_FLIGHT);
+        let (node, owner) = (state.node().clone(), owner.clone());
+        let writer = tokio::task::spawn_blocking(move || -> ApiResult<bool> {
+            let mut upload = node.dery().begin()?;
+            while let Some(piece) = rx.blocking_recv() {
+                upload.write(&piece)?;
+                if upload.len() > limit {
+                    return Err(too_large(limit));
+                }
+            }
+            let checked = upload.finish(&hash)?;
+            Ok(node.dery().commit(checked, &owner, now())?)
+        });
+        let mut complete = true;
+        loop {
+            match response.chunk().await {
+                Ok(Some(piece)) => {
+                    if tx.send(piece).await.is_err() {
+                        break; // the writer refused it
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let written = writer.await.map_err(|_| ApiError::internal())?;
+        if complete && written.is_ok() {
+            state
+                .log()
+                .event("replicated", "a SMeR pulled from another member");
+            return Ok(());
+        }
+        // Cut short, or not the SMeR of this hash: nothing was kept; the next member.
+    }
+    Err(ApiError::new(
+        Code::HolderUnavailable,
+        "no member hospital answered with this SMeR; try again",
+    ))
 }
 
 /// `DELETE /smers/{hash}` (signed): the uploader removes a SMeR that no ledger entry names

@@ -178,6 +178,16 @@ impl Engine {
         &self.config.consortium_file
     }
 
+    /// The other members' nodes (base URLs).
+    pub fn peers(&self) -> &[String] {
+        &self.config.peers
+    }
+
+    /// The HTTP client this node talks to its peers with.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Keeps an accepted entry in the outbox (durably: it is sent even after a restart)
     /// and wakes the submitter.
     pub fn enqueue(&self, entry: &Entry) -> Result<(), NodeError> {
