@@ -134,20 +134,20 @@ export function initClinician(session) {
     let record;
     let options;
     if (file) {
-      record = new Uint8Array(await file.arrayBuffer());
+      record = file; // a handle: the worker reads it
       options = { contentType: file.type || 'application/octet-stream', fileName: file.name.replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 255) };
     } else {
       const note = $('c-care-note').value.trim();
       if (!note) { status('Write a note or pick a file. [code InvalidInput]', 'error'); return; }
       const text = `Care note by ${session.profile.name}\nDate: ${new Date().toISOString().slice(0, 10)}\nFor the record ${grant.smerHash}\nFee requested: ${fee || '—'} NHI-points\n\n${note}\n`;
-      record = new TextEncoder().encode(text);
+      record = new Blob([text]);
       options = { contentType: 'text/plain; charset=utf-8', fileName: 'care-note.txt' };
     }
     // Sealed to the patient only: the new data belongs to them (paper §4.2).
     const sealed = await call('seal', {
-      record: record.buffer, recipients: [owner.keyId], includeMe: false,
+      record, recipients: [owner.keyId], includeMe: false,
       options: { ...options, enc: 'A256CBC-HS512', ownerKeyId: owner.encryptionKeyId },
-    }, { transfer: [record.buffer] });
+    });
     await call('upload', { hash: sealed.hash });
     const answer = await session.submit('care', { grant: grant.grant, smerHash: sealed.hash });
     $('c-care-result').textContent = `Care record sealed to ${await session.nameOf(grant.owner)} and recorded in block ${answer.blockNumber} (SMeR ${short(sealed.hash)}). The patient sees it in their audit trail and settles it with a payment entry.`;

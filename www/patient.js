@@ -12,21 +12,23 @@ const STAGES = ['encrypting', 'hashing', 'uploading', 'sealing', 'verifying'];
 
 export function initPatient(session) {
   const { call, api } = session;
-  const picked = { bytes: null, name: null, type: null };
+  // The chosen record as a Blob (a picked File is one): only a handle on this page — the
+  // worker reads its bytes, so a large file never occupies the page's main thread.
+  const picked = { record: null, name: null, type: null };
   const chosen = new Map(); // keyId → {name, role}
   const status = (text, kind) => say('patient-status', text, kind);
   const fail = (error) => status(explain(error), 'error');
 
-  function pick(bytes, name, type) {
-    picked.bytes = bytes;
+  function pick(record, name, type) {
+    picked.record = record;
     picked.name = name.replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 255) || 'record';
     picked.type = type || guessType(picked.name);
-    $('p-picked').textContent = `Chosen: ${picked.name} (${picked.type}, ${bytes.length.toLocaleString()} bytes). It stays in this browser until it is encrypted.`;
+    $('p-picked').textContent = `Chosen: ${picked.name} (${picked.type}, ${record.size.toLocaleString()} bytes). It stays in this browser until it is encrypted.`;
   }
 
   async function pickFile(file) {
     if (!file) return;
-    pick(new Uint8Array(await file.arrayBuffer()), file.name, file.type);
+    pick(file, file.name, file.type);
   }
 
   function stage(name, state) {
@@ -56,7 +58,7 @@ export function initPatient(session) {
 
   async function sealAndShare() {
     if (!session.profile) throw semresError('Locked', 'unlock your identity first');
-    if (!picked.bytes) { status('Choose a record first. [code InvalidInput]', 'error'); return; }
+    if (!picked.record) { status('Choose a record first. [code InvalidInput]', 'error'); return; }
     if (chosen.size === 0) { status('Choose at least one recipient from the directory. [code InvalidInput]', 'error'); return; }
     for (const li of $('p-stages').children) delete li.dataset.state;
     $('p-progress').value = 0;
@@ -67,15 +69,14 @@ export function initPatient(session) {
     let current = 'encrypting';
     try {
       stage('encrypting', 'active');
-      const record = picked.bytes;
-      picked.bytes = null; // moved to the worker
+      const record = picked.record;
+      picked.record = null; // the worker has it now
       const name = picked.name;
       const type = picked.type;
       const sealed = await call('seal', {
-        record: record.buffer, recipients,
+        record, recipients,
         options: { contentType: type, fileName: name, enc: $('p-enc').value },
       }, {
-        transfer: [record.buffer],
         onProgress: (p) => {
           if (p.stage === 'hashing') { stage('encrypting', 'done'); stage('hashing', 'active'); current = 'hashing'; }
         },
@@ -105,7 +106,7 @@ export function initPatient(session) {
       await refresh();
     } catch (error) {
       stage(current, 'failed');
-      if (!picked.bytes) $('p-picked').textContent = 'Choose the record again to retry.';
+      if (!picked.record) $('p-picked').textContent = 'Choose the record again to retry.';
       throw error;
     }
   }
@@ -194,7 +195,7 @@ export function initPatient(session) {
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); pickFile(e.dataTransfer?.files?.[0]).catch(fail); });
-  $('p-sample').addEventListener('click', () => pick(new TextEncoder().encode(SAMPLE_MHB), 'myhealthbank-synthetic.xml', 'application/xml'));
+  $('p-sample').addEventListener('click', () => pick(new Blob([SAMPLE_MHB]), 'myhealthbank-synthetic.xml', 'application/xml'));
   $('p-search-form').addEventListener('submit', (e) => { e.preventDefault(); busy($('p-search-go'), search, fail); });
   $('p-seal').addEventListener('click', () => busy($('p-seal'), sealAndShare, fail));
   $('p-refresh').addEventListener('click', () => busy($('p-refresh'), refresh, fail));

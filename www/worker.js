@@ -282,8 +282,9 @@ const operations = {
   async submit({ kind, args, entry }, progress) {
     return { result: await submitBytes(entry ? b64url.decode(entry) : buildEntry(kind, args), progress) };
   },
-  /** Seals a record to `recipients` (verified participants' key ids) and, unless `includeMe`
-   *  is false, to me; keeps the SMeR here. */
+  /** Seals a record (a Blob — a picked File is one — read here, off the page's main thread;
+   *  or an ArrayBuffer) to `recipients` (verified participants' key ids) and, unless
+   *  `includeMe` is false, to me; keeps the SMeR here. */
   async seal({ record, recipients, options, includeMe = true }, progress) {
     const { encryption } = requireIdentity();
     progress({ stage: 'encrypting', text: 'Encrypting (CEDA: a fresh AES key, wrapped with each recipient\'s RSA key)…' });
@@ -295,7 +296,7 @@ const operations = {
       if (key.keyId !== participant.encryptionKeyId) throw semresError('BadRegistration', 'a recipient key is not the registered one');
       to.add(key);
     }
-    const bytes = new Uint8Array(record);
+    const bytes = new Uint8Array(record instanceof Blob ? await record.arrayBuffer() : record);
     const smer = sealSmer(bytes, to, { ...options, ownerKeyId: options.ownerKeyId ?? encryption.keyId });
     bytes.fill(0);
     progress({ stage: 'hashing', text: 'Hashing the SMeR (SHA-256)…' });
@@ -403,7 +404,7 @@ const operations = {
    *  its checkpoint against the chain's own authorities. */
   async verifyChain({ file, note, structureOnly }, progress) {
     progress({ stage: 'chain', text: 'Verifying every block, seal, signature and rule…' });
-    const bytes = file ? new Uint8Array(file) : chain;
+    const bytes = file ? new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file) : chain;
     if (!bytes) throw semresError('InvalidInput', 'download the chain first');
     const report = structureOnly ? verifyChainStructure(bytes) : verifyChain(bytes);
     const result = {
