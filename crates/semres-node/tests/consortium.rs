@@ -505,7 +505,7 @@ mod faults {
     }
 
     #[test]
-    fn with_the_chain_down_or_refusing_entries_wait_in_the_queue_and_nothing_is_lost() {
+    fn with_the_chain_down_slow_or_refusing_entries_wait_in_the_queue_and_nothing_is_lost() {
         let fixture = Fixture::new(4, 3, 0).unwrap();
         let target: SocketAddr = fixture
             .anvil
@@ -539,6 +539,25 @@ mod faults {
                 || status(a, e) == "on-ledger",
             );
         }
+        // The chain slow (every answer 1.5 s late, past the 1 s the API waits): entries are
+        // still accepted and queued at once, and all land.
+        proxy.set_delay_ms(1500);
+        let slow: Vec<Entry> = (304..307).map(registration).collect();
+        for e in &slow {
+            let asked = std::time::Instant::now();
+            assert_eq!(submit(a, e), 202);
+            assert!(
+                asked.elapsed() < Duration::from_secs(5),
+                "{:?}",
+                asked.elapsed()
+            );
+        }
+        for e in &slow {
+            eventually("an entry sent over a slow chain is anchored", || {
+                status(a, e) == "on-ledger"
+            });
+        }
+        proxy.set_delay_ms(0);
         // A member whose account the others voted out: its appends revert, its entries stay
         // queued; voted back in, they are anchored.
         let d = start(
