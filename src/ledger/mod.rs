@@ -21,6 +21,7 @@ pub mod error;
 pub mod merkle;
 pub mod request;
 pub mod state;
+pub mod trust;
 
 pub use block::Block;
 pub use entry::{Entry, EntryBody, Role};

@@ -21,6 +21,8 @@ pub(crate) enum CliError {
     Refused(String),
     /// The ledger node could not start, or refused (its own code and words).
     Node(semres_node::node::NodeError),
+    /// A check or a node's answer failed, with its code (a node's `{code}`, a ledger check).
+    Coded(Code, String),
 }
 
 impl CliError {
@@ -31,6 +33,7 @@ impl CliError {
             CliError::Io { .. } => Code::Io,
             CliError::Refused(_) => Code::Refused,
             CliError::Node(e) => e.code(),
+            CliError::Coded(code, _) => *code,
         }
     }
 }
@@ -42,6 +45,7 @@ impl std::fmt::Display for CliError {
             CliError::Io { path, error } => write!(f, "{}: {error}", path.display()),
             CliError::Refused(why) => f.write_str(why),
             CliError::Node(e) => write!(f, "{e}"),
+            CliError::Coded(_, message) => f.write_str(message),
         }
     }
 }

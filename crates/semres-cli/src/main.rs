@@ -6,6 +6,7 @@
 
 mod consortium;
 mod error;
+mod exchange;
 mod files;
 mod keys;
 mod record;
@@ -40,6 +41,9 @@ enum Command {
     Register(register::RegisterArgs),
     Admit(register::AdmitArgs),
     Consortium(consortium::ConsortiumArgs),
+    Share(exchange::ShareArgs),
+    Fetch(exchange::FetchArgs),
+    Revoke(exchange::RevokeArgs),
 }
 
 fn run(command: Command) -> (&'static str, CliResult<Vec<String>>) {
@@ -59,6 +63,9 @@ fn run(command: Command) -> (&'static str, CliResult<Vec<String>>) {
         Command::VerifyChain(args) => ("verify-chain", serve::verify_chain(args)),
         Command::Serve(args) => ("serve", serve::serve(args)),
         Command::Consortium(args) => ("consortium", consortium::consortium(args)),
+        Command::Share(args) => ("share", exchange::share(args)),
+        Command::Fetch(args) => ("fetch", exchange::fetch(args)),
+        Command::Revoke(args) => ("revoke", exchange::revoke(args)),
     }
 }
 

@@ -1,0 +1,273 @@
+//! The exchange from the command line (`semres share`, `fetch`, `revoke`) against real
+//! nodes: one hospital's embedded ledger (trusting its authority key), and across two
+//! hospitals of a consortium (trusting the consortium file) — shared at A, fetched at C,
+//! revoked at A and then refused at C; a wrong trust refuses before anything is sealed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use xtask::child::Served;
+use xtask::consortium::{listeners, Fixture};
+
+mod support;
+
+/// Runs `semres ARGS`; (success, standard output, standard error).
+fn semres(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_semres"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (success, out, err) = semres(args);
+    assert!(success, "semres {args:?}: {err}");
+    out
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_owned()
+}
+
+/// A participant made with the CLI: identity file, passphrase file, key id, registration
+/// entry (admitted by `admitter` when given).
+struct Person {
+    identity: String,
+    pass: String,
+    key_id: String,
+    entry: String,
+}
+
+fn person(work: &Path, name: &str, role: &str, admitter: Option<&Path>) -> Person {
+    let dir = work.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pass = dir.join("pass");
+    std::fs::write(&pass, format!("{name} passphrase\n")).unwrap();
+    ok(&[
+        "keygen",
+        "--out",
+        &s(&dir.join("keys")),
+        "--bits",
+        "2048",
+        "--name",
+        name,
+        "--passphrase-file",
+        &s(&pass),
+    ]);
+    let identity = s(&dir.join("keys/identity.json"));
+    let reg = dir.join("register.txt");
+    let out = ok(&[
+        "register",
+        "--identity",
+        &identity,
+        "--passphrase-file",
+        &s(&pass),
+        "--role",
+        role,
+        &s(&reg),
+    ]);
+    let key_id = out.split_whitespace().nth(2).unwrap().to_owned();
+    let mut entry_file = reg.clone();
+    if let Some(key) = admitter {
+        entry_file = dir.join("admitted.txt");
+        ok(&[
+            "admit",
+            "--authority-key",
+            &s(key),
+            &s(&reg),
+            &s(&entry_file),
+        ]);
+    }
+    Person {
+        identity,
+        pass: s(&pass),
+        key_id,
+        entry: std::fs::read_to_string(entry_file)
+            .unwrap()
+            .trim()
+            .to_owned(),
+    }
+}
+
+fn register(addr: SocketAddr, p: &Person) {
+    let (status, body) = xtask::http::post_entry(addr, &p.entry).unwrap();
+    assert_eq!(status, 201, "{}", xtask::http::error_code(&body));
+}
+
+fn session<'a>(url: &'a str, trust: &'a str, p: &'a Person) -> Vec<&'a str> {
+    vec![
+        "--endpoint",
+        url,
+        "--trust",
+        trust,
+        "--identity",
+        &p.identity,
+        "--passphrase-file",
+        &p.pass,
+    ]
+}
+
+/// David shares at `share_at`; Lawson fetches at `fetch_at`; David revokes; Lawson is then
+/// refused (as soon as `fetch_at` has the revocation).
+fn exchange(
+    work: &Path,
+    share_at: &str,
+    fetch_at: &str,
+    trust: &str,
+    david: &Person,
+    lawson: &Person,
+) {
+    let record = work.join("mhb.xml");
+    std::fs::write(&record, "<MHB><Patient>synthetic</Patient></MHB>\n").unwrap();
+    let mut args = vec!["share"];
+    args.extend(session(share_at, trust, david));
+    args.extend(["--to", &lawson.key_id, "--content-type", "application/xml"]);
+    let record_path = s(&record);
+    args.push(&record_path);
+    let out = ok(&args);
+    let hash = out
+        .split("SMeR ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        out.contains(&format!("granted to {}", lawson.key_id)),
+        "{out}"
+    );
+    let opened = work.join("opened.xml");
+    let opened_path = s(&opened);
+    let mut fetch = vec!["fetch"];
+    fetch.extend(session(fetch_at, trust, lawson));
+    fetch.extend(["--hash", &hash, "--out", &opened_path]);
+    // The fetching node may be a block behind the sharing one.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let out = loop {
+        let (success, out, err) = semres(&fetch);
+        if success {
+            break out;
+        }
+        assert!(
+            err.contains("GrantInactive") && Instant::now() < deadline,
+            "{err}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(out.contains("SMeR hash: equal to the ledger's"), "{out}");
+    assert_eq!(
+        std::fs::read(&opened).unwrap(),
+        std::fs::read(&record).unwrap()
+    );
+    // Revoked at the sharing node: the fetching node refuses (once it has the revocation).
+    let mut revoke = vec!["revoke"];
+    revoke.extend(session(share_at, trust, david));
+    revoke.extend(["--hash", &hash, "--to", &lawson.key_id]);
+    assert!(ok(&revoke).contains("revoked"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (success, _, err) = semres(&fetch);
+        if !success && err.contains("GrantInactive") {
+            assert_eq!(err.lines().count(), 1, "one coded line: {err}");
+            assert!(err.starts_with("semres fetch: GrantInactive: "), "{err}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still fetched after the revocation"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn the_cli_exchange_against_one_hospital() {
+    let root = support::workdir("exchange-embedded");
+    let data = root.join("data");
+    let addr = xtask::server::start(&data).unwrap();
+    let authority = xtask::fixtures::authority_key(&data).unwrap();
+    let trust = root.join("authority.pub.pem");
+    std::fs::write(&trust, authority.public_key().to_pem().unwrap()).unwrap();
+    let authority_pem = root.join("authority.key.pem");
+    std::fs::write(&authority_pem, authority.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let david = person(&root, "david", "patient", None);
+    let lawson = person(&root, "lawson", "clinician", Some(&authority_pem));
+    register(addr, &david);
+    register(addr, &lawson);
+    let url = format!("http://{addr}");
+    exchange(&root, &url, &url, &s(&trust), &david, &lawson);
+    // Trusting another authority: refused before anything is sealed or sent.
+    let other = root.join("other.pub.pem");
+    std::fs::write(
+        &other,
+        xtask::fixtures::signing_key(99)
+            .public_key()
+            .to_pem()
+            .unwrap(),
+    )
+    .unwrap();
+    let record = root.join("mhb.xml");
+    let mut args = vec!["share"];
+    let other_path = s(&other);
+    args.extend(session(&url, &other_path, &david));
+    let record_path = s(&record);
+    args.extend(["--to", &lawson.key_id, &record_path]);
+    let (success, _, err) = semres(&args);
+    assert!(!success);
+    assert!(err.starts_with("semres share: BadCheckpoint: "), "{err}");
+}
+
+#[test]
+fn the_cli_exchange_across_two_hospitals_of_a_consortium() {
+    let fixture = Fixture::new(4, 3, 0).unwrap();
+    let root = support::workdir("exchange-consortium");
+    let sockets = listeners(4).unwrap();
+    let addrs: Vec<SocketAddr> = sockets.iter().map(|l| l.local_addr().unwrap()).collect();
+    drop(sockets);
+    let dirs: Vec<PathBuf> = (0..4).map(|i| root.join(format!("hospital-{i}"))).collect();
+    let _running: Vec<Served> = (0..4)
+        .map(|i| {
+            let mut flags = fixture.member_flags(i, &dirs[i]).unwrap();
+            for (j, a) in addrs.iter().enumerate() {
+                if j != i {
+                    flags.extend(["--peer".into(), format!("http://{a}")]);
+                }
+            }
+            let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+            xtask::child::serve_at(
+                Path::new(env!("CARGO_BIN_EXE_semres")),
+                &dirs[i],
+                &dirs[i].join("data"),
+                &addrs[i].to_string(),
+                &flags,
+                false,
+            )
+            .unwrap()
+            .0
+        })
+        .collect();
+    // David registers at hospital A; Lawson is admitted by hospital C's member key.
+    let david = person(&root, "david", "patient", None);
+    let lawson = person(
+        &root,
+        "lawson",
+        "clinician",
+        Some(&dirs[2].join("member.key.pem")),
+    );
+    register(addrs[0], &david);
+    register(addrs[2], &lawson);
+    let trust = s(&dirs[0].join("consortium.txt"));
+    let (a, c) = (
+        format!("http://{}", addrs[0]),
+        format!("http://{}", addrs[2]),
+    );
+    exchange(&root, &a, &c, &trust, &david, &lawson);
+}
