@@ -200,6 +200,33 @@ mod four_nodes {
             .1["status"]
                 == "on-ledger"
         });
+        // The patient's name, given at A, is found at C by the clinician he shared with —
+        // and by nobody else.
+        let body = br#"{"name":"David Example"}"#;
+        let name_path = format!("/directory/{}", patient.key_id());
+        let (status, _) =
+            xtask::http::signed_request(a, &patient, "PUT", &format!("/api/v1{name_path}"), body)
+                .unwrap();
+        assert_eq!(status, 200);
+        let search = |who: &semres::identity::signing::SigningPrivateKey| {
+            let target = "/api/v1/directory?q=david";
+            let (status, body) = request(c, "GET", target, &signed_get(who, target), b"").unwrap();
+            assert_eq!(status, 200);
+            serde_json::from_slice::<Value>(&body).unwrap()["results"].clone()
+        };
+        let found = search(&clinician);
+        assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+        assert_eq!(found[0]["name"], "David Example");
+        assert_eq!(found[0]["keyId"], patient.key_id());
+        assert_eq!(search(&stranger), serde_json::json!([]));
+        let target = format!("/api/v1{name_path}");
+        let (status, body) =
+            request(c, "GET", &target, &signed_get(&clinician, &target), b"").unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["name"],
+            "David Example"
+        );
         // Someone without a grant is refused at C before any hospital is asked.
         let (status, body) = request(c, "GET", &path, &signed_get(&stranger, &path), b"").unwrap();
         assert_eq!((status, error_code(&body).as_str()), (403, "NotAuthorized"));

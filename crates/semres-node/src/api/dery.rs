@@ -27,11 +27,6 @@ use super::{blocking, ApiError, ApiResult, ApiState};
 use crate::clock::now;
 use crate::dery::CHUNK;
 
-/// Marks a download one member's node makes for a reader from another member's node
-/// (SPEC §6.7): that node serves only what it holds. Not signed: it can only narrow what
-/// the node does.
-const MEMBER_PULL: &str = "semres-member-pull";
-
 /// Pieces in flight between the network and the disk, per transfer.
 const IN_FLIGHT: usize = 4;
 
@@ -191,7 +186,7 @@ pub async fn download(
     }
     // A member asking for a SMeR it lacks is answered from this node's disk only: the pull
     // goes one hop, never around the consortium.
-    let from_member = headers.contains_key(MEMBER_PULL);
+    let from_member = super::members::from_member(&headers);
     if let (Some(engine), false) = (state.engine().cloned(), from_member) {
         let node = state.node().clone();
         let held = blocking(move || Ok(node.dery().stored(&hash)?.is_some())).await?;
@@ -258,16 +253,13 @@ async fn pull_from_members(
     let limit = state.config().max_smer_bytes;
     let path = format!("/api/v1/smers/{}", hex::encode(&hash));
     for peer in engine.peers() {
-        let mut request = engine
-            .http()
-            .get(format!("{}{path}", peer.trim_end_matches('/')))
-            .timeout(std::time::Duration::from_secs(600));
-        for (name, value) in headers {
-            if name.as_str().starts_with("semres-") {
-                request = request.header(name.as_str(), value.as_bytes());
-            }
-        }
-        request = request.header(MEMBER_PULL, "1");
+        let request = super::members::get(
+            engine,
+            peer,
+            &path,
+            headers,
+            std::time::Duration::from_secs(600),
+        );
         let Ok(mut response) = request.send().await else {
             continue; // unreachable: the next member
         };

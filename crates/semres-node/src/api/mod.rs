@@ -17,6 +17,7 @@ pub mod directory;
 pub mod error;
 pub mod ledger;
 pub mod me;
+mod members;
 pub mod rate;
 
 pub use error::{ApiError, ApiResult};
