@@ -9,6 +9,7 @@ use super::checkpoint::Checkpoint;
 use super::consortium::Consortium;
 use super::error::{LedgerError, LedgerResult};
 use super::merkle::{self, Hash};
+use super::state::{verify_anchored_chain, verify_chain, ChainError, LedgerState};
 use crate::identity::signing::SigningPublicKey;
 
 /// The roots of trust of a client.
@@ -70,6 +71,33 @@ impl Trust {
             &checkpoint.root,
         )
         .map_err(|_| LedgerError::BadProof)
+    }
+}
+
+impl Trust {
+    /// Fully verifies a chain from its first block (an auditor's replay): a sealed chain from
+    /// its genesis, or a consortium's anchored chain from the consortium file — and that it
+    /// is the log `checkpoint` (verified under this trust) commits to at its size.
+    pub fn verify_chain(
+        &self,
+        blocks: &[Block],
+        checkpoint: &Checkpoint,
+    ) -> Result<LedgerState, ChainError> {
+        let state = match self {
+            Trust::Authorities(_) => verify_chain(blocks)?,
+            Trust::Consortium(c) => verify_anchored_chain(c, blocks)?,
+        };
+        let at = |error| ChainError {
+            index: checkpoint.size.saturating_sub(1),
+            error,
+        };
+        if state.size() < checkpoint.size {
+            return Err(at(LedgerError::BadProof));
+        }
+        if state.tree().root(checkpoint.size) != Some(checkpoint.root) {
+            return Err(at(LedgerError::BadProof));
+        }
+        Ok(state)
     }
 }
 

@@ -44,6 +44,7 @@ enum Command {
     Share(exchange::ShareArgs),
     Fetch(exchange::FetchArgs),
     Revoke(exchange::RevokeArgs),
+    Audit(exchange::AuditArgs),
 }
 
 fn run(command: Command) -> (&'static str, CliResult<Vec<String>>) {
@@ -66,6 +67,7 @@ fn run(command: Command) -> (&'static str, CliResult<Vec<String>>) {
         Command::Share(args) => ("share", exchange::share(args)),
         Command::Fetch(args) => ("fetch", exchange::fetch(args)),
         Command::Revoke(args) => ("revoke", exchange::revoke(args)),
+        Command::Audit(args) => ("audit", exchange::audit(args)),
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use semres_node::api::{ApiConfig, ApiState};
 use semres_node::log::{LogFormat, Logger};
-use semres_node::node::{verify_data_dir, Node};
+use semres_node::node::Node;
 use semres_node::server::{serve as serve_site, ServerConfig, SiteDirs};
 
 use crate::error::{CliError, CliResult};
@@ -122,11 +122,25 @@ pub(crate) struct VerifyChainArgs {
     /// The endpoint's data directory.
     #[arg(long, default_value = "data")]
     pub(crate) data_dir: PathBuf,
+    /// A consortium member's data directory: replay its anchored chain from this consortium
+    /// file (SPEC §6.5).
+    #[arg(long)]
+    pub(crate) consortium: Option<PathBuf>,
 }
 
 /// `semres verify-chain`.
 pub(crate) fn verify_chain(args: VerifyChainArgs) -> CliResult<Vec<String>> {
-    let (blocks, smers) = verify_data_dir(&args.data_dir).map_err(CliError::Refused)?;
+    let consortium = args
+        .consortium
+        .as_deref()
+        .map(|path| {
+            semres::ledger::consortium::Consortium::from_signed_note(&read_text(path)?)
+                .map_err(|e| CliError::Refused(format!("the consortium file: {e}")))
+        })
+        .transpose()?;
+    let (blocks, smers) =
+        semres_node::node::verify_data_dir_of(&args.data_dir, consortium.as_ref())
+            .map_err(CliError::Refused)?;
     Ok(vec![format!(
         "ok: {blocks} blocks and {smers} SMeRs verified"
     )])

@@ -1,7 +1,8 @@
 //! The exchange from the command line (`semres share`, `fetch`, `revoke`) against real
 //! nodes: one hospital's embedded ledger (trusting its authority key), and across two
 //! hospitals of a consortium (trusting the consortium file) — shared at A, fetched at C,
-//! revoked at A and then refused at C; a wrong trust refuses before anything is sealed.
+//! revoked at A and then refused at C; the chain audited from the CLI; a wrong trust refuses
+//! before anything is sealed.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -186,6 +187,19 @@ fn exchange(
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+    // An auditor replays the fetching node's whole chain against the same trust.
+    let chain = s(&work.join("chain.bin"));
+    let out = ok(&[
+        "audit",
+        "--endpoint",
+        fetch_at,
+        "--trust",
+        trust,
+        "--out",
+        &chain,
+    ]);
+    assert!(out.starts_with("ok: "), "{out}");
+    assert!(std::fs::metadata(&chain).unwrap().len() > 0);
 }
 
 #[test]
@@ -270,4 +284,18 @@ fn the_cli_exchange_across_two_hospitals_of_a_consortium() {
         format!("http://{}", addrs[2]),
     );
     exchange(&root, &a, &c, &trust, &david, &lawson);
+    // Each member's data directory replays from the consortium file; not as an embedded one.
+    let data = s(&dirs[2].join("data"));
+    let out = ok(&["verify-chain", "--data-dir", &data, "--consortium", &trust]);
+    assert!(out.starts_with("ok: "), "{out}");
+    let (success, _, err) = semres(&["verify-chain", "--data-dir", &data]);
+    assert!(!success, "an anchored chain is not an embedded one: {err}");
+    // Trusting one hospital's key instead of the consortium: its checkpoints are refused.
+    let one = root.join("member.pub.pem");
+    std::fs::write(&one, fixture.members[0].key.public_key().to_pem().unwrap()).unwrap();
+    let (success, _, err) = semres(&["audit", "--endpoint", &c, "--trust", &s(&one)]);
+    assert!(
+        !success && err.starts_with("semres audit: BadCheckpoint: "),
+        "{err}"
+    );
 }

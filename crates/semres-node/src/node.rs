@@ -573,13 +573,26 @@ impl Node {
 /// `semres verify-chain`: fully re-verifies the stored chain and every stored SMeR against
 /// its hash. Returns a description of the first problem.
 pub fn verify_data_dir(data_dir: &Path) -> Result<(u64, usize), String> {
+    verify_data_dir_of(data_dir, None)
+}
+
+/// [`verify_data_dir`] of a consortium member's data directory when `consortium` is given:
+/// its anchored chain replayed from the consortium file (SPEC §6.5).
+pub fn verify_data_dir_of(
+    data_dir: &Path,
+    consortium: Option<&Consortium>,
+) -> Result<(u64, usize), String> {
     let path = database_path(data_dir);
     if !path.is_file() {
         return Err(format!("{} does not exist", path.display()));
     }
     let store = Sqlite::open(&path).map_err(|e| e.to_string())?;
     let blocks = store.blocks().map_err(|e| e.to_string())?;
-    let state = replay(&blocks, None).map_err(|e| e.to_string())?;
+    let state = match consortium {
+        None => replay(&blocks, None).map_err(|e| e.to_string())?,
+        Some(c) => semres::ledger::verify_anchored_chain(c, &blocks)
+            .map_err(|e| format!("block {}: {}: {}", e.index, e.error.code(), e.error))?,
+    };
     let dery = Dery::inspect(data_dir, &path, Limits::default());
     let checked = dery
         .check_all()
