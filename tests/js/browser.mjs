@@ -57,3 +57,39 @@ export async function waitForText(page, selector, pattern, timeout = 60000, cont
     throw new Error(`${selector} never matched ${pattern}: "${await page.textContent(selector)}"${context()}`);
   }
 }
+
+/** Starts recording the tasks of the renderer main threads of `page`'s browser (Chrome
+ *  tracing, category `toplevel`); `stop()` returns each task's CPU time on that thread and
+ *  its wall time, in ms. CPU time is the work the page's main thread did — what makes a page
+ *  stall — and does not grow when a loaded machine preempts the browser, as the wall time
+ *  the Long Tasks API reports does. */
+export async function traceMainThread(context, page) {
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  await cdp.send('Tracing.start', { categories: 'toplevel', transferMode: 'ReportEvents' });
+  return {
+    async stop() {
+      const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+      await cdp.send('Tracing.end');
+      await complete;
+      await cdp.detach();
+      const mains = new Set(events
+        .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+        .map((e) => `${e.pid}:${e.tid}`));
+      return events
+        .filter((e) => e.ph === 'X' && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask') && mains.has(`${e.pid}:${e.tid}`))
+        .map((e) => ({ cpuMs: (e.tdur ?? e.dur) / 1000, wallMs: e.dur / 1000 }));
+    },
+  };
+}
+
+/** A task of a fixed amount of work (~100-400 ms of CPU here) on the page's main thread:
+ *  proves that a trace sees such a task. */
+export function busyTask(page) {
+  return page.evaluate(() => new Promise((resolve) => setTimeout(() => {
+    let x = 0;
+    for (let i = 0; i < 1e8; i += 1) x = (x + i * 7) % 1000003;
+    resolve(x);
+  }, 0)));
+}
