@@ -170,16 +170,9 @@ fn a_member_node_refuses_an_account_or_key_the_consortium_file_does_not_name() {
 
 /// Runs `semres consortium ARGS`; (success, standard output, standard error).
 fn consortium_cli(args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_semres"))
-        .arg("consortium")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec!["consortium"];
+    all.extend_from_slice(args);
+    support::semres(&all)
 }
 
 #[test]

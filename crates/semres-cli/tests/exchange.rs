@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use xtask::child::Served;
@@ -14,18 +13,7 @@ use xtask::consortium::{listeners, Fixture};
 
 mod support;
 
-/// Runs `semres ARGS`; (success, standard output, standard error).
-fn semres(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_semres"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::semres;
 
 fn ok(args: &[&str]) -> String {
     let (success, out, err) = semres(args);

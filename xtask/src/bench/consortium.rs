@@ -172,19 +172,23 @@ fn to_cosigned(rounds: usize) -> Result<Value, String> {
     Ok(json!(rows))
 }
 
+/// The chain as the first member's account writes it.
+fn first_member_chain(rt: &tokio::runtime::Runtime, fixture: &Fixture) -> Result<Chain, String> {
+    let member = fixture.members.first().ok_or("no member")?;
+    rt.block_on(Chain::connect(
+        &fixture.anvil.url,
+        fixture.consortium.contract,
+        member.account.clone(),
+    ))
+    .map_err(crate::err)
+}
+
 /// Gas used by one `append` of 1, 10, 100 and 256 (the most) grants, per entry; and the
 /// entries' size.
 fn gas(rt: &tokio::runtime::Runtime) -> Result<(Value, f64), String> {
     let fixture = Fixture::new(4, 3, 0)?;
-    let member = fixture.members.first().ok_or("no member")?;
     let (patient, clinician, _) = participants(&fixture)?;
-    let chain = rt
-        .block_on(Chain::connect(
-            &fixture.anvil.url,
-            fixture.consortium.contract,
-            member.account.clone(),
-        ))
-        .map_err(crate::err)?;
+    let chain = first_member_chain(rt, &fixture)?;
     let mut rows = Vec::new();
     let mut bytes_per_entry = 0.0;
     for batch in [1u64, 10, 100, 256] {
@@ -224,15 +228,8 @@ fn gas(rt: &tokio::runtime::Runtime) -> Result<(Value, f64), String> {
 /// A node joining a chain of `n` entries: the time until it has replayed them all.
 fn replay(rt: &tokio::runtime::Runtime, n: u64) -> Result<Value, String> {
     let fixture = Fixture::new(4, 3, 0)?;
-    let member = fixture.members.first().ok_or("no member")?;
     let (patient, clinician, registrations) = participants(&fixture)?;
-    let chain = rt
-        .block_on(Chain::connect(
-            &fixture.anvil.url,
-            fixture.consortium.contract,
-            member.account.clone(),
-        ))
-        .map_err(crate::err)?;
+    let chain = first_member_chain(rt, &fixture)?;
     let grants = n.saturating_sub(2);
     let mut entries: Vec<Vec<u8>> = registrations.iter().map(Entry::to_bytes).collect();
     let written = Instant::now();

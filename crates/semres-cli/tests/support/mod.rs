@@ -33,3 +33,16 @@ pub(crate) fn serve(
     )
     .unwrap()
 }
+
+/// Runs this build's `semres ARGS`; (success, standard output, standard error).
+pub(crate) fn semres(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_semres"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
