@@ -17,6 +17,17 @@ export function initAuditor(session) {
   let checkpoint = null;
   /** The checkpoint note of the chain the worker downloaded (for the export). */
   let exported = null;
+  /** A consortium file the user gave: chain files and checkpoints are then checked against
+   *  its members (anchored blocks, k-of-n cosignatures). */
+  let consortium = null;
+
+  async function consortiumFromFile(file) {
+    const text = await file.text();
+    const info = await call('consortiumInfo', { file: text });
+    consortium = text;
+    $('a-consortium').textContent = `Consortium ${info.origin}: ${info.members.join(', ')}; a checkpoint needs ${info.threshold} of their ${info.members.length} cosignatures.`;
+    status('Consortium file verified (signed by enough of its members).', 'ok');
+  }
 
   function showCheckpoint(note, facts, how) {
     checkpoint = { note, ...facts };
@@ -33,8 +44,8 @@ export function initAuditor(session) {
   async function checkpointFromFile(file) {
     const note = await file.text();
     try {
-      const facts = await call('verifyCheckpointNote', { note });
-      showCheckpoint(note, facts, 'yes, by a pinned authority');
+      const facts = await call('verifyCheckpointNote', { note, consortium });
+      showCheckpoint(note, facts, consortium ? `yes, cosigned by ${facts.cosigners.join(', ')}` : 'yes, by a pinned authority');
     } catch (error) {
       if (error.code !== 'NetworkError' && !(error instanceof TypeError)) throw error;
       // Offline: the checkpoint is checked against the chain file's own authorities later.
@@ -48,13 +59,17 @@ export function initAuditor(session) {
   /** Verifies `file` (bytes), or the chain the worker downloaded when `file` is null. */
   async function verifyFile(file, note) {
     // A picked chain file goes to the worker as a handle (the worker reads it).
-    const result = await call('verifyChain', { file, note: note ?? null });
-    let words = `valid: ${result.size} blocks of chain ${result.chainId}; every seal, signature and rule checked; authorities ${result.authorityKeyIds.map(short).join(', ')}`;
+    const result = await call('verifyChain', { file, note: note ?? null, consortium: file ? consortium : null });
+    let words = result.members
+      ? `valid: ${result.size} blocks of the consortium ledger ${result.chainId}; every anchor, signature and rule checked against its members ${result.members.join(', ')}`
+      : `valid: ${result.size} blocks of chain ${result.chainId}; every seal, signature and rule checked; authorities ${result.authorityKeyIds.map(short).join(', ')}`;
     if (result.checkpoint) {
       if (result.checkpoint.size !== result.size || result.checkpoint.rootBase64 !== result.rootBase64) {
         throw semresError('BadProof', 'the chain is not the log the checkpoint signs');
       }
-      words += `; its Merkle root equals the signed checkpoint's (${result.rootBase64})`;
+      words += result.checkpoint.cosigners
+        ? `; its Merkle root equals the checkpoint's cosigned by ${result.checkpoint.cosigners.join(', ')} (${result.checkpoint.cosigners.length} of ${result.members.length}, ${result.threshold} needed)`
+        : `; its Merkle root equals the signed checkpoint's (${result.rootBase64})`;
       if (checkpoint?.offline) $('a-cp-ok').textContent = `yes, by the chain's authority: ${result.checkpoint.origin}, ${result.checkpoint.size} blocks`;
     }
     return words;
@@ -135,5 +150,6 @@ export function initAuditor(session) {
     try { await verifyConsistency(); } catch (error) { $('a-cons-result').textContent = `FAILED: ${explain(error)}`; throw error; }
   });
   $('a-cp-file').addEventListener('change', (e) => { const f = e.target.files?.[0]; if (f) checkpointFromFile(f).catch(fail); });
+  $('a-consortium-file').addEventListener('change', (e) => { const f = e.target.files?.[0]; if (f) consortiumFromFile(f).catch(fail); });
   $('a-chain-file').addEventListener('change', (e) => { const f = e.target.files?.[0]; if (f) verifyChainFile(f).catch(fail); });
 }

@@ -9,7 +9,7 @@ import init, {
   sealSmer, openSmer, inspectSmer, smerHash, dataIndex, signRequest,
   registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, payerEntry, eraseEntry, entryHash,
   blockFields, verifyBlockSeal, verifyEntrySigner, verifyCheckpoint, verifyInclusion, verifyConsistency,
-  verifyChain, verifyChainStructure,
+  verifyChain, verifyChainStructure, Consortium,
 } from '/pkg/semres.js';
 import { getJson, getText, getBytes, request, segment } from './lib/endpoint.js';
 import { semresError } from './lib/semres-error.js';
@@ -381,8 +381,23 @@ const operations = {
     return { result: { events, checkpointSize: checkpoint.size } };
   },
   // -- the auditor --
-  /** Verifies a checkpoint note (e.g. from a file) against the pinned authorities. */
-  async verifyCheckpointNote({ note }) {
+  /** A consortium file (SPEC §6.1) read and checked: valid only with k members' signatures. */
+  async consortiumInfo({ file }) {
+    const c = Consortium.fromSignedNote(file);
+    const result = { origin: c.origin, threshold: c.threshold, members: c.memberNames };
+    c.free();
+    return { result };
+  },
+  /** Verifies a checkpoint note (e.g. from a file) against the pinned authorities — or, given
+   *  a consortium file, against k of its members' cosignatures. */
+  async verifyCheckpointNote({ note, consortium }) {
+    if (consortium) {
+      const c = Consortium.fromSignedNote(consortium);
+      const info = c.verifyCheckpoint(note);
+      const result = { origin: info.origin, size: info.size, rootBase64: info.rootBase64, cosigners: info.cosigners };
+      c.free();
+      return { result };
+    }
     const trust = await pinnedTrust();
     const info = verifyCheckpoint(note, keyList(trust.authorities));
     return { result: { origin: info.origin, size: info.size, rootBase64: info.rootBase64 } };
@@ -402,10 +417,29 @@ const operations = {
   },
   /** Full verification of a chain file (`file`, or the downloaded one); with `note`, also
    *  its checkpoint against the chain's own authorities. */
-  async verifyChain({ file, note, structureOnly }, progress) {
+  async verifyChain({ file, note, structureOnly, consortium }, progress) {
     progress({ stage: 'chain', text: 'Verifying every block, seal, signature and rule…' });
     const bytes = file ? new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file) : chain;
     if (!bytes) throw semresError('InvalidInput', 'download the chain first');
+    if (consortium) {
+      // A consortium's chain: anchored blocks replayed from the consortium file (SPEC §6.5);
+      // its checkpoint needs k members' cosignatures (§6.2).
+      const c = Consortium.fromSignedNote(consortium);
+      try {
+        const report = c.verifyChain(bytes);
+        const result = {
+          size: report.size, rootBase64: report.rootBase64, lastHash: report.lastHash,
+          chainId: report.chainId ?? null, authorityKeyIds: report.authorityKeyIds, members: c.memberNames, threshold: c.threshold,
+        };
+        if (note) {
+          const info = c.verifyCheckpoint(note);
+          result.checkpoint = { origin: info.origin, size: info.size, rootBase64: info.rootBase64, cosigners: info.cosigners };
+        }
+        return { result };
+      } finally {
+        c.free();
+      }
+    }
     const report = structureOnly ? verifyChainStructure(bytes) : verifyChain(bytes);
     const result = {
       size: report.size, rootBase64: report.rootBase64, lastHash: report.lastHash,

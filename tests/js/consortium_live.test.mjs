@@ -2,13 +2,16 @@
 // nodes on anvil (`xtask consortium-live`, loopback ports chosen by the system) each serve a
 // checkpoint their members cosigned; the JS API accepts it with 3 or 4 cosignatures and
 // refuses it with 2, with a stranger's line in place of a member's, and with a root one
-// member forged and cosigned alone.
+// member forged and cosigned alone. Then the auditor page verifies, offline, a chain a
+// hospital exported (`semres audit --out`) against the consortium file.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { loadSemres, root } from './helpers.mjs';
+import { startServer, launchBrowser } from './browser.mjs';
 
 const semres = await loadSemres();
 
@@ -81,4 +84,46 @@ test('a root forged by one member is refused, and the fork names who signed both
   const real = await checkpointOf(live.nodes[0]);
   const forger = consortium.memberNames[0];
   assert.deepEqual(consortium.equivocation(real, live.forged), [forger]);
+});
+
+test('the auditor page verifies a hospital\'s exported chain against the consortium, offline', async () => {
+  const dir = path.join(root, 'tmp/consortium-live-audit');
+  mkdirSync(dir, { recursive: true });
+  const consortiumPath = path.join(dir, 'consortium.txt');
+  const cpPath = path.join(dir, 'checkpoint.txt');
+  const chainPath = path.join(dir, 'chain.bin');
+  const badPath = path.join(dir, 'chain-tampered.bin');
+  writeFileSync(consortiumPath, live.consortium);
+  writeFileSync(cpPath, await checkpointOf(live.nodes[3]));
+  execFileSync(path.join(root, 'target/debug/semres'), ['audit', '--endpoint', live.nodes[3], '--trust', consortiumPath, '--out', chainPath]);
+  const bad = readFileSync(chainPath);
+  bad[bad.length - 70] ^= 1; // inside the one block's entry signature
+  writeFileSync(badPath, bad);
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}#auditor`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    const requests = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const text = async (id, pattern) => {
+      await page.waitForFunction(([s, src]) => new RegExp(src).test(document.getElementById(s).textContent), [id, pattern.source], { timeout: 30000 })
+        .catch(async () => assert.fail(`#${id}: ${await page.textContent(`#${id}`)}`));
+      return page.textContent(`#${id}`);
+    };
+    await page.setInputFiles('#a-consortium-file', consortiumPath);
+    await text('a-consortium', /needs 3 of their 4 cosignatures/);
+    await page.setInputFiles('#a-cp-file', cpPath);
+    assert.match(await text('a-cp-ok', /^yes, cosigned by/), /hospital-a\.test/);
+    await page.setInputFiles('#a-chain-file', chainPath);
+    const result = await text('a-chain-result', /^valid: 1 blocks of the consortium ledger/);
+    assert.match(result, /Merkle root equals the checkpoint's cosigned by .* \(4 of 4, 3 needed\)/);
+    await page.setInputFiles('#a-chain-file', badPath);
+    await text('a-chain-result', /^INVALID/);
+    assert.deepEqual(requests, [], 'nothing was asked of any endpoint');
+  } finally {
+    await browser.close();
+    await server.stopped();
+  }
 });
