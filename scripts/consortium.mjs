@@ -98,7 +98,7 @@ try {
   console.log(`The consortium file: ${file} (semres consortium show ${file}).`);
   console.log('Each node serves the API of README "Hospitals sharing one ledger"; entries posted to any of them');
   console.log('are anchored on the chain and cosigned by all. The browser site does not yet pin a consortium');
-  console.log('(it expects one authority) except the auditor page, which checks a chain exported with ');
+  console.log('(it expects one authority) except the auditor page, which checks a chain exported with "semres audit --out"');
   console.log('against the consortium file. Ctrl-C stops the hospitals and the chain.');
   if (check) {
     stopAll();
