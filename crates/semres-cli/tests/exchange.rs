@@ -1,8 +1,9 @@
 //! The exchange from the command line (`semres share`, `fetch`, `revoke`) against real
 //! nodes: one hospital's embedded ledger (trusting its authority key), and across two
 //! hospitals of a consortium (trusting the consortium file) — shared at A, fetched at C,
-//! revoked at A and then refused at C; the chain audited from the CLI; a wrong trust refuses
-//! before anything is sealed.
+//! revoked at A and then refused at C; with A stopped, C serves what it already pulled and
+//! answers HolderUnavailable for the rest, and completes once A is back; the chain audited
+//! from the CLI; a wrong trust refuses before anything is sealed.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -103,6 +104,49 @@ fn session<'a>(url: &'a str, trust: &'a str, p: &'a Person) -> Vec<&'a str> {
     ]
 }
 
+/// David shares `name` (a synthetic record) with Lawson at `at`; its SMeR hash.
+fn share(
+    work: &Path,
+    at: &str,
+    trust: &str,
+    david: &Person,
+    lawson: &Person,
+    name: &str,
+) -> String {
+    let record = work.join(name);
+    std::fs::write(
+        &record,
+        format!("<MHB><Patient>synthetic</Patient><Note>{name}</Note></MHB>\n"),
+    )
+    .unwrap();
+    let mut args = vec!["share"];
+    args.extend(session(at, trust, david));
+    args.extend(["--to", &lawson.key_id, "--content-type", "application/xml"]);
+    let record_path = s(&record);
+    args.push(&record_path);
+    let out = ok(&args);
+    assert!(
+        out.contains(&format!("granted to {}", lawson.key_id)),
+        "{out}"
+    );
+    out.split("SMeR ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Lawson fetches `hash` at `at` into `out`; (success, standard output, standard error).
+fn fetch(at: &str, trust: &str, lawson: &Person, hash: &str, out: &Path) -> (bool, String, String) {
+    let out = s(out);
+    let mut args = vec!["fetch"];
+    args.extend(session(at, trust, lawson));
+    args.extend(["--hash", hash, "--out", &out]);
+    semres(&args)
+}
+
 /// David shares at `share_at`; Lawson fetches at `fetch_at`; David revokes; Lawson is then
 /// refused (as soon as `fetch_at` has the revocation).
 fn exchange(
@@ -114,25 +158,7 @@ fn exchange(
     lawson: &Person,
 ) {
     let record = work.join("mhb.xml");
-    std::fs::write(&record, "<MHB><Patient>synthetic</Patient></MHB>\n").unwrap();
-    let mut args = vec!["share"];
-    args.extend(session(share_at, trust, david));
-    args.extend(["--to", &lawson.key_id, "--content-type", "application/xml"]);
-    let record_path = s(&record);
-    args.push(&record_path);
-    let out = ok(&args);
-    let hash = out
-        .split("SMeR ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
-    assert!(
-        out.contains(&format!("granted to {}", lawson.key_id)),
-        "{out}"
-    );
+    let hash = share(work, share_at, trust, david, lawson, "mhb.xml");
     let opened = work.join("opened.xml");
     let opened_path = s(&opened);
     let mut fetch = vec!["fetch"];
@@ -235,27 +261,26 @@ fn the_cli_exchange_across_two_hospitals_of_a_consortium() {
     let addrs: Vec<SocketAddr> = sockets.iter().map(|l| l.local_addr().unwrap()).collect();
     drop(sockets);
     let dirs: Vec<PathBuf> = (0..4).map(|i| root.join(format!("hospital-{i}"))).collect();
-    let _running: Vec<Served> = (0..4)
-        .map(|i| {
-            let mut flags = fixture.member_flags(i, &dirs[i]).unwrap();
-            for (j, a) in addrs.iter().enumerate() {
-                if j != i {
-                    flags.extend(["--peer".into(), format!("http://{a}")]);
-                }
+    let start = |i: usize| -> Served {
+        let mut flags = fixture.member_flags(i, &dirs[i]).unwrap();
+        for (j, a) in addrs.iter().enumerate() {
+            if j != i {
+                flags.extend(["--peer".into(), format!("http://{a}")]);
             }
-            let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-            xtask::child::serve_at(
-                Path::new(env!("CARGO_BIN_EXE_semres")),
-                &dirs[i],
-                &dirs[i].join("data"),
-                &addrs[i].to_string(),
-                &flags,
-                false,
-            )
-            .unwrap()
-            .0
-        })
-        .collect();
+        }
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        xtask::child::serve_at(
+            Path::new(env!("CARGO_BIN_EXE_semres")),
+            &dirs[i],
+            &dirs[i].join("data"),
+            &addrs[i].to_string(),
+            &flags,
+            false,
+        )
+        .unwrap()
+        .0
+    };
+    let mut running: Vec<Option<Served>> = (0..4).map(|i| Some(start(i))).collect();
     // David registers at hospital A; Lawson is admitted by hospital C's member key.
     let david = person(&root, "david", "patient", None);
     let lawson = person(
@@ -272,6 +297,59 @@ fn the_cli_exchange_across_two_hospitals_of_a_consortium() {
         format!("http://{}", addrs[2]),
     );
     exchange(&root, &a, &c, &trust, &david, &lawson);
+    // Hospital A stops: C still serves what it already pulled, and says clearly what it
+    // cannot fetch; A back, the exchange completes.
+    let held = share(&root, &a, &trust, &david, &lawson, "held.xml");
+    let until = |what: &str, hash: &str, out: &Path| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (success, stdout, err) = fetch(&c, &trust, &lawson, hash, out);
+            if success {
+                return stdout;
+            }
+            assert!(Instant::now() < deadline, "{what}: {err}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    };
+    until("the first fetch at C", &held, &root.join("held-1.xml"));
+    let missing = share(&root, &a, &trust, &david, &lawson, "missing.xml");
+    // C must have the grant's block before A goes (else it would answer GrantInactive).
+    let size = |addr: SocketAddr| -> u64 {
+        let (_, note) = xtask::http::request(addr, "GET", "/api/v1/checkpoint", &[], b"").unwrap();
+        String::from_utf8_lossy(&note)
+            .lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while size(addrs[2]) < size(addrs[0]) {
+        assert!(Instant::now() < deadline, "C never caught up with A");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    running[0].take().unwrap().kill();
+    until(
+        "C serves its copy with A down",
+        &held,
+        &root.join("held-2.xml"),
+    );
+    let (success, _, err) = fetch(&c, &trust, &lawson, &missing, &root.join("missing.xml.out"));
+    assert!(!success);
+    assert!(
+        err.starts_with("semres fetch: HolderUnavailable: ") && err.lines().count() == 1,
+        "{err}"
+    );
+    running[0] = Some(start(0));
+    let out = until(
+        "the fetch once A is back",
+        &missing,
+        &root.join("missing.xml.out"),
+    );
+    assert!(out.contains("decrypted"), "{out}");
+    assert_eq!(
+        std::fs::read(root.join("missing.xml.out")).unwrap(),
+        std::fs::read(root.join("missing.xml")).unwrap()
+    );
     // Each member's data directory replays from the consortium file; not as an embedded one.
     let data = s(&dirs[2].join("data"));
     let out = ok(&["verify-chain", "--data-dir", &data, "--consortium", &trust]);
