@@ -181,23 +181,7 @@ impl LedgerState {
             return Err(LedgerError::MissingSignature);
         }
         block.verify_seal(&set.values().cloned().collect::<Vec<_>>())?;
-        let mut state = LedgerState {
-            chain_id: chain_id.clone(),
-            next_number: 0,
-            last_hash: [0; 32],
-            last_time: i64::MIN,
-            authorities: set,
-            participants: BTreeMap::new(),
-            smers: BTreeMap::new(),
-            grants: BTreeMap::new(),
-            grants_by_smer: BTreeMap::new(),
-            cares: BTreeMap::new(),
-            payers: BTreeSet::new(),
-            encryption_keys: BTreeSet::new(),
-            seen: HashSet::new(),
-            tree: MerkleTree::new(),
-            anchoring: None,
-        };
+        let mut state = LedgerState::empty(chain_id.clone(), set, None);
         state.seen.insert(hash);
         state.advance(block, block.hash());
         Ok(state)
@@ -212,8 +196,24 @@ impl LedgerState {
         for m in &consortium.members {
             authorities.insert(m.key.key_id().to_owned(), m.key.clone());
         }
-        Ok(LedgerState {
-            chain_id: consortium.origin.clone(),
+        Ok(LedgerState::empty(
+            consortium.origin.clone(),
+            authorities,
+            Some(Anchoring {
+                chain_id: consortium.chain_id,
+                last: None,
+            }),
+        ))
+    }
+
+    /// A state with no block yet: these authorities, this chain id, anchored or not.
+    fn empty(
+        chain_id: String,
+        authorities: BTreeMap<String, SigningPublicKey>,
+        anchoring: Option<Anchoring>,
+    ) -> Self {
+        LedgerState {
+            chain_id,
             next_number: 0,
             last_hash: [0; 32],
             last_time: i64::MIN,
@@ -227,11 +227,8 @@ impl LedgerState {
             encryption_keys: BTreeSet::new(),
             seen: HashSet::new(),
             tree: MerkleTree::new(),
-            anchoring: Some(Anchoring {
-                chain_id: consortium.chain_id,
-                last: None,
-            }),
-        })
+            anchoring,
+        }
     }
 
     /// True for a consortium's (anchored) ledger.
