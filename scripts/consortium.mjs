@@ -2,7 +2,9 @@
 // anvil (npm, a block a second, loopback), forms the consortium with the `semres consortium`
 // commands as four hospitals would (keys, contract, file signed by all four), and runs each
 // hospital's `semres serve --engine ethereum` on its own loopback port and data directory,
-// each with the other three as peers. Prints the hospitals' URLs; Ctrl-C stops everything.
+// each with the other three as peers; registers demo identities (patient David at hospital A,
+// clinician Lawson admitted by hospital B). Prints the hospitals' URLs and the demo
+// identities; Ctrl-C stops everything.
 //
 //   node scripts/consortium.mjs [--dir DIR] [--semres BIN] [--check]
 //
@@ -10,7 +12,7 @@
 // The chain lives in anvil's memory: every run starts a new consortium in DIR (emptied).
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdirSync, rmSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,9 +95,45 @@ try {
     const res = await fetch(`${url}/api/v1/consortium`);
     if (!res.ok || (await res.text()) !== readFileSync(file, 'utf8')) throw new Error(`${url} does not serve the consortium file`);
   }
+  // Demo identities (synthetic): patient David registered at hospital A, clinician Lawson
+  // admitted by hospital B's member key and registered there.
+  const demo = path.join(dir, 'demo');
+  mkdirSync(demo, { recursive: true });
+  const run = (...args) => execFileSync(semres, args, { encoding: 'utf8' }).trim();
+  const person = (name, role, hospital, admitter) => {
+    const pass = path.join(demo, `${name.toLowerCase()}.pass`);
+    writeFileSync(pass, `${name.toLowerCase()} demo passphrase\n`, { mode: 0o600 });
+    run('keygen', '--out', path.join(demo, name.toLowerCase()), '--name', name, '--bits', '2048', '--passphrase-file', pass);
+    const identity = path.join(demo, name.toLowerCase(), 'identity.json');
+    const reg = path.join(demo, `${name.toLowerCase()}-register.txt`);
+    const keyId = run('register', '--identity', identity, '--passphrase-file', pass, '--role', role, reg).split(' ')[2];
+    let entryFile = reg;
+    if (admitter) {
+      entryFile = path.join(demo, `${name.toLowerCase()}-admitted.txt`);
+      run('admit', '--authority-key', admitter, reg, entryFile);
+    }
+    return { name, identity, pass, keyId, hospital, entry: readFileSync(entryFile, 'utf8').trim() };
+  };
+  const people = [
+    person('David', 'patient', 0, null),
+    person('Lawson', 'clinician', 1, path.join(dir, 'hospital-b/member.key.pem')),
+  ];
+  for (const p of people) {
+    // Once more if the pooled connection was closed while idle (the node's header timeout).
+    const post = () => fetch(`${urls[p.hospital]}/api/v1/entries`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ entry: p.entry }),
+    });
+    const res = await post().catch(post);
+    if (res.status !== 201) throw new Error(`registering ${p.name}: ${res.status} ${await res.text()}`);
+  }
   console.log(`Four hospitals share one ledger on anvil (${rpc}, chain ${CHAIN_ID}, contract ${contract}), threshold 3 of 4:`);
   HOSPITALS.forEach((h, i) => console.log(`  hospital-${h}.example  ${urls[i]}/   (data, keys and log in ${path.join(dir, `hospital-${h}`)})`));
   console.log(`The consortium file: ${file} (semres consortium show ${file}).`);
+  for (const p of people) {
+    console.log(`Demo ${p.name}: registered at hospital-${HOSPITALS[p.hospital]}, key id ${p.keyId}, identity ${p.identity}, passphrase in ${p.pass}`);
+  }
+  const [david, lawson] = people;
+  console.log(`Try (README "Walkthrough with the CLI"): ${path.relative(process.cwd(), semres)} share --endpoint ${urls[0]} --trust ${file} --identity ${david.identity} --passphrase-file ${david.pass} --to ${lawson.keyId} RECORD`);
   console.log('Each node serves the API of README "Hospitals sharing one ledger"; entries posted to any of them');
   console.log('are anchored on the chain and cosigned by all. The browser site does not yet pin a consortium');
   console.log('(it expects one authority) except the auditor page, which checks a chain exported with "semres audit --out"');
@@ -105,7 +143,7 @@ try {
     process.exit(0);
   }
 } catch (error) {
-  console.error(`npm run consortium: ${error.message}`);
+  console.error(`npm run consortium: ${error.message}${error.cause ? ` (${error.cause.message ?? error.cause})` : ""}`);
   stopAll();
   process.exit(1);
 }
