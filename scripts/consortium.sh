@@ -4,8 +4,5 @@
 # for their files, default ./data-consortium, emptied at each start).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-bash scripts/bootstrap.sh
-bash scripts/build-wasm.sh
-cargo build --release -q -p semres-cli --bin semres
+bash scripts/build-release.sh
 exec node scripts/consortium.mjs "$@"
