@@ -372,30 +372,23 @@ fn replay(f: &mut Fixture) -> Result<(Value, Vec<Block>), String> {
         .sign(&f.keys[0])
         .map_err(err)?;
     let smer_hash = [0x5e; 32];
-    let grant = Entry::signed(
-        &david,
-        t + 4,
-        nonce(&mut f.rng),
-        EntryBody::Grant {
-            smer_hash,
-            data_index: semres::dery::data_index(&smer_hash),
-            recipient: lawson.key_id().into(),
-            expires: None,
-        },
-    )
-    .map_err(err)?;
-    let stolen = Entry::signed(
-        &lawson,
-        t + 4,
-        nonce(&mut f.rng),
-        EntryBody::Grant {
-            smer_hash,
-            data_index: semres::dery::data_index(&smer_hash),
-            recipient: lawson.key_id().into(),
-            expires: None,
-        },
-    )
-    .map_err(err)?;
+    // The record granted to Lawson, signed by `by` (its owner David, or Lawson himself).
+    let grant_by = |by: &SigningPrivateKey, rng: &mut ChaCha20Rng| {
+        Entry::signed(
+            by,
+            t + 4,
+            nonce(rng),
+            EntryBody::Grant {
+                smer_hash,
+                data_index: semres::dery::data_index(&smer_hash),
+                recipient: lawson.key_id().into(),
+                expires: None,
+            },
+        )
+        .map_err(err)
+    };
+    let grant = grant_by(&david, &mut f.rng)?;
+    let stolen = grant_by(&lawson, &mut f.rng)?;
     let change = Entry::signed(
         &f.keys[0],
         t + 4,
