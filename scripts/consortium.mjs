@@ -6,9 +6,11 @@
 // clinician Lawson admitted by hospital B). Prints the hospitals' URLs and the demo
 // identities; Ctrl-C stops everything.
 //
-//   node scripts/consortium.mjs [--dir DIR] [--semres BIN] [--check]
+//   node scripts/consortium.mjs [--dir DIR] [--semres BIN] [--check | --json]
 //
 // --check: stop as soon as all four serve the consortium (used by the tests).
+// --json: print one JSON line (URLs, files, demo identities) instead of the text, and stop
+//         everything when standard input closes (the browser tests' fixture).
 // The chain lives in anvil's memory: every run starts a new consortium in DIR (emptied).
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -25,6 +27,7 @@ const arg = (name, fallback) => {
 const dir = path.resolve(arg('--dir', process.env.SEMRES_CONSORTIUM_DIR ?? path.join(root, 'data-consortium')));
 const semres = path.resolve(arg('--semres', path.join(root, 'target/release/semres')));
 const check = process.argv.includes('--check');
+const json = process.argv.includes('--json');
 const anvilBin = path.join(root, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
 const CHAIN_ID = '1337';
 const HOSPITALS = ['a', 'b', 'c', 'd'];
@@ -112,7 +115,7 @@ try {
       entryFile = path.join(demo, `${name.toLowerCase()}-admitted.txt`);
       run('admit', '--authority-key', admitter, reg, entryFile);
     }
-    return { name, identity, pass, keyId, hospital, entry: readFileSync(entryFile, 'utf8').trim() };
+    return { name, identity, pass, passphrase: readFileSync(pass, 'utf8').trim(), keyId, hospital, entry: readFileSync(entryFile, 'utf8').trim() };
   };
   const people = [
     person('David', 'patient', 0, null),
@@ -126,6 +129,15 @@ try {
     const res = await post().catch(post);
     if (res.status !== 201) throw new Error(`registering ${p.name}: ${res.status} ${await res.text()}`);
   }
+  if (json) {
+    console.log(JSON.stringify({
+      rpc, chainId: Number(CHAIN_ID), contract, consortium: file, dir, urls: urls.map((u) => `${u}/`),
+      people: people.map(({ name, identity, passphrase, keyId, hospital }) => ({ name, identity, passphrase, keyId, hospital })),
+    }));
+    process.stdin.resume();
+    process.stdin.once('end', () => { stopAll(); process.exit(0); });
+    // Keeps running (the nodes and anvil are its children) until standard input closes.
+  } else {
   console.log(`Four hospitals share one ledger on anvil (${rpc}, chain ${CHAIN_ID}, contract ${contract}), threshold 3 of 4:`);
   HOSPITALS.forEach((h, i) => console.log(`  hospital-${h}.example  ${urls[i]}/   (data, keys and log in ${path.join(dir, `hospital-${h}`)})`));
   console.log(`The consortium file: ${file} (semres consortium show ${file}).`);
@@ -134,10 +146,11 @@ try {
   }
   const [david, lawson] = people;
   console.log(`Try (README "Walkthrough with the CLI"): ${path.relative(process.cwd(), semres)} share --endpoint ${urls[0]} --trust ${file} --identity ${david.identity} --passphrase-file ${david.pass} --to ${lawson.keyId} RECORD`);
-  console.log('Each node serves the API of README "Hospitals sharing one ledger"; entries posted to any of them');
-  console.log('are anchored on the chain and cosigned by all. The browser site does not yet pin a consortium');
-  console.log('(it expects one authority) except the auditor page, which checks a chain exported with "semres audit --out"');
-  console.log('against the consortium file. Ctrl-C stops the hospitals and the chain.');
+  console.log(`In a browser (README "Walkthrough across two hospitals"): open ${urls[0]}/ and import David's identity file`);
+  console.log(`(passphrase "${david.passphrase}"), and ${urls[1]}/ for Lawson ("${lawson.passphrase}"). Each page pins the`);
+  console.log('consortium file and accepts a checkpoint only when 3 of the 4 hospitals cosigned it.');
+  console.log('Entries posted to any node are anchored on the chain and cosigned by all. Ctrl-C stops the hospitals and the chain.');
+  }
   if (check) {
     stopAll();
     process.exit(0);

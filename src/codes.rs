@@ -194,6 +194,9 @@ register! {
     BadRegistration => Site, 409;
     /// A SMeR received does not hash to the ledger's value; it is dropped unopened.
     HashCheckFailed => Site, 409;
+    /// An endpoint served a checkpoint that conflicts with one this browser verified before
+    /// (same size, another root; or not an extension of it): a fork of the ledger.
+    ConflictingCheckpoint => Site, 409;
 }
 
 impl Code {

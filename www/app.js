@@ -73,7 +73,17 @@ const session = {
   },
 };
 
+/** Pins the endpoint's trust on first use, verifies its latest checkpoint (k-of-n cosigned
+ *  on a consortium; refused, with a warning in words, if it conflicts with one seen before)
+ *  and shows both on the Identity page. */
 async function ensureTrust() {
+  showTrust(await call('trust'));
+  try {
+    await call('checkpoint');
+  } catch (error) {
+    // A ledger with no block yet has no checkpoint; every other failure is shown.
+    if (error.code !== 'NotFound') throw error;
+  }
   const trust = await call('trust');
   showTrust(trust);
   return trust;
@@ -88,13 +98,15 @@ async function reviewRepin() {
     say('identity-status', 'The endpoint\'s authorities are the ones pinned: nothing changed.', 'ok');
     return;
   }
-  const item = (keyId, mark) => el('li', { className: `mono ${mark}`, text: `${mark === 'added' ? '+ ' : mark === 'removed' ? '− ' : ''}${keyId}` });
-  $('repin-old').replaceChildren(...(p.pinned?.authorities ?? []).map((a) => item(a.keyId, p.removed.includes(a.keyId) ? 'removed' : '')),
-    el('li', { text: p.pinned ? `chain ${p.pinned.chainId}` : 'nothing pinned' }));
-  $('repin-new').replaceChildren(...p.proposed.authorities.map((a) => item(a.keyId, p.added.includes(a.keyId) ? 'added' : '')),
-    el('li', { text: `chain ${p.proposed.chainId}` }));
+  const item = (v, mark) => el('li', { className: `mono ${mark}`, text: `${mark === 'added' ? '+ ' : mark === 'removed' ? '− ' : ''}${v.label}` });
+  $('repin-old').replaceChildren(...vouchers(p.pinned).map((v) => item(v, p.removed.includes(v.keyId) ? 'removed' : '')),
+    el('li', { text: p.pinned ? describeTrust(p.pinned) : 'nothing pinned' }));
+  $('repin-new').replaceChildren(...vouchers(p.proposed).map((v) => item(v, p.added.includes(v.keyId) ? 'added' : '')),
+    el('li', { text: describeTrust(p.proposed) }));
   const warnings = [];
   if (!p.sameChain) warnings.push('The endpoint now serves another ledger (its chain id changed).');
+  if (!p.sameKind) warnings.push(p.proposed.kind === 'consortium' ? 'The endpoint is now a member of a consortium of hospitals.' : 'The endpoint no longer serves the consortium\'s ledger.');
+  if (!p.sameThreshold) warnings.push(`Checkpoints would need ${p.proposed.threshold} signatures instead of ${p.pinned.threshold ?? 1}.`);
   if (p.kept.length === 0 && p.pinned) warnings.push('No pinned authority is in the new set.');
   warnings.push(`${p.added.length} added, ${p.removed.length} removed.`);
   $('repin-warning').textContent = warnings.join(' ');
@@ -103,9 +115,29 @@ async function reviewRepin() {
   $('repin-confirm').focus();
 }
 
+/** Who may vouch under a pinned trust: the consortium's hospitals or the authorities. */
+function vouchers(trust) {
+  if (!trust) return [];
+  if (trust.kind === 'consortium') return trust.members.map((m) => ({ keyId: m.keyId, label: `${m.name} (key ${m.keyId})` }));
+  return (trust.authorities ?? []).map((a) => ({ keyId: a.keyId, label: a.keyId }));
+}
+
+/** One line saying what a pinned trust is. */
+function describeTrust(trust) {
+  return trust.kind === 'consortium'
+    ? `consortium ledger ${trust.chainId} anchored on Ethereum chain ${trust.ethereumChainId}: a checkpoint needs ${trust.threshold} of these ${trust.members.length} hospitals`
+    : `ledger ${trust.chainId}: a checkpoint needs one of these authorities`;
+}
+
 function showTrust(trust) {
-  $('trust-list').replaceChildren(...(trust?.authorities ?? []).map((a) => el('li', { className: 'mono', text: `${a.keyId}` })));
-  if (trust) $('trust-list').append(el('li', { text: `chain ${trust.chainId}, pinned ${new Date(trust.pinnedAt).toLocaleString()}` }));
+  $('trust-title').textContent = trust?.kind === 'consortium' ? 'Trusted consortium of hospitals' : 'Trusted ledger authorities';
+  $('trust-list').replaceChildren(...vouchers(trust).map((v) => el('li', { className: 'mono', text: v.label })));
+  if (!trust) return;
+  $('trust-list').append(el('li', { text: `${describeTrust(trust)}; pinned ${new Date(trust.pinnedAt).toLocaleString()}` }));
+  if (trust.seen) {
+    const by = trust.seenSigners?.length ? `, signed by ${trust.seenSigners.join(', ')}` : '';
+    $('trust-list').append(el('li', { id: 'trust-seen', text: `Latest checkpoint verified here: ${trust.seen.size} blocks${by}` }));
+  }
 }
 
 // ---- navigation ----
@@ -154,6 +186,17 @@ async function signedIn(profile) {
   showSignedIn();
   armIdleLock();
   session.changed();
+  await ensureTrust();
+  // Registered elsewhere (by the CLI, or at another hospital of the consortium): the name is
+  // listed in this hospital's directory too, so the people one shares with find it.
+  if (session.registered) {
+    try {
+      await api(`/directory/${encodeURIComponent(profile.keyId)}`, { signed: true });
+    } catch (error) {
+      if (error.code !== 'NotFound') throw error;
+      await publishName();
+    }
+  }
 }
 
 function showSignedIn() {

@@ -1,5 +1,7 @@
 // Auditor page: checks the ledger without trusting the endpoint. A checkpoint (from the
-// endpoint or a file) is verified against the chain's own authorities or the pinned ones;
+// endpoint or a file) is verified against the chain's own authorities, the pinned ones, or a
+// consortium (a file given here, or the one pinned): then the hospitals that cosigned it are
+// named;
 // the whole chain is replayed in WASM (every seal, signature and rule) and its Merkle root
 // compared with the checkpoint's; one block's inclusion and two checkpoints' consistency are
 // checked with RFC 6962 proofs. The chain can be exported and verified offline. The worker
@@ -37,7 +39,9 @@ export function initAuditor(session) {
 
   async function loadCheckpoint() {
     const { note, ...facts } = await session.checkpoint();
-    showCheckpoint(note, facts, 'yes, by a pinned authority');
+    showCheckpoint(note, facts, facts.kind === 'consortium'
+      ? `yes, cosigned by ${facts.signers.join(', ')} (${facts.signers.length} of ${facts.of} hospitals, ${facts.threshold} needed)`
+      : `yes, by a pinned authority (${short(facts.signers[0] ?? '')})`);
     status('Checkpoint verified.', 'ok');
   }
 

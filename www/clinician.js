@@ -1,14 +1,21 @@
 // Clinician page (paper §4.2, Fig. 14–15): the records shared with me. Before decrypting one,
-// every check runs here in WASM and is shown as it passes — the checkpoint and the grant's
-// block sealed by a trusted authority, the owner's signature, the grant's inclusion in the
-// signed log, the grant still active (the ledger seals our access receipt only then), the
+// every check runs here in WASM and is shown as it passes — a checkpoint signed by a trusted
+// authority (on a consortium: cosigned by k of its n hospitals, named), the grant's block sealed
+// by that authority (on a consortium: anchored on the hospitals' chain, its anchor shown), the
+// owner's signature, the grant's inclusion in the signed log, the grant still active (the ledger seals our access receipt only then), the
 // SMeR's hash equal to the ledger's — and any failure refuses decryption. Then: add a care
 // record sealed to the patient.
 import { explain } from './lib/errors.js';
 import { $, el, say, table, busy, short, when } from './lib/ui.js';
 import { showRecord } from './viewers.js';
 
-const CHECKS = ['authority', 'owner', 'inclusion', 'active', 'hash', 'decrypt'];
+const CHECKS = ['authority', 'seal', 'owner', 'inclusion', 'active', 'hash', 'decrypt'];
+
+/** The two trust checks' labels, for an embedded ledger or a consortium. */
+const LABELS = {
+  authorities: { authority: 'Checkpoint signed by a pinned authority', seal: 'Grant block sealed by a pinned authority' },
+  consortium: { authority: 'Checkpoint cosigned by k of n hospitals', seal: 'Grant block anchored on the hospitals\' chain' },
+};
 
 class CheckFailed extends Error {
   constructor(check, cause, detail) {
@@ -33,6 +40,14 @@ export function initClinician(session) {
     li.dataset.label = label;
     const mark = { pass: '✔ passed', fail: '✘ FAILED', running: '… checking', skipped: '– not checked' }[state] ?? '';
     li.textContent = `${label} — ${mark}${detail ? `: ${detail}` : ''}`;
+  }
+
+  /** Labels the trust checks for the kind of ledger (the consortium's k and n filled in). */
+  function relabel(kind, cp) {
+    for (const [check, label] of Object.entries(LABELS[kind] ?? LABELS.authorities)) {
+      const li = document.querySelector(`#c-checks li[data-check="${check}"]`);
+      li.dataset.label = label.replace('k of n', `${cp.threshold} of ${cp.of}`);
+    }
   }
 
   async function check(name, action) {
@@ -72,14 +87,23 @@ export function initClinician(session) {
     try {
       // Each check is one operation of the worker, which fetches and verifies.
       await check('authority', async () => {
-        let checkpointSize;
+        const cp = await call('grantCheckpoint', { blockNumber: g.blockNumber });
+        relabel(cp.kind, cp);
+        return cp.kind === 'consortium'
+          ? `${cp.signers.length} of ${cp.of} hospitals (${cp.signers.join(', ')}) cosigned the checkpoint of ${cp.size} blocks; ${cp.threshold} needed`
+          : `checkpoint of ${cp.size} blocks signed by authority ${short(cp.signers[0] ?? '')}`;
+      });
+      await check('seal', async () => {
         try {
-          ({ fields, checkpointSize } = await call('grantBlock', { blockNumber: g.blockNumber, grant: g.grant }));
+          ({ fields } = await call('grantBlock', { blockNumber: g.blockNumber, grant: g.grant }));
         } catch (error) {
-          if (error.code === 'BadAnswer') throw new CheckFailed('authority', error, `block ${g.blockNumber} is not the grant of this record to you`);
+          if (error.code === 'BadAnswer') throw new CheckFailed('seal', error, `block ${g.blockNumber} is not the grant of this record to you`);
           throw error;
         }
-        return `checkpoint of ${checkpointSize} blocks and grant block ${fields.blockNumber} sealed by authority ${short(fields.sealer)}`;
+        const a = fields.anchor;
+        return a
+          ? `block ${fields.blockNumber} anchored on Ethereum chain ${a.chainId}, block ${a.blockNumber}, transaction 0x${short(a.transactionHash)}, log ${a.logIndex} (entry ${a.seq} of the contract)`
+          : `block ${fields.blockNumber} sealed by authority ${short(fields.sealer)}`;
       });
       await check('owner', async () => {
         owner = await call('grantOwner', { blockNumber: g.blockNumber });

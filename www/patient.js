@@ -99,7 +99,9 @@ export function initPatient(session) {
       }
       stage('verifying', 'done');
       $('p-result-block').textContent = answers.map((a) => a.blockNumber).join(', ');
-      $('p-result-inclusion').textContent = `verified: block sealed by a trusted authority, signed by you, in the signed log of size ${answers.at(-1).checkpoint.split('\n')[1]}`;
+      const last = answers.at(-1);
+      const vouched = last.kind === 'consortium' ? `block anchored on the hospitals' chain, in the log of ${last.checkpointSize} blocks cosigned by ${last.signers.join(', ')} (${last.threshold} needed)` : `block sealed by a trusted authority, in the signed log of size ${last.checkpointSize}`;
+      $('p-result-inclusion').textContent = `verified: ${vouched}; your signature on the grant checked`;
       await store.put('records', { smerHash: sealed.hash, ownerKeyId: session.profile.keyId, fileName: name, contentType: type, size: sealed.size, sealedAt: Date.now() });
       $('p-picked').textContent = `${name} was sealed and shared; choose another record to share more.`;
       status(`Shared ${name} with ${[...chosen.values()].map((c) => c.name).join(', ')}.`, 'ok');

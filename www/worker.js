@@ -2,14 +2,14 @@
 // call to the endpoint lives here, off the page's main thread, in the WASM core. The unlocked
 // identity's private keys exist only in this worker's WASM memory; the page gets key ids,
 // public keys, SMeR hashes, verified answers and opened records. Each trust check the pages
-// show is one operation here (`trust`, `checkpoint`, `participant`, `submit`, `grantBlock`,
+// show is one operation here (`trust`, `checkpoint`, `participant`, `submit`, `grantCheckpoint`, `grantBlock`,
 // `grantOwner`, `grantInclusion`, `auditTrail`, `blockInclusion`, `consistency`, `verifyChain`).
 import init, {
   Identity, PrivateKey, PublicKey, RecipientList, SigningKeyList, SigningPublicKey, ChainFileWriter,
   sealSmer, openSmer, inspectSmer, smerHash, dataIndex, signRequest,
   registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, payerEntry, eraseEntry, entryHash,
-  blockFields, verifyBlockSeal, verifyEntrySigner, verifyCheckpoint, verifyInclusion, verifyConsistency,
-  verifyChain, verifyChainStructure, Consortium,
+  blockFields, verifyEntrySigner, verifyCheckpoint, verifyConsistency,
+  verifyChain, verifyChainStructure, Consortium, Trust,
 } from '/pkg/semres.js';
 import { getJson, getText, getBytes, request, segment } from './lib/endpoint.js';
 import { semresError } from './lib/semres-error.js';
@@ -94,7 +94,12 @@ function forget() {
   me = null;
 }
 
-// ---- trust: the authorities this browser pinned, and what is checked against them ----
+// ---- trust: what this browser pinned for this origin, and what is checked against it ----
+//
+// A pinned trust record is either an embedded ledger's authorities ({kind: 'authorities',
+// authorities}) or a consortium's signed file ({kind: 'consortium', consortium: text}); both
+// carry the checkpoint origin (chainId) and the last checkpoint verified here (seen). Every
+// check goes through one core `Trust` built from it — the same checks the CLI makes.
 
 function keyList(authorities) {
   const keys = new SigningKeyList();
@@ -102,22 +107,51 @@ function keyList(authorities) {
   return keys;
 }
 
-/** The authorities pinned for this origin (pinned on first use). */
+/** The core `Trust` of each pinned record (one per pinning: a re-pin gets a new one; the
+ *  handles are small and never freed while an operation may still hold them). */
+const trustHandles = new Map();
+function trustOf(record) {
+  const key = `${record.origin} ${record.pinnedAt} ${record.kind ?? 'authorities'}`;
+  if (!trustHandles.has(key)) {
+    trustHandles.set(key, record.kind === 'consortium' ? Trust.fromConsortium(record.consortium) : Trust.fromAuthorities(keyList(record.authorities)));
+  }
+  return trustHandles.get(key);
+}
+
+/** The trust pinned for this origin (pinned on first use). */
 async function pinnedTrust() {
   const trust = await store.get('trust', location.origin);
   return trust ?? pin();
 }
 
-/** The endpoint's current authorities and chain id — only if its checkpoint verifies
- * under them. */
+/** What the endpoint says to trust: its consortium file when it is a consortium member
+ *  (valid only with k members' signatures), else its current authorities — only if its
+ *  checkpoint verifies under them. */
 async function endpointTrust() {
+  let file = null;
+  try {
+    file = await getText('/consortium');
+  } catch (e) {
+    if (e?.status !== 404) throw e;
+  }
+  if (file !== null) {
+    const trust = Trust.fromConsortium(file);
+    try {
+      return {
+        origin: location.origin, kind: 'consortium', consortium: file, chainId: trust.origin, ethereumChainId: trust.chainId,
+        threshold: trust.threshold, members: trust.members.map((name, i) => ({ name, keyId: trust.memberKeyIds[i] })),
+      };
+    } finally {
+      trust.free();
+    }
+  }
   const { authorities } = await getJson('/authorities');
   const note = await getText('/checkpoint');
   const info = verifyCheckpoint(note, keyList(authorities));
-  return { origin: location.origin, chainId: info.origin, authorities };
+  return { origin: location.origin, kind: 'authorities', chainId: info.origin, authorities, threshold: 1 };
 }
 
-/** Pins the endpoint's current authorities (first use: nothing was pinned before). */
+/** Pins the endpoint's current trust (first use: nothing was pinned before). */
 async function pin() {
   const trust = { ...(await endpointTrust()), pinnedAt: Date.now() };
   await store.put('trust', trust);
@@ -128,52 +162,124 @@ async function pin() {
  * is pinned; only this exact set can be confirmed, once. */
 let pendingPin = null;
 
-/** The difference between the pinned authorities and the endpoint's current ones. */
+/** Who may vouch under a trust record: the members' or the authorities' key ids. */
+const vouchers = (t) => new Set(t?.kind === 'consortium' ? t.members.map((m) => m.keyId) : (t?.authorities ?? []).map((a) => a.keyId));
+
+/** The difference between the pinned trust and the endpoint's current one. */
 function compareTrust(pinned, proposed) {
-  const ids = (t) => new Set((t?.authorities ?? []).map((a) => a.keyId));
-  const [before, after] = [ids(pinned), ids(proposed)];
+  const [before, after] = [vouchers(pinned), vouchers(proposed)];
   return {
     added: [...after].filter((k) => !before.has(k)),
     removed: [...before].filter((k) => !after.has(k)),
     kept: [...after].filter((k) => before.has(k)),
     sameChain: !pinned || pinned.chainId === proposed.chainId,
+    sameKind: !pinned || (pinned.kind ?? 'authorities') === proposed.kind,
+    sameThreshold: !pinned || (pinned.threshold ?? 1) === proposed.threshold,
   };
 }
 
-/** The latest checkpoint, verified against the pinned authorities and the pinned chain id. */
-async function latestCheckpoint() {
-  const trust = await pinnedTrust();
-  const note = await getText('/checkpoint');
-  const info = verifyCheckpoint(note, keyList(trust.authorities));
-  if (info.origin !== trust.chainId) throw semresError('BadCheckpoint', 'the checkpoint is for another ledger');
-  return { note, origin: info.origin, size: info.size, rootBase64: info.rootBase64 };
+const short = (b64) => `${b64.slice(0, 12)}…`;
+
+/** Refuses a checkpoint that conflicts with the last one verified here (`seen`): same size
+ *  and another root, or not an RFC 6962 extension of it (either way round). A larger
+ *  consistent checkpoint becomes the new `seen`. */
+async function checkNotConflicting(trust, handle, note, info) {
+  const seen = trust.seen;
+  if (seen && seen.chainId === info.origin) {
+    const conflict = (detail) => {
+      const evidence = handle.equivocation(seen.note, note);
+      const who = evidence?.length ? ` Cosigned both: ${evidence.join(', ')}.` : '';
+      return semresError('ConflictingCheckpoint', `${detail}.${who}`, { seen: { size: seen.size, rootBase64: seen.rootBase64 }, served: { size: info.size, rootBase64: info.rootBase64 }, signedBoth: evidence ?? [] });
+    };
+    if (seen.size === info.size) {
+      if (seen.rootBase64 !== info.rootBase64) throw conflict(`the endpoint's checkpoint at size ${info.size} has root ${short(info.rootBase64)}, this browser saw ${short(seen.rootBase64)}`);
+    } else {
+      const [older, newer] = seen.size < info.size ? [seen, info] : [info, seen];
+      const { proof } = await getJson(`/proofs/consistency?size1=${older.size}&size2=${newer.size}`);
+      const olderInfo = handle.verifyCheckpoint(older === seen ? seen.note : note);
+      const newerInfo = handle.verifyCheckpoint(newer === seen ? seen.note : note);
+      try {
+        verifyConsistency(olderInfo, newerInfo, proofBytes(proof));
+      } catch (e) {
+        if (e?.code !== 'BadProof') throw e;
+        throw conflict(`the endpoint's log of size ${info.size} does not extend the log of size ${seen.size} this browser saw before`);
+      }
+    }
+  }
+  if (!seen || seen.chainId !== info.origin || info.size > seen.size) {
+    trust.seen = { chainId: info.origin, size: info.size, rootBase64: info.rootBase64, note, at: Date.now() };
+    await store.put('trust', trust);
+  }
 }
 
-/** Checks one block against the pinned authorities: seal, and inclusion in `checkpoint`
+/** The latest checkpoint, verified under the pinned trust (signed by an authority, or
+ *  cosigned by k members), for the pinned chain id, and not conflicting with one seen. */
+async function latestCheckpoint() {
+  const trust = await pinnedTrust();
+  const handle = trustOf(trust);
+  const note = await getText('/checkpoint');
+  const info = handle.verifyCheckpoint(note);
+  if (info.origin !== trust.chainId) throw semresError('BadCheckpoint', 'the checkpoint is for another ledger');
+  const checkpoint = { note, origin: info.origin, size: info.size, rootBase64: info.rootBase64, signers: info.signers, threshold: handle.threshold, of: handle.members.length, kind: handle.kind };
+  await checkNotConflicting(trust, handle, note, checkpoint);
+  return checkpoint;
+}
+
+/** How long to wait for a trusted checkpoint to reach a new block (a consortium's
+ *  cosignatures follow its chain by a block or two). */
+const SETTLE_MS = 60_000;
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/** A trusted checkpoint (as `latestCheckpoint`) whose log holds block `number`: waits while
+ *  the endpoint's trusted checkpoint is behind; any failed check is thrown at once. */
+async function checkpointWith(number, progress) {
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const checkpoint = await latestCheckpoint();
+    if (checkpoint.size > number) return checkpoint;
+    if (Date.now() > deadline) throw semresError('BadCheckpoint', `no trusted checkpoint reaches block ${number} yet: try again in a moment`);
+    progress?.({ stage: 'cosigning', text: `Waiting for ${checkpoint.threshold} of ${checkpoint.of} hospitals to cosign block ${number}…` });
+    await sleep(300);
+  }
+}
+
+/** Checks one block under the pinned trust: seal or anchor, and inclusion in `checkpoint`
  *  (fetching the proof); returns its fields. */
 async function checkBlock(block, index, checkpoint, trust) {
-  const keys = keyList(trust.authorities);
-  verifyBlockSeal(block, keys);
+  const handle = trustOf(trust);
+  if (blockFields(block).blockNumber !== index) throw semresError('BadAnswer', `the endpoint gave another block for number ${index}`);
   const { proof } = await getJson(`/proofs/inclusion?index=${index}&size=${checkpoint.size}`);
-  verifyInclusion(block, index, proofBytes(proof), verifyCheckpoint(checkpoint.note, keys));
+  handle.checkBlock(block, proofBytes(proof), handle.verifyCheckpoint(checkpoint.note));
   return blockFields(block);
 }
 
 /** Checks the endpoint's answer to our entry: the block is sealed by a pinned authority,
  *  carries exactly the entry we sent (its hash), signed by us, and is in the returned signed
  *  checkpoint. */
-async function verifyAnswer(answer, sentHash) {
-  const trust = await pinnedTrust();
-  const keys = keyList(trust.authorities);
-  const block = b64url.decode(answer.block);
-  verifyBlockSeal(block, keys);
-  const fields = blockFields(block);
-  if (fields.entryHash !== sentHash || answer.entryHash !== sentHash) {
+async function verifyAnswer(answer, sentHash, progress) {
+  const handle = trustOf(await pinnedTrust());
+  const block = typeof answer.block === 'string' ? b64url.decode(answer.block) : null;
+  const fields = block && blockFields(block);
+  if (!fields || fields.entryHash !== sentHash || fields.blockNumber !== answer.blockNumber || (answer.entryHash ?? sentHash) !== sentHash) {
     throw semresError('BadAnswer', 'the endpoint answered with a block that does not carry the entry sent');
   }
-  verifyEntrySigner(block, SigningPublicKey.fromBytes(b64url.decode(describe().signingKey)));
-  verifyInclusion(block, answer.blockNumber, proofBytes(answer.inclusionProof), verifyCheckpoint(answer.checkpoint, keys));
-  return answer;
+  handle.checkSeal(block);
+  let note = answer.checkpoint ?? null;
+  let proof = answer.inclusionProof ?? null;
+  try {
+    if (note === null) throw semresError('BadCheckpoint', 'no checkpoint in the answer');
+    handle.verifyCheckpoint(note);
+  } catch (e) {
+    // A consortium member answers as soon as the entry is anchored, with the cosignatures it
+    // holds so far; the trusted checkpoint is the one k members cosigned: wait for it.
+    if (e?.code !== 'BadCheckpoint' || handle.kind !== 'consortium') throw e;
+    const checkpoint = await checkpointWith(answer.blockNumber, progress);
+    note = checkpoint.note;
+    ({ proof } = await getJson(`/proofs/inclusion?index=${answer.blockNumber}&size=${checkpoint.size}`));
+  }
+  const info = handle.verifyCheckpoint(note);
+  handle.checkBlock(block, proofBytes(proof), info, SigningPublicKey.fromBytes(b64url.decode(describe().signingKey)));
+  return { ...answer, checkpoint: note, checkpointSize: info.size, signers: info.signers, threshold: handle.threshold, kind: handle.kind };
 }
 
 /** A participant's keys from their register block, verified here (seal, self-signature,
@@ -184,7 +290,7 @@ async function verifiedParticipant(keyId) {
   const { block } = await getJson(`/blocks/${listed.block}`);
   const bytes = b64url.decode(block);
   const trust = await pinnedTrust();
-  const fields = await checkBlock(bytes, listed.block, await latestCheckpoint(), trust);
+  const fields = await checkBlock(bytes, listed.block, await checkpointWith(listed.block), trust);
   const registration = fields.registration;
   if (!registration || registration.keyId !== keyId) {
     throw semresError('BadRegistration', 'the endpoint pointed at a block that does not register this key');
@@ -215,9 +321,25 @@ function buildEntry(kind, args) {
 
 async function submitBytes(entry, progress) {
   const sent = entryHash(entry);
-  const answer = await getJson('/entries', { method: 'POST', json: { entry: b64url.encode(entry) } });
-  progress({ stage: 'verifying', text: 'Verifying the sealed block and its inclusion…' });
-  return verifyAnswer(answer, sent);
+  let answer = await getJson('/entries', { method: 'POST', json: { entry: b64url.encode(entry) } });
+  if (answer.status === 'queued') {
+    // A consortium member queued it for the hospitals' chain and did not see it anchored in
+    // its wait: ask where it is until it is on the ledger (the block is then fetched).
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      progress({ stage: 'anchoring', text: 'Queued for the hospitals\' chain; waiting for it to be anchored…' });
+      const where = await getJson(`/entries/${sent}`);
+      if (where.status === 'on-ledger') {
+        answer = { blockNumber: where.blockNumber, entryHash: sent, ...(await getJson(`/blocks/${where.blockNumber}`)) };
+        break;
+      }
+      if (where.status === 'skipped') throw semresError(where.code ?? 'BadAnswer', 'every hospital\'s node skipped this entry on the chain');
+      if (Date.now() > deadline) throw semresError('NetworkError', 'the entry is still queued at the hospital; it will be anchored later — check again in a moment');
+      await sleep(500);
+    }
+  }
+  progress({ stage: 'verifying', text: 'Verifying the block and its inclusion in the trusted log…' });
+  return verifyAnswer(answer, sent, progress);
 }
 
 // ---- the operations the pages call ----
@@ -243,9 +365,15 @@ const operations = {
   async api({ path, method = 'GET', signed = false, json }) {
     return { result: await getJson(path, { method, json, sign: signed ? sign : null }) };
   },
-  /** The pinned authorities (pinned now if this origin has none). */
+  /** The pinned trust (pinned now if this origin has none), with who signed the latest
+   *  checkpoint verified here. */
   async trust() {
-    return { result: await pinnedTrust() };
+    const trust = await pinnedTrust();
+    let seenSigners = [];
+    try {
+      if (trust.seen) seenSigners = trustOf(trust).verifyCheckpoint(trust.seen.note).signers;
+    } catch { /* shown without its signers */ }
+    return { result: { ...trust, seenSigners } };
   },
   /** What re-pinning would change: the pinned set, the endpoint's current set (its
    * checkpoint verified under it) and the difference. Nothing is stored until
@@ -254,13 +382,14 @@ const operations = {
     const pinned = (await store.get('trust', location.origin)) ?? null;
     const proposed = await endpointTrust();
     const change = compareTrust(pinned, proposed);
-    const unchanged = pinned && change.sameChain && change.added.length === 0 && change.removed.length === 0;
+    const unchanged = pinned && change.sameChain && change.sameKind && change.sameThreshold && change.added.length === 0 && change.removed.length === 0;
     pendingPin = unchanged ? null : { id: crypto.randomUUID(), proposed };
     return { result: { id: pendingPin?.id ?? null, unchanged: Boolean(unchanged), pinned, proposed, ...change } };
   },
   /** Pins the set of proposal `id` (the user confirmed it); any other id is refused. */
   async confirmPin({ id }) {
     if (!pendingPin || pendingPin.id !== id) throw semresError('InvalidInput', 'no such re-pin proposal: ask again');
+    // A new trust starts a new history: the checkpoint seen under the old one is dropped.
     const trust = { ...pendingPin.proposed, pinnedAt: Date.now() };
     pendingPin = null;
     await store.put('trust', trust);
@@ -339,20 +468,29 @@ const operations = {
     return openedResult(openSmer(smer, encryption));
   },
   // -- the clinician's checks of a grant before decrypting, one operation each --
-  /** The grant's block and a checkpoint: both sealed/signed by a pinned authority, and the
-   *  block is the grant `grant` to me. */
+  /** A trusted checkpoint whose log holds the grant's block: signed by a pinned authority,
+   *  or cosigned by k of the consortium's n hospitals (who is named). */
+  async grantCheckpoint({ blockNumber }, progress) {
+    requireIdentity();
+    const checkpoint = await checkpointWith(blockNumber, progress);
+    grantChecks.set(blockNumber, { checkpoint, trust: await pinnedTrust() });
+    const { size, signers, threshold, of, kind } = checkpoint;
+    return { result: { size, signers, threshold, of, kind } };
+  },
+  /** The grant's block: sealed by a pinned authority, or anchored on the consortium's chain
+   *  (its anchor is in the block's hash, which the cosigned log commits to); and it is the
+   *  grant `grant` to me. */
   async grantBlock({ blockNumber, grant }) {
     const { signing } = requireIdentity();
-    const checkpoint = await latestCheckpoint();
-    const trust = await pinnedTrust();
+    const checked = grantChecked(blockNumber);
     const block = b64url.decode((await getJson(`/blocks/${blockNumber}`)).block);
-    verifyBlockSeal(block, keyList(trust.authorities));
+    trustOf(checked.trust).checkSeal(block);
     const fields = blockFields(block);
-    if (fields.authorityStatus !== 'grant' || fields.entryHash !== grant || fields.authorizedPerson !== signing.keyId) {
+    if (fields.blockNumber !== blockNumber || fields.authorityStatus !== 'grant' || fields.entryHash !== grant || fields.authorizedPerson !== signing.keyId) {
       throw semresError('BadAnswer', `block ${blockNumber} is not the grant of this record to you`);
     }
-    grantChecks.set(blockNumber, { block, fields, checkpoint, trust });
-    return { result: { fields, checkpointSize: checkpoint.size } };
+    grantChecks.set(blockNumber, { ...checked, block, fields });
+    return { result: { fields } };
   },
   /** The grant's entry is signed by its owner (key from the owner's verified registration). */
   async grantOwner({ blockNumber }) {
@@ -364,15 +502,17 @@ const operations = {
   /** The grant's block is in the signed log (RFC 6962 inclusion proof). */
   async grantInclusion({ blockNumber }) {
     const { block, checkpoint, trust } = grantChecked(blockNumber);
+    if (!block) throw semresError('InvalidInput', 'check the grant block first');
     const { proof } = await getJson(`/proofs/inclusion?index=${blockNumber}&size=${checkpoint.size}`);
-    verifyInclusion(block, blockNumber, proofBytes(proof), verifyCheckpoint(checkpoint.note, keyList(trust.authorities)));
+    const handle = trustOf(trust);
+    handle.checkBlock(block, proofBytes(proof), handle.verifyCheckpoint(checkpoint.note));
     return { result: { size: checkpoint.size, proofLength: proof.length } };
   },
   /** My audit trail, every block checked (seal by a pinned authority, inclusion in the
    *  latest signed checkpoint) before it is shown. */
   async auditTrail() {
     const { events } = await getJson('/me/audit-trail', { sign });
-    const checkpoint = await latestCheckpoint();
+    const checkpoint = await checkpointWith(Math.max(-1, ...events.map((e) => e.blockNumber)));
     const trust = await pinnedTrust();
     for (const e of events) {
       e.fields = await checkBlock(b64url.decode(e.block), e.blockNumber, checkpoint, trust);
@@ -398,9 +538,8 @@ const operations = {
       c.free();
       return { result };
     }
-    const trust = await pinnedTrust();
-    const info = verifyCheckpoint(note, keyList(trust.authorities));
-    return { result: { origin: info.origin, size: info.size, rootBase64: info.rootBase64 } };
+    const info = trustOf(await pinnedTrust()).verifyCheckpoint(note);
+    return { result: { origin: info.origin, size: info.size, rootBase64: info.rootBase64, cosigners: info.signers } };
   },
   /** Downloads blocks 0…size−1 into a chain file kept here. */
   async downloadChain({ size }, progress) {
@@ -416,11 +555,16 @@ const operations = {
     return { result: { bytes: chain.length } };
   },
   /** Full verification of a chain file (`file`, or the downloaded one); with `note`, also
-   *  its checkpoint against the chain's own authorities. */
+   *  its checkpoint against the chain's own authorities — or, for a consortium's chain
+   *  (`consortium` given, or pinned for this origin), its members' k-of-n cosignatures. */
   async verifyChain({ file, note, structureOnly, consortium }, progress) {
     progress({ stage: 'chain', text: 'Verifying every block, seal, signature and rule…' });
     const bytes = file ? new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file) : chain;
     if (!bytes) throw semresError('InvalidInput', 'download the chain first');
+    // Without a consortium file given, the consortium this origin pinned (if any) is the trust
+    // (looked up, never pinned here: an offline audit must not need the endpoint).
+    const pinned = consortium ? null : await store.get('trust', location.origin);
+    consortium ??= pinned?.kind === 'consortium' ? pinned.consortium : null;
     if (consortium) {
       // A consortium's chain: anchored blocks replayed from the consortium file (SPEC §6.5);
       // its checkpoint needs k members' cosignatures (§6.2).
@@ -467,13 +611,12 @@ const operations = {
   },
   /** The latest checkpoint extends `older` (a checkpoint note): RFC 6962 consistency. */
   async consistency({ older }) {
-    const trust = await pinnedTrust();
-    const keys = keyList(trust.authorities);
+    const handle = trustOf(await pinnedTrust());
     const newer = await latestCheckpoint();
-    const old = verifyCheckpoint(older, keys);
+    const old = handle.verifyCheckpoint(older);
     if (old.size > newer.size) throw semresError('BadProof', 'the older checkpoint is larger than the current one');
     const { proof } = await getJson(`/proofs/consistency?size1=${old.size}&size2=${newer.size}`);
-    verifyConsistency(old, verifyCheckpoint(newer.note, keys), proofBytes(proof));
+    verifyConsistency(old, handle.verifyCheckpoint(newer.note), proofBytes(proof));
     return { result: { olderSize: old.size, newerSize: newer.size } };
   },
   async blockFields({ block }) {

@@ -42,6 +42,39 @@ impl Trust {
         }
     }
 
+    /// Step 1, saying who vouched: the checkpoint and the names whose signatures on it
+    /// verified — the authorities' key ids, or the cosigning members' names (sorted).
+    pub fn verify_checkpoint_signers(&self, note: &str) -> LedgerResult<(Checkpoint, Vec<String>)> {
+        match self {
+            Trust::Authorities(keys) => {
+                let checkpoint = Checkpoint::verify(note, keys)?;
+                let mut signers: Vec<String> = keys
+                    .iter()
+                    .filter(|k| Checkpoint::verify(note, std::slice::from_ref(*k)).is_ok())
+                    .map(|k| k.key_id().to_owned())
+                    .collect();
+                signers.sort();
+                signers.dedup();
+                Ok((checkpoint, signers))
+            }
+            Trust::Consortium(c) => c
+                .verify_checkpoint(note)
+                .map(|v| (v.checkpoint, v.cosigners)),
+        }
+    }
+
+    /// Step 2: what vouches for `block` is trusted — a seal by one of the authorities, or an
+    /// anchor on the consortium's own Ethereum chain (the anchor itself is in the block's
+    /// hash, so the cosigned log vouches for it once the block's inclusion is checked).
+    pub fn check_seal(&self, block: &Block) -> LedgerResult<()> {
+        match (self, &block.seal) {
+            (Trust::Authorities(keys), _) => block.verify_seal(keys),
+            (Trust::Consortium(c), Seal::Anchor(anchor)) if anchor.chain_id == c.chain_id => Ok(()),
+            (Trust::Consortium(_), Seal::Anchor(_)) => Err(LedgerError::BadAnchor),
+            (Trust::Consortium(_), Seal::Authority { .. }) => Err(LedgerError::UnknownAuthority),
+        }
+    }
+
     /// Steps 2–4 for `block`, the block at its number in the log `checkpoint` commits to:
     /// sealed by a trusted authority (or anchored on the consortium's chain), its entry made
     /// and signed by `signer` when given, and included in the checkpoint's tree by `proof`.
@@ -52,14 +85,7 @@ impl Trust {
         checkpoint: &Checkpoint,
         signer: Option<&SigningPublicKey>,
     ) -> LedgerResult<()> {
-        match (self, &block.seal) {
-            (Trust::Authorities(keys), _) => block.verify_seal(keys)?,
-            (Trust::Consortium(c), Seal::Anchor(anchor)) if anchor.chain_id == c.chain_id => {}
-            (Trust::Consortium(_), Seal::Anchor(_)) => return Err(LedgerError::BadAnchor),
-            (Trust::Consortium(_), Seal::Authority { .. }) => {
-                return Err(LedgerError::UnknownAuthority)
-            }
-        }
+        self.check_seal(block)?;
         if let Some(signer) = signer {
             block.entry.verify_signed_by(signer)?;
         }

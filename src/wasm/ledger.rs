@@ -14,9 +14,10 @@ use crate::identity::signing::SigningPublicKey;
 use crate::ledger::checkpoint::Checkpoint;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
+use crate::ledger::trust::Trust;
 use crate::ledger::{chain_file, verify_chain, verify_chain_structure, Block, LedgerError};
 
-fn decode_block(bytes: &[u8]) -> JsResult<Block> {
+pub(crate) fn decode_block(bytes: &[u8]) -> JsResult<Block> {
     Block::from_bytes(bytes).map_err(js)
 }
 
@@ -146,12 +147,18 @@ pub fn verify_entry_signer(block: &[u8], signer: &JsSigningPublicKey) -> JsResul
         .map_err(js)
 }
 
-/// A verified checkpoint.
+/// A verified checkpoint, with who vouched for it.
 #[wasm_bindgen(js_name = CheckpointInfo)]
-pub struct JsCheckpointInfo(Checkpoint);
+pub struct JsCheckpointInfo(pub(crate) Checkpoint, pub(crate) Vec<String>);
 
 #[wasm_bindgen(js_class = CheckpointInfo)]
 impl JsCheckpointInfo {
+    /// Whose signatures on it verified: the authorities' key ids, or the cosigning members'
+    /// names (sorted).
+    #[wasm_bindgen(getter)]
+    pub fn signers(&self) -> Vec<String> {
+        self.1.clone()
+    }
     /// The log's origin (chain id).
     #[wasm_bindgen(getter)]
     pub fn origin(&self) -> String {
@@ -173,12 +180,13 @@ impl JsCheckpointInfo {
 /// Verifies a C2SP signed checkpoint against trusted authority keys.
 #[wasm_bindgen(js_name = verifyCheckpoint)]
 pub fn verify_checkpoint(note: &str, authorities: &JsSigningKeyList) -> JsResult<JsCheckpointInfo> {
-    Checkpoint::verify(note, &authorities.0)
-        .map(JsCheckpointInfo)
+    Trust::Authorities(authorities.0.clone())
+        .verify_checkpoint_signers(note)
+        .map(|(checkpoint, signers)| JsCheckpointInfo(checkpoint, signers))
         .map_err(js)
 }
 
-fn proof_hashes(proof: &[u8]) -> JsResult<Vec<Hash>> {
+pub(crate) fn proof_hashes(proof: &[u8]) -> JsResult<Vec<Hash>> {
     let chunks = proof.chunks_exact(32);
     if !chunks.remainder().is_empty() {
         return Err(js(LedgerError::Malformed(

@@ -2,7 +2,9 @@
 //! core, by topic — [`keys`] (RSA and Ed25519 keys), [`identity`] (identity files),
 //! [`smer`] (CEDA: seal, open, inspect, the SMeR hash), [`ledger`] (chains, checkpoints,
 //! proofs, one block's checks, chain files), [`entries`] (ledger entries built and signed in
-//! the browser) and [`request`] (signed requests to the endpoint). It supplies what the core
+//! the browser), [`request`] (signed requests to the endpoint), [`consortium`] (consortium
+//! files, cosigned checkpoints) and [`trust`] (what this browser trusts, and one block's
+//! checks under it). It supplies what the core
 //! leaves to its callers — the browser's CSPRNG (`crypto.getRandomValues`) and clock — and
 //! turns every error into the one JS error class ([`error`]).
 //!
@@ -24,6 +26,7 @@ pub mod keys;
 pub mod ledger;
 pub mod request;
 pub mod smer;
+pub mod trust;
 
 use error::js;
 

@@ -58,7 +58,7 @@ test('Firefox: identity, share, unlock, verify and open, audit', { skip: !availa
   await ff.run('document.querySelector("#c-grants tbody button").click();');
   await ff.until(`/Verified and decrypted/.test(${text('clinician-status')})`, 120000, 'verification');
   const checks = await ff.run('return [...document.querySelectorAll("#c-checks li")].map((li) => li.dataset.state);');
-  assert.deepEqual(checks, ['pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
+  assert.deepEqual(checks, ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
   const cells = await ff.run('return [...document.querySelectorAll("#c-view td")].map((td) => td.textContent);');
   assert.ok(cells.includes('Metformin 500 mg') && cells.includes('E119'), cells.join('|'));
 

@@ -153,7 +153,7 @@ test('David and Lawson exchange a record through the site, verified at every ste
   await l.locator('#c-grants button', { hasText: 'Verify and open' }).first().click();
   await waitStatus(l, 'clinician-status', /Verified and decrypted/);
   const passed = await checks(l);
-  for (const name of ['authority', 'owner', 'inclusion', 'active', 'hash', 'decrypt']) {
+  for (const name of ['authority', 'seal', 'owner', 'inclusion', 'active', 'hash', 'decrypt']) {
     assert.equal(passed[name].state, 'pass', `${name}: ${passed[name].text}`);
   }
   assert.match(passed.owner.text, /David/);

@@ -45,7 +45,7 @@ test('the README walkthrough: demo identities in two tabs, share, verify, read',
   await lawson.click('#c-refresh');
   await lawson.locator('#c-grants button', { hasText: 'Verify and open' }).first().click();
   await until(lawson, '#clinician-status', /Verified and decrypted/);
-  assert.equal(await lawson.locator('#c-checks li[data-state="pass"]').count(), 6);
+  assert.equal(await lawson.locator('#c-checks li[data-state="pass"]').count(), 7);
 
   await david.click('nav a[data-view="patient"]');
   await david.click('#p-sample');
