@@ -206,9 +206,12 @@ async function checkNotConflicting(trust, handle, note, info) {
       }
     }
   }
-  if (!seen || seen.chainId !== info.origin || info.size > seen.size) {
-    trust.seen = { chainId: info.origin, size: info.size, rootBase64: info.rootBase64, note, at: Date.now() };
-    await store.put('trust', trust);
+  // Re-read before writing: another operation may have stored a larger one meanwhile.
+  const current = await store.get('trust', location.origin);
+  const last = current?.seen;
+  if (current && current.pinnedAt === trust.pinnedAt && (!last || last.chainId !== info.origin || info.size > last.size)) {
+    current.seen = { chainId: info.origin, size: info.size, rootBase64: info.rootBase64, note, at: Date.now() };
+    await store.put('trust', current);
   }
 }
 

@@ -102,6 +102,26 @@ pub struct Engine {
 /// again (only a reorg can cause that; the repeat is skipped if both land).
 const RESEND_AFTER: Duration = Duration::from_secs(30);
 
+/// Most entry bytes in one `append` transaction: with the ABI's offsets, lengths and padding
+/// (at most 64 bytes and 31 bytes per entry) a batch stays well under the 128 KB that real
+/// nodes (Besu, geth) accept for one transaction; a single entry (at most 64 KiB) always fits.
+const MAX_BATCH_BYTES: usize = 96 * 1024;
+
+/// The longest prefix of `queued` with at most `max` entries and [`MAX_BATCH_BYTES`] of entry
+/// bytes — never empty when `queued` is not.
+fn within_transaction_size<T>(queued: Vec<(T, Vec<u8>)>, max: usize) -> Vec<(T, Vec<u8>)> {
+    let mut bytes = 0usize;
+    let mut batch = Vec::new();
+    for (key, entry) in queued.into_iter().take(max.max(1)) {
+        bytes = bytes.saturating_add(entry.len());
+        if !batch.is_empty() && bytes > MAX_BATCH_BYTES {
+            break;
+        }
+        batch.push((key, entry));
+    }
+    batch
+}
+
 fn store_error(e: StoreError) -> String {
     e.to_string()
 }
@@ -493,12 +513,12 @@ impl Engine {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             in_flight.retain(|_, sent| now.duration_since(*sent) < RESEND_AFTER);
-            queued
+            let pending = queued
                 .into_iter()
                 .filter(|(h, _)| !in_flight.contains_key(h))
                 .filter(|(h, _)| self.node.view().block_of_entry(h).is_none())
-                .take(self.config.batch.max(1))
-                .collect()
+                .collect();
+            within_transaction_size(pending, self.config.batch)
         };
         if batch.is_empty() {
             return Ok(false);
@@ -617,5 +637,42 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_stays_under_a_real_node_s_transaction_size() {
+        let entries = |sizes: &[usize]| -> Vec<(usize, Vec<u8>)> {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i, vec![0u8; *n]))
+                .collect()
+        };
+        // Many small entries: the count limit.
+        assert_eq!(
+            within_transaction_size(entries(&[450; 300]), 100).len(),
+            100
+        );
+        // Large entries: the byte limit (three of 40 KiB would be 120 KiB).
+        let large = within_transaction_size(entries(&[40 * 1024; 5]), 100);
+        assert_eq!(large.len(), 2);
+        // One entry of the largest size still goes alone; order is kept.
+        let one = within_transaction_size(entries(&[64 * 1024, 64 * 1024, 10]), 100);
+        assert_eq!(one.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0]);
+        assert!(within_transaction_size(entries(&[]), 100).is_empty());
+        // ABI-encoded, a full batch of the limit's bytes is under 128 KB.
+        let abi = |batch: &[(usize, Vec<u8>)]| {
+            68 + batch
+                .iter()
+                .map(|(_, e)| 64 + e.len().div_ceil(32) * 32)
+                .sum::<usize>()
+        };
+        assert!(abi(&within_transaction_size(entries(&[1000; 200]), 256)) < 128_000);
+        assert!(abi(&large) < 128_000);
     }
 }
