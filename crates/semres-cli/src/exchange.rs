@@ -76,6 +76,18 @@ pub(crate) struct FetchArgs {
     out: PathBuf,
 }
 
+/// Have a hospital's node keep a copy of one of your records now (SPEC §6.7, eager copy): a
+/// signed read at that node, which pulls the SMeR from the member holding it and keeps it;
+/// the bytes received are hash-checked here and discarded (nothing is decrypted).
+#[derive(Args)]
+pub(crate) struct CopyArgs {
+    #[command(flatten)]
+    session: Session,
+    /// The SMeR hash (hex) of the record.
+    #[arg(long)]
+    hash: String,
+}
+
 /// Revoke your grant of a record to a recipient.
 #[derive(Args)]
 pub(crate) struct RevokeArgs {
@@ -502,6 +514,25 @@ pub(crate) fn fetch(args: FetchArgs) -> CliResult<Vec<String>> {
             args.out.display()
         ),
     ])
+}
+
+/// `semres copy`; the lines to print.
+pub(crate) fn copy(args: CopyArgs) -> CliResult<Vec<String>> {
+    let client = Client::open(&args.session)?;
+    let hash = parse_hash(&args.hash)?;
+    let (_, smer) = client.call("GET", &format!("/smers/{}", args.hash), Vec::new(), true)?;
+    if semres::dery::smer_hash(&smer) != hash {
+        return Err(coded(
+            Code::HashCheckFailed,
+            "the SMeR the node holds does not hash to the ledger's value",
+        ));
+    }
+    Ok(vec![format!(
+        "{} keeps a copy of SMeR {} ({} bytes, SHA-256 checked)",
+        client.base,
+        args.hash,
+        smer.len()
+    )])
 }
 
 /// `semres revoke`; the lines to print.

@@ -43,6 +43,7 @@ enum Command {
     Consortium(consortium::ConsortiumArgs),
     Share(exchange::ShareArgs),
     Fetch(exchange::FetchArgs),
+    Copy(exchange::CopyArgs),
     Revoke(exchange::RevokeArgs),
     Audit(exchange::AuditArgs),
 }
@@ -66,6 +67,7 @@ fn run(command: Command) -> (&'static str, CliResult<Vec<String>>) {
         Command::Consortium(args) => ("consortium", consortium::consortium(args)),
         Command::Share(args) => ("share", exchange::share(args)),
         Command::Fetch(args) => ("fetch", exchange::fetch(args)),
+        Command::Copy(args) => ("copy", exchange::copy(args)),
         Command::Revoke(args) => ("revoke", exchange::revoke(args)),
         Command::Audit(args) => ("audit", exchange::audit(args)),
     }

@@ -350,6 +350,49 @@ fn the_cli_exchange_across_two_hospitals_of_a_consortium() {
         std::fs::read(root.join("missing.xml.out")).unwrap(),
         std::fs::read(root.join("missing.xml")).unwrap()
     );
+    // Eager copy: David has hospital D keep a copy at once; with A down again, C pulls it
+    // from D. Only the owner or a grantee can make one (a stranger's read is refused).
+    let eager = share(&root, &a, &trust, &david, &lawson, "eager.xml");
+    let d = format!("http://{}", addrs[3]);
+    let mut copy = vec!["copy"];
+    copy.extend(session(&d, &trust, &david));
+    copy.extend(["--hash", &eager]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let out = loop {
+        // D may be a block behind A (it must see the grant before it serves the owner).
+        let (success, out, err) = semres(&copy);
+        if success {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "the copy at D: {err}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(
+        out.contains("keeps a copy of SMeR") && out.contains("SHA-256 checked"),
+        "{out}"
+    );
+    let stranger = person(&root, "mallory", "patient", None);
+    register(addrs[3], &stranger);
+    let mut stolen = vec!["copy"];
+    stolen.extend(session(&d, &trust, &stranger));
+    stolen.extend(["--hash", &eager]);
+    let (success, _, err) = semres(&stolen);
+    assert!(!success && err.starts_with("semres copy: "), "{err}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while size(addrs[2]) < size(addrs[0]) {
+        assert!(Instant::now() < deadline, "C never caught up with A");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    running[0].take().unwrap().kill();
+    until(
+        "C pulls the eager copy from D with A down",
+        &eager,
+        &root.join("eager.xml.out"),
+    );
+    assert_eq!(
+        std::fs::read(root.join("eager.xml.out")).unwrap(),
+        std::fs::read(root.join("eager.xml")).unwrap()
+    );
     // Each member's data directory replays from the consortium file; not as an embedded one.
     let data = s(&dirs[2].join("data"));
     let out = ok(&["verify-chain", "--data-dir", &data, "--consortium", &trust]);
