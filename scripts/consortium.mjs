@@ -129,6 +129,20 @@ try {
     const res = await post().catch(post);
     if (res.status !== 201) throw new Error(`registering ${p.name}: ${res.status} ${await res.text()}`);
   }
+  // Ready when every hospital serves a checkpoint of the demo's blocks that 3 of the 4 cosigned
+  // (a browser accepts nothing less; the cosignatures follow the chain by a moment).
+  const deadline = Date.now() + 60_000;
+  for (const url of urls) {
+    for (;;) {
+      const note = await fetch(`${url}/api/v1/checkpoint`).then((r) => (r.ok ? r.text() : '')).catch(() => '');
+      const [body = '', lines = ''] = note.split('\n\n');
+      const size = Number(body.split('\n')[1] ?? 0);
+      const cosigners = new Set(lines.split('\n').filter((l) => l.startsWith('— ')).map((l) => l.split(' ')[1]));
+      if (size >= people.length && cosigners.size >= 3) break;
+      if (Date.now() > deadline) throw new Error(`${url} serves no checkpoint cosigned by 3 hospitals`);
+      await new Promise((resolve) => { setTimeout(resolve, 200); });
+    }
+  }
   if (json) {
     console.log(JSON.stringify({
       rpc, chainId: Number(CHAIN_ID), contract, consortium: file, dir, urls: urls.map((u) => `${u}/`),

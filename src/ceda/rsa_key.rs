@@ -279,6 +279,14 @@ impl EncryptionPrivateKey {
         Self::from_rsa(inner)
     }
 
+    /// Reads an unencrypted PKCS#8 DER private key — what WebCrypto's `exportKey("pkcs8")`
+    /// gives for a key it generated. The size limits of [`MIN_BITS`]…[`MAX_BITS`] apply.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let inner = rsa::PrivateKey::from_pkcs8_der(der)
+            .map_err(|_| Error::KeyFormat("invalid PKCS#8 RSA private key"))?;
+        Self::from_rsa(inner)
+    }
+
     /// Writes the key as unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
         self.inner

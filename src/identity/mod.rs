@@ -91,6 +91,21 @@ impl Identity {
         })
     }
 
+    /// A new identity around an RSA key generated elsewhere (in the browser, by WebCrypto,
+    /// which is ten times faster than generating it here) and a new Ed25519 key from `rng`.
+    pub fn with_encryption_key<R: TryCryptoRng + ?Sized>(
+        rng: &mut R,
+        name: &str,
+        encryption: EncryptionPrivateKey,
+    ) -> Result<Self> {
+        check_name(name)?;
+        Ok(Identity {
+            name: name.to_owned(),
+            encryption,
+            signing: SigningPrivateKey::generate(rng)?,
+        })
+    }
+
     /// Encrypts the identity under `passphrase` with `iterations` PBKDF2 rounds.
     pub fn export<R: TryCryptoRng + ?Sized>(
         &self,

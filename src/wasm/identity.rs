@@ -8,7 +8,9 @@ use wasm_bindgen::prelude::*;
 use super::error::js;
 use super::keys::{JsPrivateKey, JsSigningPrivateKey};
 use super::JsResult;
-use crate::ceda::DEFAULT_BITS;
+use zeroize::Zeroize;
+
+use crate::ceda::{EncryptionPrivateKey, DEFAULT_BITS};
 use crate::identity::{Identity, DEFAULT_ITERATIONS};
 
 /// A participant: display name, RSA encryption key and Ed25519 signing key.
@@ -20,6 +22,18 @@ impl JsIdentity {
     /// Generates a new identity (RSA key of `bits`, default 3072, and an Ed25519 key).
     pub fn generate(name: &str, bits: Option<usize>) -> JsResult<JsIdentity> {
         Identity::generate(&mut SysRng, name, bits.unwrap_or(DEFAULT_BITS))
+            .map(Self)
+            .map_err(js)
+    }
+
+    /// A new identity around an RSA private key given as unencrypted PKCS#8 DER (e.g.
+    /// WebCrypto's `exportKey("pkcs8")` of a key it generated) and a new Ed25519 key. The
+    /// array is overwritten with zeros once read, whether or not it was a valid key.
+    #[wasm_bindgen(js_name = withEncryptionKey)]
+    pub fn with_encryption_key(name: &str, pkcs8: &mut [u8]) -> JsResult<JsIdentity> {
+        let key = EncryptionPrivateKey::from_pkcs8_der(pkcs8);
+        pkcs8.zeroize();
+        Identity::with_encryption_key(&mut SysRng, name, key.map_err(js)?)
             .map(Self)
             .map_err(js)
     }

@@ -63,6 +63,29 @@ test('Ed25519: formats, and WebCrypto verifies our signatures and we verify its'
   assert.ok(theirs.publicKey().verify(message, theirSig));
 });
 
+test('identity around a key WebCrypto generated: the PKCS#8 bytes are wiped, the key seals and opens', async () => {
+  const pair = await crypto.subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']);
+  const der = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+  const expected = semres.PublicKey.fromJwk(JSON.stringify(await crypto.subtle.exportKey('jwk', pair.publicKey))).keyId;
+  const identity = semres.Identity.withEncryptionKey('David (synthetic)', der);
+  assert.ok(der.every((b) => b === 0), 'the PKCS#8 bytes are zeroed once read');
+  const key = identity.encryptionKey();
+  assert.equal(key.keyId, expected);
+  const to = new semres.RecipientList();
+  to.add(key.publicKey());
+  const opened = semres.openSmer(semres.sealSmer(utf8('synthetic note'), to, { contentType: 'text/plain', ownerKeyId: key.keyId }), key);
+  assert.equal(new TextDecoder().decode(opened.record), 'synthetic note');
+  // It survives the identity file, like a generated one.
+  assert.equal(semres.Identity.import(identity.export('a long passphrase', 1000), 'a long passphrase').encryptionKey().keyId, expected);
+  // Not a key, or a key below 2048 bits: refused, and the bytes are still wiped.
+  const junk = utf8('not a key');
+  assert.equal(code(() => semres.Identity.withEncryptionKey('x', junk)), 'KeyFormat');
+  assert.ok(junk.every((b) => b === 0));
+  const small = await crypto.subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']);
+  const smallDer = new Uint8Array(await crypto.subtle.exportKey('pkcs8', small.privateKey));
+  assert.equal(code(() => semres.Identity.withEncryptionKey('x', smallDer)), 'UnsupportedKeySize');
+});
+
 test('identity: export, import, wrong passphrase, and jose opens it with the passphrase', async () => {
   const identity = semres.Identity.generate('Lawson (synthetic)', 2048);
   const file = identity.export('a long passphrase', 1000);
