@@ -48,6 +48,17 @@ export async function launchBrowser() {
   return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
+/** On the patient page with a record chosen: searches the directory for `name`, ticks the
+ *  first match and clicks *Seal and share*. */
+export async function sealTo(page, name) {
+  await page.fill('#p-search', name);
+  await page.click('#p-search-go');
+  const box = page.locator('#p-results input[type=checkbox]').first();
+  await box.waitFor();
+  await box.check();
+  await page.click('#p-seal');
+}
+
 /** Waits until the text of `selector` matches `pattern` (a RegExp); on timeout the error
  *  shows the text it had, and `context()` if given. */
 export async function waitForText(page, selector, pattern, timeout = 60000, context = () => '') {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { startServer, launchBrowser, artifacts, waitForText, traceMainThread, busyTask } from './browser.mjs';
+import { startServer, launchBrowser, artifacts, waitForText, traceMainThread, busyTask, sealTo } from './browser.mjs';
 import { root } from './helpers.mjs';
 
 const semres = path.join(root, 'target/debug/semres');
@@ -97,12 +97,7 @@ async function shareSample(page, { sample = true, file = null, to = 'Lawson' } =
   if (sample) await page.click('#p-sample');
   if (file) await page.setInputFiles('#p-file', file);
   await waitStatus(page, 'p-picked', /Chosen/);
-  await page.fill('#p-search', to);
-  await page.click('#p-search-go');
-  const box = page.locator('#p-results input[type=checkbox]').first();
-  await box.waitFor();
-  await box.check();
-  await page.click('#p-seal');
+  await sealTo(page, to);
   await waitStatus(page, 'patient-status', /Shared .* with Dr Lawson/);
   return page.textContent('#p-result-hash');
 }
@@ -323,10 +318,7 @@ test('David and Lawson exchange a record through the site, verified at every ste
   const uploadsBefore = bodies.filter((b) => b.method === 'PUT').length;
   await d2.goto(`${server.url}#patient`);
   await d2.click('#p-sample');
-  await d2.fill('#p-search', 'Lawson');
-  await d2.click('#p-search-go');
-  await d2.locator('#p-results input[type=checkbox]').first().check();
-  await d2.click('#p-seal');
+  await sealTo(d2, 'Lawson');
   await waitStatus(d2, 'patient-status', /not the one registered on the ledger.*\[code BadRegistration\]/);
   assert.equal(bodies.filter((b) => b.method === 'PUT').length, uploadsBefore, 'nothing was uploaded');
   await david.context.unroute('**/api/v1/participants/*');
@@ -356,12 +348,7 @@ test('a 64 MiB record goes from David to Lawson with no main-thread task over 10
   await d.goto(`${server.url}#patient`);
   await d.setInputFiles('#p-file', file);
   await waitStatus(d, 'p-picked', /67,108,864 bytes/);
-  await d.fill('#p-search', 'Lawson');
-  await d.click('#p-search-go');
-  const box = d.locator('#p-results input[type=checkbox]').first();
-  await box.waitFor();
-  await box.check();
-  await d.click('#p-seal');
+  await sealTo(d, 'Lawson');
   await waitStatus(d, 'patient-status', /Shared scan-64mib\.bin with Dr Lawson/, 240000);
   const hash = await d.textContent('#p-result-hash');
 

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launchBrowser, artifacts, waitForText } from './browser.mjs';
+import { startServer, launchBrowser, artifacts, waitForText, sealTo } from './browser.mjs';
 
 let server;
 let browser;
@@ -49,10 +49,7 @@ test('the README walkthrough: demo identities in two tabs, share, verify, read',
 
   await david.click('nav a[data-view="patient"]');
   await david.click('#p-sample');
-  await david.fill('#p-search', 'Lawson');
-  await david.click('#p-search-go');
-  await david.locator('#p-results input[type=checkbox]').first().check();
-  await david.click('#p-seal');
+  await sealTo(david, 'Lawson');
   await until(david, '#patient-status', /Shared myhealthbank-synthetic\.xml with Lawson/);
 
   await lawson.click('#c-refresh');

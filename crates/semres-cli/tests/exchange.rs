@@ -322,12 +322,16 @@ fn the_cli_exchange_across_two_hospitals_of_a_consortium() {
             .and_then(|l| l.parse().ok())
             .unwrap_or(0)
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while size(addrs[2]) < size(addrs[0]) {
-        assert!(Instant::now() < deadline, "C never caught up with A");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    running[0].take().unwrap().kill();
+    // A stops once C has every block A has (else C would not know the newest grant).
+    let stop_a = |running: &mut Vec<Option<Served>>| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while size(addrs[2]) < size(addrs[0]) {
+            assert!(Instant::now() < deadline, "C never caught up with A");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        running[0].take().unwrap().kill();
+    };
+    stop_a(&mut running);
     until(
         "C serves its copy with A down",
         &held,
@@ -378,12 +382,7 @@ fn the_cli_exchange_across_two_hospitals_of_a_consortium() {
     stolen.extend(["--hash", &eager]);
     let (success, _, err) = semres(&stolen);
     assert!(!success && err.starts_with("semres copy: "), "{err}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while size(addrs[2]) < size(addrs[0]) {
-        assert!(Instant::now() < deadline, "C never caught up with A");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    running[0].take().unwrap().kill();
+    stop_a(&mut running);
     until(
         "C pulls the eager copy from D with A down",
         &eager,
