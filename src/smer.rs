@@ -678,16 +678,33 @@ impl ParsedSmer {
         key: &EncryptionPrivateKey,
         rng: &mut R,
     ) -> Result<OpenedRecord> {
-        let own_kid = key.key_id();
-        let by_kid: Vec<&Recipient> = self
+        let cek = self
+            .encrypted_keys_for(key.key_id())?
+            .into_iter()
+            .filter_map(|encrypted_key| key.unwrap_key(rng, encrypted_key).ok())
+            .find(|cek| self.authenticates(cek))
+            .ok_or(Error::DecryptionFailed)?;
+        self.decrypt_authenticated(&cek)
+    }
+
+    /// The wrapped content keys to try with the private key whose id is `key_id`: the
+    /// recipients whose `kid` is that id or, when none has it, the recipients without a
+    /// `kid` (SPEC §2.4); with neither, [`Error::NoMatchingRecipient`]. For a caller whose
+    /// RSA private-key operation runs elsewhere (the browser's WebCrypto, with a key it
+    /// cannot export): it unwraps each (RSA-OAEP-256) and gives the results to
+    /// [`ParsedSmer::authenticates`] and [`ParsedSmer::open_authenticated`].
+    pub fn encrypted_keys_for(&self, key_id: &str) -> Result<Vec<&[u8]>> {
+        let by_kid: Vec<&[u8]> = self
             .recipients
             .iter()
-            .filter(|r| r.key_id.as_deref() == Some(own_kid))
+            .filter(|r| r.key_id.as_deref() == Some(key_id))
+            .map(|r| r.encrypted_key.as_slice())
             .collect();
         let candidates = if by_kid.is_empty() {
             self.recipients
                 .iter()
                 .filter(|r| r.key_id.is_none())
+                .map(|r| r.encrypted_key.as_slice())
                 .collect()
         } else {
             by_kid
@@ -695,25 +712,34 @@ impl ParsedSmer {
         if candidates.is_empty() {
             return Err(Error::NoMatchingRecipient);
         }
-        let mut authenticated_cek = None;
-        for recipient in candidates {
-            let Ok(cek) = key.unwrap_key(rng, &recipient.encrypted_key) else {
-                continue;
-            };
-            if content::authenticate(
-                self.enc,
-                &cek,
-                &self.iv,
-                &self.aad,
-                &self.ciphertext,
-                &self.tag,
-            ) {
-                authenticated_cek = Some(cek);
-                break;
-            }
+        Ok(candidates)
+    }
+
+    /// Whether `cek` is the content key that authenticates this SMeR (its HMAC tag, checked
+    /// in constant time; `false` for a key of the wrong length).
+    pub fn authenticates(&self, cek: &[u8]) -> bool {
+        content::authenticate(
+            self.enc,
+            cek,
+            &self.iv,
+            &self.aad,
+            &self.ciphertext,
+            &self.tag,
+        )
+    }
+
+    /// Decrypts with a content key unwrapped by the caller; the tag is checked again
+    /// first. Any failure is [`Error::DecryptionFailed`].
+    pub fn open_authenticated(self, cek: &[u8]) -> Result<OpenedRecord> {
+        if !self.authenticates(cek) {
+            return Err(Error::DecryptionFailed);
         }
-        let cek = authenticated_cek.ok_or(Error::DecryptionFailed)?;
-        let record = content::decrypt_authenticated(self.enc, &cek, &self.iv, self.ciphertext)?;
+        self.decrypt_authenticated(cek)
+    }
+
+    /// Decrypts with a content key whose tag was just checked.
+    fn decrypt_authenticated(self, cek: &[u8]) -> Result<OpenedRecord> {
+        let record = content::decrypt_authenticated(self.enc, cek, &self.iv, self.ciphertext)?;
         Ok(OpenedRecord {
             record,
             header: self.header,

@@ -9,11 +9,12 @@ import init, {
   sealSmer, openSmer, inspectSmer, smerHash, dataIndex, signRequest,
   registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, payerEntry, eraseEntry, entryHash,
   blockFields, verifyEntrySigner, verifyCheckpoint, verifyConsistency,
-  verifyChain, verifyChainStructure, Consortium, Trust,
+  verifyChain, verifyChainStructure, Consortium, Trust, ParsedSmer,
 } from '/pkg/semres.js';
 import { getJson, getText, getBytes, request, segment } from './lib/endpoint.js';
 import { semresError } from './lib/semres-error.js';
 import * as store from './lib/store.js';
+import { openWithWebCrypto } from './lib/webcrypto-open.js';
 
 const ready = init();
 
@@ -75,10 +76,34 @@ function describe() {
   };
 }
 
-function adopt(identity) {
+/** Unlocks `identity` in this worker. Its RSA private key is also imported into WebCrypto
+ *  as a non-extractable `CryptoKey`: SMeRs are then unwrapped by the browser's native RSA,
+ *  and the core checks and decrypts the rest (`openRecord`). Without `crypto.subtle`, or if
+ *  the import fails, the core's own RSA is used. */
+async function adopt(identity) {
   forget();
-  me = { identity, signing: identity.signingKey(), encryption: identity.encryptionKey() };
+  const encryption = identity.encryptionKey();
+  const unlocked = { identity, signing: identity.signingKey(), encryption, webKey: null };
+  if (globalThis.crypto?.subtle) {
+    const der = encryption.exportPkcs8Der();
+    try {
+      unlocked.webKey = await crypto.subtle.importKey('pkcs8', der, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+    } catch { /* the core's RSA is used */ } finally {
+      der.fill(0);
+    }
+  }
+  me = unlocked;
   return describe();
+}
+
+/** Opens a SMeR with my key: the wrapped content keys are unwrapped by WebCrypto (my
+ *  non-extractable key) when there is one, else by the core; every other check and the
+ *  decryption are the core's. Any unwrap or authentication failure is one `DecryptionFailed`. */
+async function openRecord(smer, unlocked) {
+  const { encryption, webKey } = unlocked;
+  if (!webKey) return openSmer(smer, encryption);
+  // Locked while WebCrypto worked: nothing is opened.
+  return openWithWebCrypto(ParsedSmer, smer, encryption.keyId, webKey, { stillAllowed: () => me === unlocked });
 }
 
 /** Wipes the unlocked keys and every opened record at once (not at the next GC). */
@@ -370,12 +395,12 @@ const operations = {
     const identity = await generateIdentity(name, bits, pureRust);
     progress({ stage: 'protect', step: 2, of: 3, text: 'Protecting them with your passphrase (PBKDF2)…' });
     const file = identity.export(passphrase);
-    const profile = adopt(identity);
+    const profile = await adopt(identity);
     progress({ stage: 'store', step: 3, of: 3, text: 'Saving the encrypted identity in this browser…' });
     return { result: { profile, file: file.buffer }, transfer: [file.buffer] };
   },
   async unlock({ file, passphrase }) {
-    return { result: { profile: adopt(Identity.import(new Uint8Array(file), passphrase)) } };
+    return { result: { profile: await adopt(Identity.import(new Uint8Array(file), passphrase)) } };
   },
   async lock() {
     forget();
@@ -481,11 +506,11 @@ const operations = {
   },
   /** Opens a fetched SMeR (its hash checked by `fetchSmer`); returns the record. */
   async open({ hash }) {
-    const { encryption } = requireIdentity();
+    const unlocked = requireIdentity();
     const smer = smers.get(hash);
     if (!smer) throw semresError('InvalidInput', 'fetch the SMeR first');
     smers.delete(hash);
-    return openedResult(openSmer(smer, encryption));
+    return openedResult(await openRecord(smer, unlocked));
   },
   // -- the clinician's checks of a grant before decrypting, one operation each --
   /** A trusted checkpoint whose log holds the grant's block: signed by a pinned authority,

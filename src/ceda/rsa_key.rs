@@ -294,6 +294,14 @@ impl EncryptionPrivateKey {
             .map_err(|_| Error::KeyFormat("cannot encode PKCS#8"))
     }
 
+    /// Writes the key as unencrypted PKCS#8 DER (wiped on drop).
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
+        self.inner
+            .to_pkcs8_der()
+            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+            .map_err(|_| Error::KeyFormat("cannot encode PKCS#8"))
+    }
+
     /// Writes the key as PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`).
     pub fn to_pkcs1_pem(&self) -> Result<Zeroizing<String>> {
         self.inner

@@ -156,6 +156,13 @@ impl JsPrivateKey {
         secret_text(self.0.to_pkcs8_pem())
     }
 
+    /// Exports the private key as unencrypted PKCS#8 DER bytes — to hand it to WebCrypto's
+    /// `importKey("pkcs8", …, extractable = false)`. Overwrite the array once imported.
+    #[wasm_bindgen(js_name = exportPkcs8Der)]
+    pub fn export_pkcs8_der(&self) -> JsResult<Vec<u8>> {
+        self.0.to_pkcs8_der().map(|der| der.to_vec()).map_err(js)
+    }
+
     /// Exports the private key as PKCS#1 PEM (`RSA PRIVATE KEY`).
     #[wasm_bindgen(js_name = exportPkcs1Pem)]
     pub fn export_pkcs1_pem(&self) -> JsResult<String> {

@@ -5,6 +5,7 @@
 use getrandom::SysRng;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+use zeroize::Zeroize;
 
 use super::error::js;
 use super::keys::{JsPrivateKey, JsPublicKey};
@@ -213,6 +214,65 @@ pub fn open_smer(
     smer::open(smer, &key.0, &mut SysRng, &limits)
         .map(JsOpenedRecord)
         .map_err(js)
+}
+
+/// A SMeR parsed and checked (SPEC.md §2.4), to be opened with a content key that was
+/// unwrapped elsewhere — in the browser, by WebCrypto's RSA-OAEP with a private key it holds
+/// as a non-extractable `CryptoKey`. The core still makes every other check.
+#[wasm_bindgen(js_name = ParsedSmer)]
+pub struct JsParsedSmer(Option<ParsedSmer>);
+
+#[wasm_bindgen(js_class = ParsedSmer)]
+impl JsParsedSmer {
+    /// Parses and checks a SMeR (the checks of `openSmer` before any key is used).
+    pub fn parse(smer: &[u8], options: Option<OpenOptionsObject>) -> JsResult<JsParsedSmer> {
+        let limits = open_options(options).map_err(js)?;
+        ParsedSmer::parse(smer, &limits)
+            .map(|p| JsParsedSmer(Some(p)))
+            .map_err(js)
+    }
+
+    /// The wrapped content keys (RSA-OAEP-256 ciphertexts) to try with the private key whose
+    /// id is `keyId`, in order; `NoMatchingRecipient` when there is none.
+    #[wasm_bindgen(js_name = encryptedKeysFor, unchecked_return_type = "Uint8Array[]")]
+    pub fn encrypted_keys_for(&self, key_id: &str) -> JsResult<js_sys::Array> {
+        let parsed = self.parsed()?;
+        Ok(parsed
+            .encrypted_keys_for(key_id)
+            .map_err(js)?
+            .into_iter()
+            .map(|k| JsValue::from(js_sys::Uint8Array::from(k)))
+            .collect())
+    }
+
+    /// Opens the SMeR with the content key `cek` (what unwrapping one of `encryptedKeysFor`
+    /// gave). The array is overwritten with zeros. A key that does not authenticate the SMeR
+    /// throws `DecryptionFailed` and leaves this object usable for the next candidate; once
+    /// opened, it is spent.
+    #[wasm_bindgen(js_name = openWithContentKey)]
+    pub fn open_with_content_key(&mut self, cek: &mut [u8]) -> JsResult<JsOpenedRecord> {
+        let result = match self.parsed() {
+            Err(spent) => Err(spent),
+            Ok(parsed) if !parsed.authenticates(cek) => Err(js(Error::DecryptionFailed)),
+            Ok(_) => match self.0.take() {
+                Some(parsed) => parsed
+                    .open_authenticated(cek)
+                    .map(JsOpenedRecord)
+                    .map_err(js),
+                None => Err(js(Error::DecryptionFailed)),
+            },
+        };
+        cek.zeroize();
+        result
+    }
+}
+
+impl JsParsedSmer {
+    fn parsed(&self) -> JsResult<&ParsedSmer> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| js(Error::InvalidInput("this SMeR was already opened")))
+    }
 }
 
 /// What can be read from a SMeR without a key.

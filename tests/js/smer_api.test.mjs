@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSemres, smerVectors, hex, utf8 } from './helpers.mjs';
+import { openWithWebCrypto } from '../../www/lib/webcrypto-open.js';
 
 const semres = await loadSemres();
 const vectors = smerVectors();
@@ -28,6 +29,42 @@ test('every SMeR v1 vector through the JS API', () => {
       );
     }
   }
+});
+
+test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP in WebCrypto, a non-extractable key; the rest in the core)', async () => {
+  const webKeys = {};
+  for (const [name, key] of Object.entries(keys)) {
+    const der = key.exportPkcs8Der();
+    webKeys[name] = await crypto.subtle.importKey('pkcs8', der, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+    der.fill(0);
+    assert.equal(webKeys[name].extractable, false);
+  }
+  let opened = 0;
+  for (const c of vectors.cases) {
+    const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
+    const open = () => openWithWebCrypto(semres.ParsedSmer, utf8(c.smer), keys[c.key].keyId, webKeys[c.key], { options });
+    if (c.expect === 'ok') {
+      const record = await open();
+      assert.equal(hex(record.record), c.record_hex, c.name);
+      record.free();
+      opened += 1;
+    } else {
+      await assert.rejects(open, (e) => e instanceof Error && e.name === 'SemresError' && e.code === c.expect, `${c.name}: expected ${c.expect}`);
+    }
+  }
+  assert.ok(opened >= 10);
+  // A spent ParsedSmer cannot be opened twice, and a wrong content key leaves it usable.
+  const to = new semres.RecipientList();
+  to.add(keys.bob.publicKey());
+  const parsed = semres.ParsedSmer.parse(semres.sealSmer(utf8('synthetic'), to, { contentType: 'text/plain', ownerKeyId: keys.bob.keyId }));
+  const wrong = new Uint8Array(64).fill(7);
+  assert.throws(() => parsed.openWithContentKey(wrong), { code: 'DecryptionFailed' });
+  assert.ok(wrong.every((b) => b === 0), 'the content key array is wiped');
+  const [wrapped] = parsed.encryptedKeysFor(keys.bob.keyId);
+  const cek = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, webKeys.bob, wrapped));
+  assert.equal(new TextDecoder().decode(parsed.openWithContentKey(cek.slice()).record), 'synthetic');
+  assert.throws(() => parsed.openWithContentKey(cek), { code: 'InvalidInput' });
+  assert.throws(() => parsed.encryptedKeysFor(keys.alice.keyId), { code: 'InvalidInput' });
 });
 
 test('key ids of the vector keys are their RFC 7638 thumbprints', () => {
