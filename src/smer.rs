@@ -216,114 +216,195 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
     options: &SealOptions,
     limits: &Limits,
 ) -> Result<Vec<u8>> {
-    if record.len() > limits.max_record_bytes {
-        return Err(Error::TooLarge {
-            what: "record",
-            limit: limits.max_record_bytes,
-        });
+    let plan = SealPlan::new(rng, record.len(), recipients, options, limits)?;
+    let sealed = content::encrypt(plan.enc, &plan.cek, &plan.iv, plan.aad(), record)?;
+    plan.finish(&sealed.ciphertext, &sealed.tag)
+}
+
+/// A SMeR being sealed, all but its content encryption done: the options checked, the
+/// protected header built, a fresh CEK and IV drawn and the CEK wrapped for every recipient.
+/// [`seal`] finishes it with the core's AES-CBC and HMAC; a caller may instead compute the
+/// ciphertext and tag elsewhere (the browser's WebCrypto, with [`SealPlan::content_key`],
+/// [`SealPlan::iv`] and [`SealPlan::aad`], RFC 7518 §5.2.2) and give them to
+/// [`SealPlan::finish`] — the same bytes for the same key and IV.
+pub struct SealPlan {
+    enc: ContentEncryption,
+    protected: String,
+    cek: Zeroizing<Vec<u8>>,
+    iv: [u8; IV_LEN],
+    wrapped: Vec<(String, Vec<u8>)>,
+    record_len: usize,
+}
+
+impl core::fmt::Debug for SealPlan {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never print the content key.
+        write!(f, "SealPlan({:?}, {} bytes)", self.enc, self.record_len)
     }
-    if recipients.is_empty() {
-        return Err(Error::InvalidInput("a SMeR needs at least one recipient"));
-    }
-    if recipients.len() > limits.max_recipients {
-        return Err(Error::TooLarge {
-            what: "recipient count",
-            limit: limits.max_recipients,
-        });
-    }
-    let mut seen = BTreeSet::new();
-    if !recipients.iter().all(|r| seen.insert(r.key_id())) {
-        return Err(Error::InvalidInput("the same recipient is listed twice"));
-    }
-    if !is_media_type(&options.content_type) {
-        return Err(Error::InvalidInput("content type is not a media type"));
-    }
-    if !is_id_text(&options.owner_key_id) {
-        return Err(Error::InvalidInput(
-            "owner key id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
-        ));
-    }
-    let record_id = match &options.record_id {
-        Some(id) if is_id_text(id) => id.clone(),
-        Some(_) => {
-            return Err(Error::InvalidInput(
-                "record id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
-            ))
+}
+
+impl SealPlan {
+    /// Checks everything about a SMeR of a `record_len`-byte record for `recipients` with
+    /// `options` (the checks and errors of [`seal`]), draws the CEK and IV from `rng` and
+    /// wraps the CEK for each recipient.
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        rng: &mut R,
+        record_len: usize,
+        recipients: &[&EncryptionPublicKey],
+        options: &SealOptions,
+        limits: &Limits,
+    ) -> Result<Self> {
+        if record_len > limits.max_record_bytes {
+            return Err(Error::TooLarge {
+                what: "record",
+                limit: limits.max_record_bytes,
+            });
         }
-        None => {
-            let mut id = [0u8; 16];
-            fill_random(rng, &mut id)?;
-            b64::encode(&id)
+        if recipients.is_empty() {
+            return Err(Error::InvalidInput("a SMeR needs at least one recipient"));
         }
-    };
-    if let Some(name) = &options.file_name {
-        if !is_file_name(name) {
+        if recipients.len() > limits.max_recipients {
+            return Err(Error::TooLarge {
+                what: "recipient count",
+                limit: limits.max_recipients,
+            });
+        }
+        let mut seen = BTreeSet::new();
+        if !recipients.iter().all(|r| seen.insert(r.key_id())) {
+            return Err(Error::InvalidInput("the same recipient is listed twice"));
+        }
+        if !is_media_type(&options.content_type) {
+            return Err(Error::InvalidInput("content type is not a media type"));
+        }
+        if !is_id_text(&options.owner_key_id) {
             return Err(Error::InvalidInput(
-                "file name must be 1-255 bytes without control characters or path separators",
+                "owner key id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
             ));
         }
-    }
-
-    let mut header = serde_json::Map::new();
-    header.insert("alg".into(), KEY_ALG.into());
-    header.insert("enc".into(), options.enc.name().into());
-    header.insert("typ".into(), SMER_TYP.into());
-    header.insert("cty".into(), options.content_type.clone().into());
-    header.insert("smer".into(), SMER_VERSION.into());
-    header.insert("rid".into(), record_id.into());
-    header.insert("own".into(), options.owner_key_id.clone().into());
-    header.insert("iat".into(), options.created_at.into());
-    if let Some(name) = &options.file_name {
-        header.insert("fn".into(), name.clone().into());
-    }
-    let header_json = Value::Object(header).to_string();
-    if header_json.len() > limits.max_header_bytes {
-        return Err(Error::TooLarge {
-            what: "protected header",
-            limit: limits.max_header_bytes,
-        });
-    }
-    let protected = b64::encode(header_json.as_bytes());
-
-    let mut cek = Zeroizing::new(vec![0u8; options.enc.cek_len()]);
-    fill_random(rng, &mut cek)?;
-    let mut iv = [0u8; IV_LEN];
-    fill_random(rng, &mut iv)?;
-    let sealed = content::encrypt(options.enc, &cek, &iv, protected.as_bytes(), record)?;
-
-    let mut wrapped = Vec::with_capacity(recipients.len());
-    for recipient in recipients {
-        let encrypted_key = recipient.wrap_key(rng, &cek)?;
-        wrapped.push((recipient.key_id(), encrypted_key));
-    }
-
-    // Member order and absence of whitespace are fixed (SPEC.md §2.2); every value is
-    // base64url, so no JSON escaping is ever needed.
-    let mut out = Vec::with_capacity(
-        b64::encoded_len(sealed.ciphertext.len()) + protected.len() + wrapped.len() * 800 + 256,
-    );
-    let encode_failed = || Error::InvalidInput("base64url encoding failed");
-    out.extend_from_slice(b"{\"protected\":\"");
-    out.extend_from_slice(protected.as_bytes());
-    out.extend_from_slice(b"\",\"recipients\":[");
-    for (i, (kid, encrypted_key)) in wrapped.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+        let record_id = match &options.record_id {
+            Some(id) if is_id_text(id) => id.clone(),
+            Some(_) => {
+                return Err(Error::InvalidInput(
+                    "record id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
+                ))
+            }
+            None => {
+                let mut id = [0u8; 16];
+                fill_random(rng, &mut id)?;
+                b64::encode(&id)
+            }
+        };
+        if let Some(name) = &options.file_name {
+            if !is_file_name(name) {
+                return Err(Error::InvalidInput(
+                    "file name must be 1-255 bytes without control characters or path separators",
+                ));
+            }
         }
-        out.extend_from_slice(b"{\"header\":{\"kid\":\"");
-        out.extend_from_slice(kid.as_bytes());
-        out.extend_from_slice(b"\"},\"encrypted_key\":\"");
-        b64::encode_into(encrypted_key, &mut out).ok_or_else(encode_failed)?;
-        out.extend_from_slice(b"\"}");
+
+        let mut header = serde_json::Map::new();
+        header.insert("alg".into(), KEY_ALG.into());
+        header.insert("enc".into(), options.enc.name().into());
+        header.insert("typ".into(), SMER_TYP.into());
+        header.insert("cty".into(), options.content_type.clone().into());
+        header.insert("smer".into(), SMER_VERSION.into());
+        header.insert("rid".into(), record_id.into());
+        header.insert("own".into(), options.owner_key_id.clone().into());
+        header.insert("iat".into(), options.created_at.into());
+        if let Some(name) = &options.file_name {
+            header.insert("fn".into(), name.clone().into());
+        }
+        let header_json = Value::Object(header).to_string();
+        if header_json.len() > limits.max_header_bytes {
+            return Err(Error::TooLarge {
+                what: "protected header",
+                limit: limits.max_header_bytes,
+            });
+        }
+        let protected = b64::encode(header_json.as_bytes());
+
+        let mut cek = Zeroizing::new(vec![0u8; options.enc.cek_len()]);
+        fill_random(rng, &mut cek)?;
+        let mut iv = [0u8; IV_LEN];
+        fill_random(rng, &mut iv)?;
+        let mut wrapped = Vec::with_capacity(recipients.len());
+        for recipient in recipients {
+            let encrypted_key = recipient.wrap_key(rng, &cek)?;
+            wrapped.push((recipient.key_id().to_owned(), encrypted_key));
+        }
+        Ok(SealPlan {
+            enc: options.enc,
+            protected,
+            cek,
+            iv,
+            wrapped,
+            record_len,
+        })
     }
-    out.extend_from_slice(b"],\"iv\":\"");
-    b64::encode_into(&iv, &mut out).ok_or_else(encode_failed)?;
-    out.extend_from_slice(b"\",\"ciphertext\":\"");
-    b64::encode_into(&sealed.ciphertext, &mut out).ok_or_else(encode_failed)?;
-    out.extend_from_slice(b"\",\"tag\":\"");
-    b64::encode_into(&sealed.tag, &mut out).ok_or_else(encode_failed)?;
-    out.extend_from_slice(b"\"}");
-    Ok(out)
+
+    /// The content encryption.
+    pub fn enc(&self) -> ContentEncryption {
+        self.enc
+    }
+
+    /// The content-encryption key: the MAC key, then the AES key (RFC 7518 §5.2.2.1). Secret.
+    pub fn content_key(&self) -> &[u8] {
+        &self.cek
+    }
+
+    /// The IV.
+    pub fn iv(&self) -> &[u8; IV_LEN] {
+        &self.iv
+    }
+
+    /// The additional authenticated data: the ASCII of the base64url protected header.
+    pub fn aad(&self) -> &[u8] {
+        self.protected.as_bytes()
+    }
+
+    /// The SMeR, with the AES-CBC `ciphertext` (PKCS#7) of the record and its truncated HMAC
+    /// `tag`. Refuses (`InvalidInput`) a ciphertext whose length is not that of the record
+    /// announced, or a tag of the wrong length.
+    pub fn finish(self, ciphertext: &[u8], tag: &[u8]) -> Result<Vec<u8>> {
+        if ciphertext.len() != content::ciphertext_len(self.record_len) {
+            return Err(Error::InvalidInput(
+                "the ciphertext is not the length of the record announced",
+            ));
+        }
+        if tag.len() != self.enc.tag_len() {
+            return Err(Error::InvalidInput("the tag has the wrong length"));
+        }
+        // Member order and absence of whitespace are fixed (SPEC.md §2.2); every value is
+        // base64url, so no JSON escaping is ever needed.
+        let mut out = Vec::with_capacity(
+            b64::encoded_len(ciphertext.len())
+                + self.protected.len()
+                + self.wrapped.len() * 800
+                + 256,
+        );
+        let encode_failed = || Error::InvalidInput("base64url encoding failed");
+        out.extend_from_slice(b"{\"protected\":\"");
+        out.extend_from_slice(self.protected.as_bytes());
+        out.extend_from_slice(b"\",\"recipients\":[");
+        for (i, (kid, encrypted_key)) in self.wrapped.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"header\":{\"kid\":\"");
+            out.extend_from_slice(kid.as_bytes());
+            out.extend_from_slice(b"\"},\"encrypted_key\":\"");
+            b64::encode_into(encrypted_key, &mut out).ok_or_else(encode_failed)?;
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(b"],\"iv\":\"");
+        b64::encode_into(&self.iv, &mut out).ok_or_else(encode_failed)?;
+        out.extend_from_slice(b"\",\"ciphertext\":\"");
+        b64::encode_into(ciphertext, &mut out).ok_or_else(encode_failed)?;
+        out.extend_from_slice(b"\",\"tag\":\"");
+        b64::encode_into(tag, &mut out).ok_or_else(encode_failed)?;
+        out.extend_from_slice(b"\"}");
+        Ok(out)
+    }
 }
 
 /// A JSON object whose member names are unique (RFC 7516 §4 requires rejecting duplicates).
@@ -713,6 +794,30 @@ impl ParsedSmer {
             return Err(Error::NoMatchingRecipient);
         }
         Ok(candidates)
+    }
+
+    /// The IV.
+    pub fn iv(&self) -> &[u8] {
+        &self.iv
+    }
+
+    /// The MAC input `AAD || IV || ciphertext || AL` as one buffer, for an HMAC and an
+    /// AES-CBC decryption computed elsewhere (the ciphertext starts at
+    /// [`ParsedSmer::mac_input_ciphertext_start`] and ends 8 bytes before the end).
+    pub fn mac_input(&self) -> Vec<u8> {
+        content::mac_input(&self.aad, &self.iv, &self.ciphertext)
+    }
+
+    /// Where the ciphertext starts in [`ParsedSmer::mac_input`] (without building it).
+    pub fn mac_input_ciphertext_start(&self) -> usize {
+        self.aad.len() + self.iv.len()
+    }
+
+    /// Whether `full_mac`, an HMAC computed elsewhere with the content key's MAC half over
+    /// [`ParsedSmer::mac_input`], authenticates this SMeR (its leftmost bytes are the tag;
+    /// compared in constant time).
+    pub fn tag_matches(&self, full_mac: &[u8]) -> bool {
+        content::tag_matches(self.enc, full_mac, &self.tag)
     }
 
     /// Whether `cek` is the content key that authenticates this SMeR (its HMAC tag, checked

@@ -9,12 +9,13 @@ import init, {
   sealSmer, openSmer, inspectSmer, smerHash, dataIndex, signRequest,
   registerEntry, grantEntry, revokeEntry, accessEntry, careEntry, paymentEntry, payerEntry, eraseEntry, entryHash,
   blockFields, verifyEntrySigner, verifyCheckpoint, verifyConsistency,
-  verifyChain, verifyChainStructure, Consortium, Trust, ParsedSmer,
+  verifyChain, verifyChainStructure, Consortium, Trust,
 } from '/pkg/semres.js';
+import * as semres from '/pkg/semres.js';
 import { getJson, getText, getBytes, request, segment } from './lib/endpoint.js';
 import { semresError } from './lib/semres-error.js';
 import * as store from './lib/store.js';
-import { openWithWebCrypto } from './lib/webcrypto-open.js';
+import { sealWithWebCrypto, openWithWebCrypto } from './lib/webcrypto-ceda.js';
 
 const ready = init();
 
@@ -96,14 +97,14 @@ async function adopt(identity) {
   return describe();
 }
 
-/** Opens a SMeR with my key: the wrapped content keys are unwrapped by WebCrypto (my
- *  non-extractable key) when there is one, else by the core; every other check and the
- *  decryption are the core's. Any unwrap or authentication failure is one `DecryptionFailed`. */
+/** Opens a SMeR with my key: with WebCrypto (the unwrap by my non-extractable key, AES-CBC
+ *  and HMAC) under the core's checks when the key could be imported there, else by the core
+ *  alone. Any unwrap or authentication failure is one `DecryptionFailed`. */
 async function openRecord(smer, unlocked) {
   const { encryption, webKey } = unlocked;
   if (!webKey) return openSmer(smer, encryption);
   // Locked while WebCrypto worked: nothing is opened.
-  return openWithWebCrypto(ParsedSmer, smer, encryption.keyId, webKey, { stillAllowed: () => me === unlocked });
+  return openWithWebCrypto(semres, smer, encryption.keyId, webKey, { stillAllowed: () => me === unlocked });
 }
 
 /** Wipes the unlocked keys and every opened record at once (not at the next GC). */
@@ -471,7 +472,10 @@ const operations = {
       to.add(key);
     }
     const bytes = new Uint8Array(record instanceof Blob ? await record.arrayBuffer() : record);
-    const smer = sealSmer(bytes, to, { ...options, ownerKeyId: options.ownerKeyId ?? encryption.keyId });
+    const sealOptions = { ...options, ownerKeyId: options.ownerKeyId ?? encryption.keyId };
+    // AES-CBC and HMAC by WebCrypto under the core's checks and structure (the same bytes);
+    // the core alone where the browser has no WebCrypto.
+    const smer = globalThis.crypto?.subtle ? await sealWithWebCrypto(semres, bytes, to, sealOptions) : sealSmer(bytes, to, sealOptions);
     bytes.fill(0);
     progress({ stage: 'hashing', text: 'Hashing the SMeR (SHA-256)…' });
     const hash = smerHash(smer);

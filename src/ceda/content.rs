@@ -143,6 +143,28 @@ pub fn authenticate(
     }
 }
 
+/// The RFC 7518 §5.2.2.1 MAC input as one buffer, `AAD || IV || E || AL` — for an HMAC
+/// computed elsewhere in one call (the browser's WebCrypto has no incremental HMAC).
+pub fn mac_input(aad: &[u8], iv: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+    let aad_bits = (aad.len() as u64).saturating_mul(8);
+    let mut out = Vec::with_capacity(aad.len() + iv.len() + ciphertext.len() + 8);
+    out.extend_from_slice(aad);
+    out.extend_from_slice(iv);
+    out.extend_from_slice(ciphertext);
+    out.extend_from_slice(&aad_bits.to_be_bytes());
+    out
+}
+
+/// Whether the leftmost bytes of `full_mac` (an HMAC computed elsewhere over
+/// [`mac_input`]) are `tag`, compared in constant time; `false` for a MAC that is not the
+/// full output of `enc`'s hash or a tag of the wrong length.
+pub fn tag_matches(enc: ContentEncryption, full_mac: &[u8], tag: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    full_mac.len() == 2 * enc.tag_len()
+        && tag.len() == enc.tag_len()
+        && bool::from(full_mac[..enc.tag_len()].ct_eq(tag))
+}
+
 /// Decrypts a ciphertext whose tag [`authenticate`] accepted, in place.
 pub fn decrypt_authenticated(
     enc: ContentEncryption,

@@ -132,6 +132,79 @@ pub fn seal_smer(
     smer::seal(&mut SysRng, record, &keys, &options, &limits).map_err(js)
 }
 
+/// A SMeR being sealed with the content encryption done elsewhere (the browser's WebCrypto:
+/// AES-CBC, then HMAC over `aad ‖ iv ‖ ciphertext ‖ AL`, RFC 7518 §5.2.2): the core has
+/// checked the options, built the protected header, drawn the content key and IV and wrapped
+/// the key for every recipient; `finish` writes the SMeR. Same bytes as `sealSmer` for the
+/// same key and IV.
+#[wasm_bindgen(js_name = SealPlan)]
+pub struct JsSealPlan(Option<smer::SealPlan>);
+
+#[wasm_bindgen(js_class = SealPlan)]
+impl JsSealPlan {
+    /// Plans a SMeR of a record of `recordLength` bytes for `recipients` with the options of
+    /// `sealSmer` (same checks, same errors).
+    #[wasm_bindgen(js_name = forRecord)]
+    pub fn for_record(
+        record_length: f64,
+        recipients: &JsRecipientList,
+        options: SealOptionsObject,
+    ) -> JsResult<JsSealPlan> {
+        let (options, limits) = seal_options(options).map_err(js)?;
+        // Larger than any record the limits allow: refused as too large by the plan.
+        let length =
+            whole_number(record_length, 9.0e15, "recordLength is a byte count").map_err(js)?;
+        let length = usize::try_from(length).unwrap_or(usize::MAX);
+        let keys: Vec<&EncryptionPublicKey> = recipients.0.iter().collect();
+        smer::SealPlan::new(&mut SysRng, length, &keys, &options, &limits)
+            .map(|plan| JsSealPlan(Some(plan)))
+            .map_err(js)
+    }
+
+    /// The content encryption (`"A256CBC-HS512"` or `"A128CBC-HS256"`).
+    #[wasm_bindgen(getter)]
+    pub fn enc(&self) -> JsResult<String> {
+        Ok(self.plan()?.enc().name().to_owned())
+    }
+
+    /// The IV (16 bytes).
+    #[wasm_bindgen(getter)]
+    pub fn iv(&self) -> JsResult<Vec<u8>> {
+        Ok(self.plan()?.iv().to_vec())
+    }
+
+    /// The additional authenticated data (the base64url protected header, ASCII).
+    #[wasm_bindgen(getter)]
+    pub fn aad(&self) -> JsResult<Vec<u8>> {
+        Ok(self.plan()?.aad().to_vec())
+    }
+
+    /// The content-encryption key — its first half the HMAC key, its second the AES key.
+    /// Secret: overwrite the array with zeros once the keys are imported.
+    #[wasm_bindgen(js_name = contentKey)]
+    pub fn content_key(&self) -> JsResult<Vec<u8>> {
+        Ok(self.plan()?.content_key().to_vec())
+    }
+
+    /// The SMeR, from the AES-CBC ciphertext (PKCS#7) of the record and the leftmost half of
+    /// the HMAC (the tag). The plan is then spent.
+    pub fn finish(&mut self, ciphertext: &[u8], tag: &[u8]) -> JsResult<Vec<u8>> {
+        let plan = self
+            .0
+            .take()
+            .ok_or_else(|| js(Error::InvalidInput("this SealPlan was already finished")))?;
+        plan.finish(ciphertext, tag).map_err(js)
+    }
+}
+
+impl JsSealPlan {
+    fn plan(&self) -> JsResult<&smer::SealPlan> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| js(Error::InvalidInput("this SealPlan was already finished")))
+    }
+}
+
 /// A decrypted record and the authenticated metadata of its SMeR.
 #[wasm_bindgen(js_name = OpenedRecord)]
 pub struct JsOpenedRecord(smer::OpenedRecord);
@@ -243,6 +316,45 @@ impl JsParsedSmer {
             .into_iter()
             .map(|k| JsValue::from(js_sys::Uint8Array::from(k)))
             .collect())
+    }
+
+    /// The content encryption (`"A256CBC-HS512"` or `"A128CBC-HS256"`).
+    #[wasm_bindgen(getter)]
+    pub fn enc(&self) -> JsResult<String> {
+        Ok(self.parsed()?.enc().name().to_owned())
+    }
+
+    /// The header (authenticated only once the tag is checked).
+    #[wasm_bindgen(getter)]
+    pub fn header(&self) -> JsResult<JsSmerHeader> {
+        Ok(JsSmerHeader(self.parsed()?.header().clone()))
+    }
+
+    /// The IV (16 bytes).
+    #[wasm_bindgen(getter)]
+    pub fn iv(&self) -> JsResult<Vec<u8>> {
+        Ok(self.parsed()?.iv().to_vec())
+    }
+
+    /// The HMAC input `aad ‖ iv ‖ ciphertext ‖ AL` (RFC 7518 §5.2.2.1) as one array; the
+    /// ciphertext is the part from `ciphertextOffset` up to its last 8 bytes.
+    #[wasm_bindgen(js_name = macInput)]
+    pub fn mac_input(&self) -> JsResult<Vec<u8>> {
+        Ok(self.parsed()?.mac_input())
+    }
+
+    /// Where the ciphertext starts in `macInput()`.
+    #[wasm_bindgen(getter, js_name = ciphertextOffset)]
+    pub fn ciphertext_offset(&self) -> JsResult<usize> {
+        Ok(self.parsed()?.mac_input_ciphertext_start())
+    }
+
+    /// Whether `mac`, the full HMAC (SHA-256 for A128CBC-HS256, SHA-512 for A256CBC-HS512)
+    /// of `macInput()` under the content key's first half, authenticates this SMeR: its
+    /// leftmost half is the tag (compared in constant time).
+    #[wasm_bindgen(js_name = tagMatches)]
+    pub fn tag_matches(&self, mac: &[u8]) -> JsResult<bool> {
+        Ok(self.parsed()?.tag_matches(mac))
     }
 
     /// Opens the SMeR with the content key `cek` (what unwrapping one of `encryptedKeysFor`

@@ -75,7 +75,7 @@ try {
 const chromium = execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
 const fmtSize = (n) => (n === 0 ? '—' : n >= 1 << 20 ? `${(n / 1048576).toFixed(n % 1048576 ? 1 : 0)} MiB` : `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KiB`);
 const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
-const peers = ['SEMRES (site: RSA in WebCrypto)', 'WebCrypto', 'jose', 'openpgp.js'];
+const peers = ['SEMRES (site: WebCrypto under the core)', 'WebCrypto', 'jose', 'openpgp.js'];
 const groups = new Map();
 for (const r of rows) {
   const key = `${r.op}|${r.op === 'SMeR hash' ? r.size : r.size}`;
@@ -98,7 +98,7 @@ const header = [
   `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${chromium}, headless.`,
   `Medians of ${config.smallRuns} runs (1 KiB), ${config.midRuns} (1 MiB), ${config.bigRuns} (64 MiB), ${config.keygenRuns} (keygen), after one warm-up. (× SEMRES) > 1 means the peer is slower.`,
   'Seal/open: RSA-OAEP-256 + A256CBC-HS512, one RSA-3072 recipient (openpgp.js: RSA-3072 + AES-256 SEIPD). "open" includes the RSA unwrap.',
-  '"SEMRES (site: RSA in WebCrypto)": how the site opens — the core parses, checks and decrypts; WebCrypto unwraps with a non-extractable key (www/lib/webcrypto-open.js).',
+  '"SEMRES (site: WebCrypto under the core)": how the site seals and opens (www/lib/webcrypto-ceda.js) — the core checks options and SMeRs, builds and parses the JSON, draws the key and IV, wraps for each recipient and compares the tag; WebCrypto does AES-CBC, HMAC and the RSA unwrap (non-extractable key).',
 ];
 const fmtLedger = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${fmtMs(ms)} ms`);
 const ledgerLines = [

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSemres, smerVectors, hex, utf8 } from './helpers.mjs';
-import { openWithWebCrypto } from '../../www/lib/webcrypto-open.js';
+import { sealWithWebCrypto, openWithWebCrypto } from '../../www/lib/webcrypto-ceda.js';
 
 const semres = await loadSemres();
 const vectors = smerVectors();
@@ -31,7 +31,7 @@ test('every SMeR v1 vector through the JS API', () => {
   }
 });
 
-test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP in WebCrypto, a non-extractable key; the rest in the core)', async () => {
+test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP with a non-extractable key, AES-CBC, HMAC; the core checks the rest): same results, same bytes', async () => {
   const webKeys = {};
   for (const [name, key] of Object.entries(keys)) {
     const der = key.exportPkcs8Der();
@@ -42,7 +42,7 @@ test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP in WebCrypto, a 
   let opened = 0;
   for (const c of vectors.cases) {
     const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
-    const open = () => openWithWebCrypto(semres.ParsedSmer, utf8(c.smer), keys[c.key].keyId, webKeys[c.key], { options });
+    const open = () => openWithWebCrypto(semres, utf8(c.smer), keys[c.key].keyId, webKeys[c.key], { options });
     if (c.expect === 'ok') {
       const record = await open();
       assert.equal(hex(record.record), c.record_hex, c.name);
@@ -53,6 +53,28 @@ test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP in WebCrypto, a 
     }
   }
   assert.ok(opened >= 10);
+  // Same bytes: for every valid vector, WebCrypto's AES-CBC and HMAC under the vector's own
+  // content key and IV give exactly the SMeR's ciphertext and tag.
+  for (const c of vectors.cases.filter((v) => v.expect === 'ok')) {
+    const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
+    const smer = JSON.parse(c.smer);
+    const parsed = semres.ParsedSmer.parse(utf8(c.smer), options);
+    let cek = null;
+    for (const wrapped of parsed.encryptedKeysFor(keys[c.key].keyId)) {
+      try { cek = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, webKeys[c.key], wrapped)); break; } catch { /* next */ }
+    }
+    const half = cek.length / 2;
+    const hash = parsed.enc === 'A128CBC-HS256' ? 'SHA-256' : 'SHA-512';
+    const aes = await crypto.subtle.importKey('raw', cek.subarray(half), 'AES-CBC', false, ['encrypt']);
+    const mac = await crypto.subtle.importKey('raw', cek.subarray(0, half), { name: 'HMAC', hash }, false, ['sign']);
+    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: parsed.iv }, aes, Buffer.from(c.record_hex, 'hex')));
+    assert.equal(Buffer.from(ciphertext).toString('base64url'), smer.ciphertext, `${c.name}: ciphertext`);
+    const input = parsed.macInput();
+    assert.equal(Buffer.from(input.subarray(parsed.ciphertextOffset, input.length - 8)).toString('base64url'), smer.ciphertext);
+    const tag = new Uint8Array(await crypto.subtle.sign('HMAC', mac, input)).subarray(0, half);
+    assert.equal(Buffer.from(tag).toString('base64url'), smer.tag, `${c.name}: tag`);
+    parsed.free();
+  }
   // A spent ParsedSmer cannot be opened twice, and a wrong content key leaves it usable.
   const to = new semres.RecipientList();
   to.add(keys.bob.publicKey());
@@ -65,6 +87,49 @@ test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP in WebCrypto, a 
   assert.equal(new TextDecoder().decode(parsed.openWithContentKey(cek.slice()).record), 'synthetic');
   assert.throws(() => parsed.openWithContentKey(cek), { code: 'InvalidInput' });
   assert.throws(() => parsed.encryptedKeysFor(keys.alice.keyId), { code: 'InvalidInput' });
+});
+
+test('sealed with WebCrypto under the core, opened by the core — and the other way round — at every size edge, both enc', async () => {
+  const { bob } = keys;
+  const der = bob.exportPkcs8Der();
+  const webKey = await crypto.subtle.importKey('pkcs8', der, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+  der.fill(0);
+  const to = new semres.RecipientList();
+  to.add(bob.publicKey());
+  to.add(keys.alice.publicKey());
+  for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
+    for (const size of [0, 1, 15, 16, 17, 1 << 20]) {
+      const record = crypto.getRandomValues(new Uint8Array(size > 65536 ? 65536 : size));
+      const full = size > 65536 ? new Uint8Array(size).map((_, i) => record[i % record.length]) : record;
+      const options = { contentType: 'application/octet-stream', ownerKeyId: bob.keyId, enc, fileName: 'r.bin', createdAt: 1700000000 };
+      const web = await sealWithWebCrypto(semres, full, to, options);
+      const byCore = semres.openSmer(web, bob);
+      assert.equal(Buffer.compare(byCore.record, full), 0, `${enc} ${size}: WebCrypto seal, core open`);
+      assert.equal(byCore.enc, enc);
+      assert.equal(byCore.header.fileName, 'r.bin');
+      const core = semres.sealSmer(full, to, options);
+      const byWeb = await openWithWebCrypto(semres, core, bob.keyId, webKey);
+      assert.equal(Buffer.compare(byWeb.record, full), 0, `${enc} ${size}: core seal, WebCrypto open`);
+      assert.equal(byWeb.header.ownerKeyId, bob.keyId);
+      byWeb.free();
+      // The two SMeRs differ only in what is drawn fresh (record id, key, IV, OAEP seeds).
+      const [a, b] = [JSON.parse(new TextDecoder().decode(web)), JSON.parse(new TextDecoder().decode(core))];
+      assert.deepEqual(Object.keys(a), Object.keys(b));
+      assert.equal(a.ciphertext.length, b.ciphertext.length);
+    }
+  }
+  // The plan refuses what sealSmer refuses, and a ciphertext of the wrong length.
+  const code = async (fn) => { try { await fn(); } catch (e) { return e.code; } return 'no error'; };
+  assert.equal(await code(() => sealWithWebCrypto(semres, utf8('x'), to, { contentType: 'no media type', ownerKeyId: bob.keyId })), 'InvalidInput');
+  const plan = semres.SealPlan.forRecord(1, to, { contentType: 'text/plain', ownerKeyId: bob.keyId });
+  assert.equal(await code(() => plan.finish(new Uint8Array(32), new Uint8Array(32))), 'InvalidInput');
+  // A tampered SMeR is refused through WebCrypto as through the core.
+  const sealed = await sealWithWebCrypto(semres, utf8('synthetic'), to, { contentType: 'text/plain', ownerKeyId: bob.keyId });
+  const json = JSON.parse(new TextDecoder().decode(sealed));
+  json.ciphertext = `${json.ciphertext[0] === 'A' ? 'B' : 'A'}${json.ciphertext.slice(1)}`;
+  const tampered = utf8(JSON.stringify(json));
+  assert.equal(await code(() => openWithWebCrypto(semres, tampered, bob.keyId, webKey)), 'DecryptionFailed');
+  assert.equal(await code(() => semres.openSmer(tampered, bob)), 'DecryptionFailed');
 });
 
 test('key ids of the vector keys are their RFC 7638 thumbprints', () => {

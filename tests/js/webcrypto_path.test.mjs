@@ -1,7 +1,7 @@
-// Every SMeR v1 vector opened in Chromium the way the site's worker opens records: the RSA
-// private key imported into the browser's WebCrypto as a non-extractable CryptoKey, the
-// wrapped content keys unwrapped there, the rest checked and decrypted by the WASM core
-// (www/lib/webcrypto-open.js) — the same results and error codes as the core's own path.
+// CEDA in Chromium the way the site's worker runs it (www/lib/webcrypto-ceda.js): WebCrypto
+// for RSA-OAEP (a non-extractable key), AES-CBC and HMAC under the WASM core's checks and
+// structures. Every SMeR v1 vector gives the same result and error code through it as through
+// the core alone; records sealed by either path at every size edge open by the other.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { smerVectors } from './helpers.mjs';
@@ -23,7 +23,7 @@ test('every SMeR vector through the WebCrypto path in Chromium, as through the c
   const results = await page.evaluate(async (vectors) => {
     const semres = await import('/pkg/semres.js');
     await semres.default();
-    const { openWithWebCrypto } = await import('/lib/webcrypto-open.js');
+    const { openWithWebCrypto, sealWithWebCrypto } = await import('/lib/webcrypto-ceda.js');
     const utf8 = (t) => new TextEncoder().encode(t);
     const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
     const keys = {};
@@ -50,17 +50,32 @@ test('every SMeR vector through the WebCrypto path in Chromium, as through the c
       const { key, webKey } = keys[c.key];
       out.push({
         name: c.name,
-        webCrypto: await outcome(() => openWithWebCrypto(semres.ParsedSmer, utf8(c.smer), key.keyId, webKey, { options })),
+        webCrypto: await outcome(() => openWithWebCrypto(semres, utf8(c.smer), key.keyId, webKey, { options })),
         core: await outcome(async () => semres.openSmer(utf8(c.smer), key, options)),
         extractable: webKey.extractable,
       });
     }
-    return out;
+    // Both directions at the size edges, both enc.
+    const { key, webKey } = Object.values(keys)[0];
+    const to = new semres.RecipientList();
+    to.add(key.publicKey());
+    const crossed = [];
+    for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
+      for (const size of [0, 1, 15, 16, 17, 1 << 20]) {
+        const record = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
+        const options = { contentType: 'application/octet-stream', ownerKeyId: key.keyId, enc };
+        const a = await outcome(async () => semres.openSmer(await sealWithWebCrypto(semres, record, to, options), key));
+        const b = await outcome(() => openWithWebCrypto(semres, semres.sealSmer(record, to, options), key.keyId, webKey));
+        crossed.push({ enc, size, ok: a.ok === hex(record) && b.ok === hex(record) });
+      }
+    }
+    return { out, crossed };
   }, smerVectors());
   const vectors = smerVectors().cases;
-  assert.equal(results.length, vectors.length);
+  for (const c of results.crossed) assert.ok(c.ok, `${c.enc} ${c.size} bytes across the two paths`);
+  assert.equal(results.out.length, vectors.length);
   vectors.forEach((c, i) => {
-    const r = results[i];
+    const r = results.out[i];
     const expected = c.expect === 'ok' ? { ok: c.record_hex } : { code: c.expect };
     assert.deepEqual(r.webCrypto, expected, `${c.name} (WebCrypto path)`);
     assert.deepEqual(r.core, expected, `${c.name} (core path)`);

@@ -1,0 +1,99 @@
+// CEDA with the browser's native primitives under the WASM core (SPEC §2): the core checks
+// every option and every SMeR, builds and parses every structure, draws the content key and
+// IV, wraps it for each recipient and compares the tag; WebCrypto does the bulk work — AES-CBC,
+// HMAC-SHA-256/512 (RFC 7518 §5.2.2) — and the RSA-OAEP-256 unwrap with a private key it holds
+// as a non-extractable `CryptoKey`. The bytes are the core's own for the same key and IV. Every
+// unwrap or authentication failure is one `DecryptionFailed`. Used by the worker, the tests
+// (every SMeR vector through both paths) and the benchmark.
+import { semresError } from './semres-error.js';
+
+const HASH = { 'A128CBC-HS256': 'SHA-256', 'A256CBC-HS512': 'SHA-512' };
+
+/** The HMAC and AES keys of a content key (its first half, its second half). */
+async function contentKeys(cek, enc) {
+  const half = cek.length / 2;
+  const [mac, aes] = await Promise.all([
+    crypto.subtle.importKey('raw', cek.subarray(0, half), { name: 'HMAC', hash: HASH[enc] }, false, ['sign']),
+    crypto.subtle.importKey('raw', cek.subarray(half), { name: 'AES-CBC' }, false, ['encrypt', 'decrypt']),
+  ]);
+  return { mac, aes, tagLength: half };
+}
+
+/**
+ * Seals `record` for `recipients` as `sealSmer(record, recipients, options)` does.
+ * @param {typeof import('../../pkg/semres.js')} semres the core's module
+ * @param {Uint8Array} record
+ * @returns {Promise<Uint8Array>} the SMeR
+ */
+export async function sealWithWebCrypto(semres, record, recipients, options) {
+  const plan = semres.SealPlan.forRecord(record.length, recipients, options);
+  try {
+    const cek = plan.contentKey();
+    let keys;
+    try {
+      keys = await contentKeys(cek, plan.enc);
+    } finally {
+      cek.fill(0);
+    }
+    const iv = plan.iv;
+    const aad = plan.aad;
+    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv }, keys.aes, record));
+    const input = new Uint8Array(aad.length + iv.length + ciphertext.length + 8);
+    input.set(aad, 0);
+    input.set(iv, aad.length);
+    input.set(ciphertext, aad.length + iv.length);
+    new DataView(input.buffer).setBigUint64(input.length - 8, BigInt(aad.length) * 8n);
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, input));
+    return plan.finish(ciphertext, mac.subarray(0, keys.tagLength));
+  } finally {
+    plan.free();
+  }
+}
+
+/**
+ * Opens a SMeR as `openSmer` does, the RSA unwrap by `webKey` (RSA-OAEP, SHA-256, usage
+ * decrypt: the key whose id is `keyId`).
+ * @param {typeof import('../../pkg/semres.js')} semres the core's module
+ * @param {{ options?: object, stillAllowed?: () => boolean }} [more] `stillAllowed` is asked
+ *   after each unwrap (the worker: the identity is still unlocked)
+ * @returns {Promise<{record: Uint8Array, header: object, enc: string, free(): void}>}
+ */
+export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, stillAllowed = () => true } = {}) {
+  const parsed = semres.ParsedSmer.parse(smer, options);
+  try {
+    const enc = parsed.enc;
+    let input = null;
+    for (const wrapped of parsed.encryptedKeysFor(keyId)) {
+      let cek;
+      try {
+        cek = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, webKey, wrapped));
+      } catch {
+        continue;
+      }
+      try {
+        if (!stillAllowed()) throw semresError('Locked', 'Unlock your identity first.');
+        if (cek.length !== { 'A128CBC-HS256': 32, 'A256CBC-HS512': 64 }[enc]) continue;
+        const keys = await contentKeys(cek, enc);
+        input ??= parsed.macInput();
+        const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, input));
+        if (!parsed.tagMatches(mac)) continue;
+        // Authenticated: the padding is checked by the decryption (no oracle: the tag was first).
+        const ciphertext = input.subarray(parsed.ciphertextOffset, input.length - 8);
+        let record;
+        try {
+          record = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: parsed.iv }, keys.aes, ciphertext));
+        } catch {
+          break;
+        }
+        const header = parsed.header;
+        // As `openSmer`'s result: `record` is the caller's; `free()` releases the rest.
+        return { record, header, enc, free() { header.free(); } };
+      } finally {
+        cek.fill(0);
+      }
+    }
+    throw semresError('DecryptionFailed', 'decryption failed');
+  } finally {
+    parsed.free();
+  }
+}
