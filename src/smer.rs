@@ -216,15 +216,17 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
     options: &SealOptions,
     limits: &Limits,
 ) -> Result<Vec<u8>> {
-    let plan = SealPlan::new(rng, record.len(), recipients, options, limits)?;
+    let mut plan = SealPlan::new(rng, record.len(), recipients, options, limits)?;
+    plan.wrap_all(rng)?;
     let sealed = content::encrypt(plan.enc, &plan.cek, &plan.iv, plan.aad(), record)?;
     plan.finish(&sealed.ciphertext, &sealed.tag)
 }
 
-/// A SMeR being sealed, all but its content encryption done: the options checked, the
-/// protected header built, a fresh CEK and IV drawn and the CEK wrapped for every recipient.
-/// [`seal`] finishes it with the core's AES-CBC and HMAC; a caller may instead compute the
-/// ciphertext and tag elsewhere (the browser's WebCrypto, with [`SealPlan::content_key`],
+/// A SMeR being sealed: the options checked, the protected header built, a fresh CEK and IV
+/// drawn. [`seal`] wraps the CEK for every recipient ([`SealPlan::wrap_all`]) and finishes
+/// with the core's AES-CBC and HMAC; a caller may instead do the RSA-OAEP-256 wraps
+/// ([`SealPlan::recipient_spki`], [`SealPlan::set_encrypted_key`]) and compute the ciphertext
+/// and tag elsewhere (the browser's WebCrypto, with [`SealPlan::content_key`],
 /// [`SealPlan::iv`] and [`SealPlan::aad`], RFC 7518 §5.2.2) and give them to
 /// [`SealPlan::finish`] — the same bytes for the same key and IV.
 pub struct SealPlan {
@@ -232,7 +234,8 @@ pub struct SealPlan {
     protected: String,
     cek: Zeroizing<Vec<u8>>,
     iv: [u8; IV_LEN],
-    wrapped: Vec<(String, Vec<u8>)>,
+    recipients: Vec<EncryptionPublicKey>,
+    wrapped: Vec<Option<Vec<u8>>>,
     record_len: usize,
 }
 
@@ -245,8 +248,7 @@ impl core::fmt::Debug for SealPlan {
 
 impl SealPlan {
     /// Checks everything about a SMeR of a `record_len`-byte record for `recipients` with
-    /// `options` (the checks and errors of [`seal`]), draws the CEK and IV from `rng` and
-    /// wraps the CEK for each recipient.
+    /// `options` (the checks and errors of [`seal`]) and draws the CEK and IV from `rng`.
     pub fn new<R: TryCryptoRng + ?Sized>(
         rng: &mut R,
         record_len: usize,
@@ -327,19 +329,55 @@ impl SealPlan {
         fill_random(rng, &mut cek)?;
         let mut iv = [0u8; IV_LEN];
         fill_random(rng, &mut iv)?;
-        let mut wrapped = Vec::with_capacity(recipients.len());
-        for recipient in recipients {
-            let encrypted_key = recipient.wrap_key(rng, &cek)?;
-            wrapped.push((recipient.key_id().to_owned(), encrypted_key));
-        }
         Ok(SealPlan {
             enc: options.enc,
             protected,
             cek,
             iv,
-            wrapped,
+            recipients: recipients.iter().map(|r| (*r).clone()).collect(),
+            wrapped: vec![None; recipients.len()],
             record_len,
         })
+    }
+
+    /// Wraps the CEK for every recipient here (RSA-OAEP-256, seeds from `rng`).
+    pub fn wrap_all<R: TryCryptoRng + ?Sized>(&mut self, rng: &mut R) -> Result<()> {
+        for (recipient, wrapped) in self.recipients.iter().zip(self.wrapped.iter_mut()) {
+            *wrapped = Some(recipient.wrap_key(rng, &self.cek)?);
+        }
+        Ok(())
+    }
+
+    /// How many recipients.
+    pub fn recipient_count(&self) -> usize {
+        self.recipients.len()
+    }
+
+    /// Recipient `index`'s RSA public key as SPKI DER, to wrap the CEK with elsewhere.
+    pub fn recipient_spki(&self, index: usize) -> Result<Vec<u8>> {
+        self.recipients
+            .get(index)
+            .ok_or(Error::InvalidInput("no such recipient"))?
+            .to_spki_der()
+    }
+
+    /// Recipient `index`'s wrapped CEK (RSA-OAEP-256 with SHA-256, MGF1-SHA-256, empty label),
+    /// computed elsewhere. Refused (`InvalidInput`) unless it is as long as the recipient's
+    /// modulus; its correctness is the caller's (only the recipient can check it).
+    pub fn set_encrypted_key(&mut self, index: usize, encrypted_key: Vec<u8>) -> Result<()> {
+        let recipient = self
+            .recipients
+            .get(index)
+            .ok_or(Error::InvalidInput("no such recipient"))?;
+        if encrypted_key.len() != recipient.bits().div_ceil(8) {
+            return Err(Error::InvalidInput(
+                "a wrapped key is as long as the recipient's modulus",
+            ));
+        }
+        if let Some(slot) = self.wrapped.get_mut(index) {
+            *slot = Some(encrypted_key);
+        }
+        Ok(())
     }
 
     /// The content encryption.
@@ -365,7 +403,7 @@ impl SealPlan {
     /// The SMeR, with the AES-CBC `ciphertext` (PKCS#7) of the record and its truncated HMAC
     /// `tag`. Refuses (`InvalidInput`) a ciphertext whose length is not that of the record
     /// announced, or a tag of the wrong length.
-    pub fn finish(self, ciphertext: &[u8], tag: &[u8]) -> Result<Vec<u8>> {
+    pub fn finish(&self, ciphertext: &[u8], tag: &[u8]) -> Result<Vec<u8>> {
         if ciphertext.len() != content::ciphertext_len(self.record_len) {
             return Err(Error::InvalidInput(
                 "the ciphertext is not the length of the record announced",
@@ -373,6 +411,9 @@ impl SealPlan {
         }
         if tag.len() != self.enc.tag_len() {
             return Err(Error::InvalidInput("the tag has the wrong length"));
+        }
+        if self.wrapped.iter().any(Option::is_none) {
+            return Err(Error::InvalidInput("a recipient's wrapped key is missing"));
         }
         // Member order and absence of whitespace are fixed (SPEC.md §2.2); every value is
         // base64url, so no JSON escaping is ever needed.
@@ -386,12 +427,13 @@ impl SealPlan {
         out.extend_from_slice(b"{\"protected\":\"");
         out.extend_from_slice(self.protected.as_bytes());
         out.extend_from_slice(b"\",\"recipients\":[");
-        for (i, (kid, encrypted_key)) in self.wrapped.iter().enumerate() {
+        let wrapped = self.recipients.iter().zip(self.wrapped.iter().flatten());
+        for (i, (recipient, encrypted_key)) in wrapped.enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"header\":{\"kid\":\"");
-            out.extend_from_slice(kid.as_bytes());
+            out.extend_from_slice(recipient.key_id().as_bytes());
             out.extend_from_slice(b"\"},\"encrypted_key\":\"");
             b64::encode_into(encrypted_key, &mut out).ok_or_else(encode_failed)?;
             out.extend_from_slice(b"\"}");
@@ -623,9 +665,9 @@ impl ParsedSmer {
                 Some(Value::String(k)) => Some(k.clone()),
                 Some(_) => return Err(Error::MalformedSmer("kid is not a string")),
             };
-            let encrypted_key = b64::decode(&raw.encrypted_key).ok_or(Error::MalformedSmer(
-                "encrypted_key is not canonical base64url",
-            ))?;
+            let encrypted_key = b64::decode_public(&raw.encrypted_key).ok_or(
+                Error::MalformedSmer("encrypted_key is not canonical base64url"),
+            )?;
             if encrypted_key.is_empty() || encrypted_key.len() > MAX_ENCRYPTED_KEY_BYTES {
                 return Err(Error::MalformedSmer(
                     "encrypted_key has an impossible length",
@@ -645,8 +687,8 @@ impl ParsedSmer {
             });
         }
 
-        let iv =
-            b64::decode(&jwe.iv).ok_or(Error::MalformedSmer("iv is not canonical base64url"))?;
+        let iv = b64::decode_public(&jwe.iv)
+            .ok_or(Error::MalformedSmer("iv is not canonical base64url"))?;
         if iv.len() != IV_LEN {
             return Err(Error::MalformedSmer("iv must be 16 bytes"));
         }
@@ -662,7 +704,7 @@ impl ParsedSmer {
                 if jwe.ciphertext.len() > max_chars {
                     return Err(too_large());
                 }
-                let bytes = b64::decode(&jwe.ciphertext).ok_or_else(not_canonical)?;
+                let bytes = b64::decode_public(&jwe.ciphertext).ok_or_else(not_canonical)?;
                 let len = u64::try_from(bytes.len()).map_err(|_| too_large())?;
                 (bytes, len)
             }
@@ -685,8 +727,8 @@ impl ParsedSmer {
         if ciphertext_len > u64::try_from(max_ciphertext).unwrap_or(u64::MAX) {
             return Err(too_large());
         }
-        let tag =
-            b64::decode(&jwe.tag).ok_or(Error::MalformedSmer("tag is not canonical base64url"))?;
+        let tag = b64::decode_public(&jwe.tag)
+            .ok_or(Error::MalformedSmer("tag is not canonical base64url"))?;
         if tag.len() != enc.tag_len() {
             return Err(Error::MalformedSmer("tag has the wrong length for enc"));
         }

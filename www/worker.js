@@ -15,7 +15,7 @@ import * as semres from '/pkg/semres.js';
 import { getJson, getText, getBytes, request, segment } from './lib/endpoint.js';
 import { semresError } from './lib/semres-error.js';
 import * as store from './lib/store.js';
-import { sealWithWebCrypto, openWithWebCrypto } from './lib/webcrypto-ceda.js';
+import { sealWithWebCrypto, openWithWebCrypto, smerHashWithWebCrypto } from './lib/webcrypto-ceda.js';
 
 const ready = init();
 
@@ -106,6 +106,9 @@ async function openRecord(smer, unlocked) {
   // Locked while WebCrypto worked: nothing is opened.
   return openWithWebCrypto(semres, smer, encryption.keyId, webKey, { stillAllowed: () => me === unlocked });
 }
+
+/** The SMeR hash of `smer` (WebCrypto's SHA-256 where there is one; the same value). */
+const hashOf = (smer) => (globalThis.crypto?.subtle ? smerHashWithWebCrypto(smer) : smerHash(smer));
 
 /** Wipes the unlocked keys and every opened record at once (not at the next GC). */
 function forget() {
@@ -478,7 +481,7 @@ const operations = {
     const smer = globalThis.crypto?.subtle ? await sealWithWebCrypto(semres, bytes, to, sealOptions) : sealSmer(bytes, to, sealOptions);
     bytes.fill(0);
     progress({ stage: 'hashing', text: 'Hashing the SMeR (SHA-256)…' });
-    const hash = smerHash(smer);
+    const hash = await hashOf(smer);
     smers.set(hash, smer);
     return { result: { hash, size: smer.length } };
   },
@@ -495,7 +498,7 @@ const operations = {
    *  keeps it for `open`. */
   async fetchSmer({ hash }) {
     const smer = await getBytes(`/smers/${hash}`, { sign });
-    const computed = smerHash(smer);
+    const computed = await hashOf(smer);
     // DERy's rule on every exchange: bytes that do not hash to the ledger's value are dropped.
     if (computed !== hash) throw semresError('HashCheckFailed', 'the SMeR received does not hash to the ledger\'s value', { received: computed });
     smers.set(computed, smer);

@@ -132,11 +132,11 @@ pub fn seal_smer(
     smer::seal(&mut SysRng, record, &keys, &options, &limits).map_err(js)
 }
 
-/// A SMeR being sealed with the content encryption done elsewhere (the browser's WebCrypto:
-/// AES-CBC, then HMAC over `aad ‖ iv ‖ ciphertext ‖ AL`, RFC 7518 §5.2.2): the core has
-/// checked the options, built the protected header, drawn the content key and IV and wrapped
-/// the key for every recipient; `finish` writes the SMeR. Same bytes as `sealSmer` for the
-/// same key and IV.
+/// A SMeR being sealed with the work done elsewhere (the browser's WebCrypto: RSA-OAEP-256
+/// wraps, AES-CBC, then HMAC over `aad ‖ iv ‖ ciphertext ‖ AL`, RFC 7518 §5.2.2): the core
+/// has checked the options, built the protected header and drawn the content key and IV;
+/// the wrapped keys come from `wrapAll()` (the core) or `setEncryptedKey` (elsewhere), and
+/// `finish` writes the SMeR. Same bytes as `sealSmer` for the same key and IV.
 #[wasm_bindgen(js_name = SealPlan)]
 pub struct JsSealPlan(Option<smer::SealPlan>);
 
@@ -179,6 +179,33 @@ impl JsSealPlan {
         Ok(self.plan()?.aad().to_vec())
     }
 
+    /// Wraps the content key for every recipient here (RSA-OAEP-256).
+    #[wasm_bindgen(js_name = wrapAll)]
+    pub fn wrap_all(&mut self) -> JsResult<()> {
+        self.plan_mut()?.wrap_all(&mut SysRng).map_err(js)
+    }
+
+    /// How many recipients.
+    #[wasm_bindgen(getter, js_name = recipientCount)]
+    pub fn recipient_count(&self) -> JsResult<usize> {
+        Ok(self.plan()?.recipient_count())
+    }
+
+    /// Recipient `index`'s RSA public key (SPKI DER), in the order of the recipient list.
+    #[wasm_bindgen(js_name = recipientSpki)]
+    pub fn recipient_spki(&self, index: usize) -> JsResult<Vec<u8>> {
+        self.plan()?.recipient_spki(index).map_err(js)
+    }
+
+    /// Recipient `index`'s wrapped content key, computed elsewhere (RSA-OAEP with SHA-256);
+    /// refused unless as long as the recipient's modulus.
+    #[wasm_bindgen(js_name = setEncryptedKey)]
+    pub fn set_encrypted_key(&mut self, index: usize, encrypted_key: Vec<u8>) -> JsResult<()> {
+        self.plan_mut()?
+            .set_encrypted_key(index, encrypted_key)
+            .map_err(js)
+    }
+
     /// The content-encryption key — its first half the HMAC key, its second the AES key.
     /// Secret: overwrite the array with zeros once the keys are imported.
     #[wasm_bindgen(js_name = contentKey)]
@@ -187,13 +214,13 @@ impl JsSealPlan {
     }
 
     /// The SMeR, from the AES-CBC ciphertext (PKCS#7) of the record and the leftmost half of
-    /// the HMAC (the tag). The plan is then spent.
+    /// the HMAC (the tag), once every recipient's wrapped key is there. The plan is then
+    /// spent; a refused call leaves it as it was.
     pub fn finish(&mut self, ciphertext: &[u8], tag: &[u8]) -> JsResult<Vec<u8>> {
-        let plan = self
-            .0
-            .take()
-            .ok_or_else(|| js(Error::InvalidInput("this SealPlan was already finished")))?;
-        plan.finish(ciphertext, tag).map_err(js)
+        let smer = self.plan()?.finish(ciphertext, tag).map_err(js)?;
+        // Spent (and the content key wiped) once the SMeR is written.
+        self.0 = None;
+        Ok(smer)
     }
 }
 
@@ -201,6 +228,12 @@ impl JsSealPlan {
     fn plan(&self) -> JsResult<&smer::SealPlan> {
         self.0
             .as_ref()
+            .ok_or_else(|| js(Error::InvalidInput("this SealPlan was already finished")))
+    }
+
+    fn plan_mut(&mut self) -> JsResult<&mut smer::SealPlan> {
+        self.0
+            .as_mut()
             .ok_or_else(|| js(Error::InvalidInput("this SealPlan was already finished")))
     }
 }

@@ -4,7 +4,7 @@
 import init, * as semres from '/pkg/semres.js';
 import * as jose from '/jose/index.js';
 import * as openpgp from '/openpgp/openpgp.min.mjs';
-import { sealWithWebCrypto, openWithWebCrypto } from '/lib/webcrypto-ceda.js';
+import { sealWithWebCrypto, openWithWebCrypto, smerHashWithWebCrypto } from '/lib/webcrypto-ceda.js';
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -123,6 +123,7 @@ window.runBench = async function runBench(config) {
     }, runs));
     add('SMeR hash', smer.length, 'SEMRES (WASM)', await measure(() => semres.smerHash(smer), runs));
     add('SMeR hash', smer.length, 'WebCrypto', await measure(() => crypto.subtle.digest('SHA-256', smer), runs));
+    add('SMeR hash', smer.length, 'SEMRES (site: WebCrypto under the core)', await measure(() => smerHashWithWebCrypto(smer), runs));
 
     let web = await webcryptoSeal(record, webPub);
     add('seal', size, 'WebCrypto', await measure(async () => { web = await webcryptoSeal(record, webPub); }, runs));

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSemres, smerVectors, hex, utf8 } from './helpers.mjs';
-import { sealWithWebCrypto, openWithWebCrypto } from '../../www/lib/webcrypto-ceda.js';
+import { sealWithWebCrypto, openWithWebCrypto, smerHashWithWebCrypto } from '../../www/lib/webcrypto-ceda.js';
 
 const semres = await loadSemres();
 const vectors = smerVectors();
@@ -53,6 +53,8 @@ test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP with a non-extra
     }
   }
   assert.ok(opened >= 10);
+  // The SMeR hash by WebCrypto's SHA-256 is the core's.
+  for (const c of vectors.cases) assert.equal(await smerHashWithWebCrypto(utf8(c.smer)), semres.smerHash(utf8(c.smer)), c.name);
   // Same bytes: for every valid vector, WebCrypto's AES-CBC and HMAC under the vector's own
   // content key and IV give exactly the SMeR's ciphertext and tag.
   for (const c of vectors.cases.filter((v) => v.expect === 'ok')) {
@@ -122,7 +124,24 @@ test('sealed with WebCrypto under the core, opened by the core — and the other
   const code = async (fn) => { try { await fn(); } catch (e) { return e.code; } return 'no error'; };
   assert.equal(await code(() => sealWithWebCrypto(semres, utf8('x'), to, { contentType: 'no media type', ownerKeyId: bob.keyId })), 'InvalidInput');
   const plan = semres.SealPlan.forRecord(1, to, { contentType: 'text/plain', ownerKeyId: bob.keyId });
-  assert.equal(await code(() => plan.finish(new Uint8Array(32), new Uint8Array(32))), 'InvalidInput');
+  assert.equal(plan.recipientCount, 2);
+  assert.equal(await code(() => plan.finish(new Uint8Array(16), new Uint8Array(32))), 'InvalidInput', 'no wrapped keys yet');
+  assert.equal(await code(() => plan.setEncryptedKey(0, new Uint8Array(100))), 'InvalidInput', 'not the modulus length');
+  assert.equal(await code(() => plan.setEncryptedKey(2, new Uint8Array(384))), 'InvalidInput', 'no such recipient');
+  plan.wrapAll();
+  assert.equal(await code(() => plan.finish(new Uint8Array(32), new Uint8Array(32))), 'InvalidInput', 'not the ciphertext length of 1 byte');
+  // The core's own wraps and WebCrypto's open alike (the plan finished by WebCrypto's AES and HMAC).
+  const cek = plan.contentKey();
+  const half = cek.length / 2;
+  const aes = await crypto.subtle.importKey('raw', cek.subarray(half), 'AES-CBC', false, ['encrypt']);
+  const hmac = await crypto.subtle.importKey('raw', cek.subarray(0, half), { name: 'HMAC', hash: 'SHA-512' }, false, ['sign']);
+  cek.fill(0);
+  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: plan.iv }, aes, utf8('x')));
+  const input = new Uint8Array([...plan.aad, ...plan.iv, ...ct, 0, 0, 0, 0, 0, 0, 0, 0]);
+  new DataView(input.buffer).setBigUint64(input.length - 8, BigInt(plan.aad.length) * 8n);
+  const made = plan.finish(ct, new Uint8Array(await crypto.subtle.sign('HMAC', hmac, input)).subarray(0, half));
+  assert.equal(new TextDecoder().decode(semres.openSmer(made, bob).record), 'x');
+  assert.equal(new TextDecoder().decode(semres.openSmer(made, keys.alice).record), 'x');
   // A tampered SMeR is refused through WebCrypto as through the core.
   const sealed = await sealWithWebCrypto(semres, utf8('synthetic'), to, { contentType: 'text/plain', ownerKeyId: bob.keyId });
   const json = JSON.parse(new TextDecoder().decode(sealed));

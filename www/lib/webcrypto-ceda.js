@@ -1,8 +1,8 @@
 // CEDA with the browser's native primitives under the WASM core (SPEC §2): the core checks
 // every option and every SMeR, builds and parses every structure, draws the content key and
-// IV, wraps it for each recipient and compares the tag; WebCrypto does the bulk work — AES-CBC,
-// HMAC-SHA-256/512 (RFC 7518 §5.2.2) — and the RSA-OAEP-256 unwrap with a private key it holds
-// as a non-extractable `CryptoKey`. The bytes are the core's own for the same key and IV. Every
+// IV, wraps it for each recipient and compares the tag; WebCrypto does the bulk work —
+// AES-CBC, HMAC-SHA-256/512 (RFC 7518 §5.2.2), the SMeR hash's SHA-256 — and the
+// RSA-OAEP-256 unwrap with a private key it holds as a non-extractable `CryptoKey`. The bytes are the core's own for the same key and IV. Every
 // unwrap or authentication failure is one `DecryptionFailed`. Used by the worker, the tests
 // (every SMeR vector through both paths) and the benchmark.
 import { semresError } from './semres-error.js';
@@ -20,6 +20,17 @@ async function contentKeys(cek, enc) {
 }
 
 /**
+ * The SMeR hash (SPEC §2.3: SHA-256 of the exact SMeR bytes, lower-case hex) by WebCrypto's
+ * SHA-256: the core's `smerHash` value.
+ * @param {Uint8Array} smer
+ * @returns {Promise<string>}
+ */
+export async function smerHashWithWebCrypto(smer) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', smer));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
  * Seals `record` for `recipients` as `sealSmer(record, recipients, options)` does.
  * @param {typeof import('../../pkg/semres.js')} semres the core's module
  * @param {Uint8Array} record
@@ -31,7 +42,15 @@ export async function sealWithWebCrypto(semres, record, recipients, options) {
     const cek = plan.contentKey();
     let keys;
     try {
-      keys = await contentKeys(cek, plan.enc);
+      // The HMAC and AES keys, and an RSA-OAEP-256 wrap of the content key for each recipient
+      // (their SPKI from the plan). WebCrypto copies `cek` when each call is made.
+      const wraps = Array.from({ length: plan.recipientCount }, async (_, i) => {
+        const to = await crypto.subtle.importKey('spki', plan.recipientSpki(i), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+        return new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, to, cek));
+      });
+      let wrapped;
+      [keys, wrapped] = await Promise.all([contentKeys(cek, plan.enc), Promise.all(wraps)]);
+      wrapped.forEach((key, i) => plan.setEncryptedKey(i, key));
     } finally {
       cek.fill(0);
     }
