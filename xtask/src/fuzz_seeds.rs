@@ -51,6 +51,14 @@ fn smer_seeds(vectors: &Value, seeds: &mut Seeds) -> Result<EncryptionPrivateKey
         input.extend_from_slice(smer);
         seeds.entry("smer").or_default().push(input);
         seeds.entry("smer_open").or_default().push(smer.to_vec());
+        // Every base64url member of the SMeR, for the decoders (valid or not, as the case is).
+        if let Ok(Value::Object(members)) = serde_json::from_slice::<Value>(smer) {
+            for value in members.values() {
+                if let Some(text) = value.as_str().filter(|t| t.len() <= 4096) {
+                    seeds.entry("base64url").or_default().push(text.as_bytes().to_vec());
+                }
+            }
+        }
     }
     let pem = vectors["keys"]["alice"]["private_pkcs8_pem"]
         .as_str()
