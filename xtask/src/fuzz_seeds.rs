@@ -55,7 +55,10 @@ fn smer_seeds(vectors: &Value, seeds: &mut Seeds) -> Result<EncryptionPrivateKey
         if let Ok(Value::Object(members)) = serde_json::from_slice::<Value>(smer) {
             for value in members.values() {
                 if let Some(text) = value.as_str().filter(|t| t.len() <= 4096) {
-                    seeds.entry("base64url").or_default().push(text.as_bytes().to_vec());
+                    seeds
+                        .entry("base64url")
+                        .or_default()
+                        .push(text.as_bytes().to_vec());
                 }
             }
         }
