@@ -13,6 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let fast = b64::decode_public(text);
     assert_eq!(fast, b64::decode(text), "the two decoders disagree");
     if let Some(bytes) = fast {
-        assert_eq!(b64::encode(&bytes), text, "a non-canonical text was accepted");
+        assert_eq!(
+            b64::encode(&bytes),
+            text,
+            "a non-canonical text was accepted"
+        );
     }
 });
