@@ -3,17 +3,7 @@
 // module behaves identically; panics and errors never expose function names to users anyway.
 // (Cargo's `strip = true` would also drop `target_features`, which wasm-bindgen reads.)
 import { readFileSync, writeFileSync } from 'node:fs';
-
-function leb(bytes, at) {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = bytes[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(byte & 0x80)) return [value, at];
-  }
-}
+import { leb } from './wasm-leb.mjs';
 
 const file = process.argv[2];
 const wasm = readFileSync(file);

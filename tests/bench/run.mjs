@@ -1,14 +1,15 @@
 // npm run bench: a report, not a test. Serves the WASM package, jose and openpgp.js on
 // 127.0.0.1, runs tests/bench/bench.js in Debian's headless Chromium, and prints a markdown
 // table of medians with the ratio of each peer to SEMRES; writes target/bench/bench.{md,json}.
-import http from 'node:http';
-import { readFileSync, mkdirSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { root } from '../js/helpers.mjs';
 import { launchBrowser } from '../js/browser.mjs';
+import { startBenchServer } from './serve.mjs';
+import { runMemoryBench, memoryTable } from './memory.mjs';
 
 const quick = process.argv.includes('--quick');
 const config = {
@@ -19,31 +20,8 @@ const config = {
   keygenRuns: quick ? 2 : 5,
 };
 
-const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
-const mounts = [
-  ['/pkg/', path.join(root, 'pkg')],
-  ['/lib/', path.join(root, 'www/lib')],
-  ['/jose/', path.join(root, 'node_modules/jose/dist/webapi')],
-  ['/openpgp/', path.join(root, 'node_modules/openpgp/dist')],
-  ['/bench/', path.join(root, 'tests/bench')],
-  ['/ledger-data/', path.join(root, 'target/bench')],
-];
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  for (const [prefix, dir] of mounts) {
-    if (url.pathname.startsWith(prefix)) {
-      const file = path.join(dir, path.normalize(url.pathname.slice(prefix.length)));
-      if (file.startsWith(dir) && existsSync(file) && statSync(file).isFile()) {
-        res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-        res.end(readFileSync(file));
-        return;
-      }
-    }
-  }
-  res.writeHead(404).end();
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const base = `http://127.0.0.1:${server.address().port}`;
+const server = await startBenchServer();
+const { base } = server;
 
 // Ledger data and native figures.
 const ledgerBlocks = quick ? 10_000 : 100_000;
@@ -70,8 +48,16 @@ try {
   ledgerRows = await page.evaluate((c) => window.runLedgerBench(c), { blocks: ledgerBlocks, structuralRuns: 3, fullRuns: quick ? 1 : 2, inclusionIndex: native.inclusion_index });
 } finally {
   await browser.close();
+}
+// Peak memory and the page's longest task, one large record per implementation in a worker.
+let memoryRows;
+try {
+  memoryRows = await runMemoryBench(base, { pkcs8Pem, openpgpKey, size: quick ? 16 << 20 : 64 << 20 });
+} finally {
   server.close();
 }
+// Each crate's share of the module (cargo's output still has the function names).
+const wasmShares = execFileSync('node', [path.join(root, 'scripts/wasm-size.mjs')], { cwd: root }).toString();
 const chromium = execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
 const fmtSize = (n) => (n === 0 ? '—' : n >= 1 << 20 ? `${(n / 1048576).toFixed(n % 1048576 ? 1 : 0)} MiB` : `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KiB`);
 const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
@@ -131,7 +117,7 @@ const consortiumLines = [
   `| a joining node replays ${joining.entries.toLocaleString('en')} entries (${joining.entries_per_tx} per transaction) | ${joining.replay_s.toFixed(1)} s, ${joining.replay_entries_per_s.toFixed(0)} entries/s |`,
   `| on paper: 4 QBFT validators, 2 s blocks, 30 M gas, batches of 100 | ${consortium.qbft_4_validators_2s_30m_gas_entries_per_s.toFixed(0)} entries/s |`,
 ];
-const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${ledgerLines.join('\n')}\n\n${endpointLines.join('\n')}\n\n${consortiumLines.join('\n')}\n`;
+const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${memoryTable(memoryRows)}\n\n${ledgerLines.join('\n')}\n\n${endpointLines.join('\n')}\n\n${consortiumLines.join('\n')}\n\n${wasmShares}`;
 console.log(markdown);
 const wasm = readFileSync(path.join(root, 'pkg/semres_bg.wasm'));
 const gzip = (await import('node:zlib')).gzipSync(wasm, { level: 9 }).length;
@@ -139,5 +125,5 @@ console.log(`semres_bg.wasm: ${(wasm.length / 1024).toFixed(0)} KiB, ${(gzip / 1
 const out = path.join(root, 'target/bench');
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, 'bench.md'), markdown);
-writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows, ledger: { native, browser: ledgerRows }, endpoint, consortium }, null, 2));
+writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows, memory: memoryRows, ledger: { native, browser: ledgerRows }, endpoint, consortium }, null, 2));
 console.log(`wrote ${path.join(out, 'bench.md')} and bench.json`);

@@ -36,13 +36,14 @@ export async function startServer({ demo = false, listen = '127.0.0.1:0' } = {})
   };
 }
 
-export async function launchBrowser() {
+/** Debian's headless Chromium with a fresh profile; `args` are added to its command line. */
+export async function launchBrowser({ args = [] } = {}) {
   const profile = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'semres-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...args],
   });
   mkdirSync(artifacts, { recursive: true });
   return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
