@@ -1,76 +1,79 @@
 // CEDA in Chromium the way the site's worker runs it (www/lib/webcrypto-ceda.js): WebCrypto
 // for RSA-OAEP (a non-extractable key), AES-CBC and HMAC under the WASM core's checks and
 // structures. Every SMeR v1 vector gives the same result and error code through it as through
-// the core alone; records sealed by either path at every size edge open by the other.
+// the core alone; records sealed by either path at every size edge open by the other. The
+// same in Firefox ESR (WebDriver BiDi).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { smerVectors } from './helpers.mjs';
 import { startServer, launchBrowser } from './browser.mjs';
+import { launchFirefox, FIREFOX } from './firefox.mjs';
 
 let server;
 let browser;
+let firefox;
 after(async () => {
   await browser?.close();
+  await firefox?.close();
   await server?.stopped();
 });
 
-test('every SMeR vector through the WebCrypto path in Chromium, as through the core', async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  const page = await browser.context.newPage();
-  await page.goto(`${server.url}#identity`);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-  const results = await page.evaluate(async (vectors) => {
-    const semres = await import('/pkg/semres.js');
-    await semres.default();
-    const { openWithWebCrypto, sealWithWebCrypto } = await import('/lib/webcrypto-ceda.js');
-    const utf8 = (t) => new TextEncoder().encode(t);
-    const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-    const keys = {};
-    for (const [name, k] of Object.entries(vectors.keys)) {
-      const key = semres.PrivateKey.fromPem(k.private_pkcs8_pem);
-      const der = key.exportPkcs8Der();
-      const webKey = await crypto.subtle.importKey('pkcs8', der, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
-      der.fill(0);
-      keys[name] = { key, webKey };
+/** Runs in the browser: every vector through both paths, and seals crossed at the size edges. */
+async function inPage(vectors) {
+  const semres = await import('/pkg/semres.js');
+  await semres.default();
+  const { openWithWebCrypto, sealWithWebCrypto } = await import('/lib/webcrypto-ceda.js');
+  const utf8 = (t) => new TextEncoder().encode(t);
+  const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  const keys = {};
+  for (const [name, k] of Object.entries(vectors.keys)) {
+    const key = semres.PrivateKey.fromPem(k.private_pkcs8_pem);
+    const der = key.exportPkcs8Der();
+    const webKey = await crypto.subtle.importKey('pkcs8', der, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+    der.fill(0);
+    keys[name] = { key, webKey };
+  }
+  const outcome = async (open) => {
+    try {
+      const opened = await open();
+      const record = hex(opened.record);
+      opened.free();
+      return { ok: record };
+    } catch (e) {
+      return { code: e?.name === 'SemresError' ? e.code : `not a SemresError: ${e}` };
     }
-    const outcome = async (open) => {
-      try {
-        const opened = await open();
-        const record = hex(opened.record);
-        opened.free();
-        return { ok: record };
-      } catch (e) {
-        return { code: e?.name === 'SemresError' ? e.code : `not a SemresError: ${e}` };
-      }
-    };
-    const out = [];
-    for (const c of vectors.cases) {
-      const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
-      const { key, webKey } = keys[c.key];
-      out.push({
-        name: c.name,
-        webCrypto: await outcome(() => openWithWebCrypto(semres, utf8(c.smer), key.keyId, webKey, { options })),
-        core: await outcome(async () => semres.openSmer(utf8(c.smer), key, options)),
-        extractable: webKey.extractable,
-      });
+  };
+  const out = [];
+  for (const c of vectors.cases) {
+    const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
+    const { key, webKey } = keys[c.key];
+    out.push({
+      name: c.name,
+      webCrypto: await outcome(() => openWithWebCrypto(semres, utf8(c.smer), key.keyId, webKey, { options })),
+      core: await outcome(async () => semres.openSmer(utf8(c.smer), key, options)),
+      extractable: webKey.extractable,
+    });
+  }
+  // Both directions at the size edges, both enc.
+  const { key, webKey } = Object.values(keys)[0];
+  const to = new semres.RecipientList();
+  to.add(key.publicKey());
+  const crossed = [];
+  for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
+    for (const size of [0, 1, 15, 16, 17, 1 << 20]) {
+      const record = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
+      const options = { contentType: 'application/octet-stream', ownerKeyId: key.keyId, enc };
+      const a = await outcome(async () => semres.openSmer(await sealWithWebCrypto(semres, record, to, options), key));
+      const b = await outcome(() => openWithWebCrypto(semres, semres.sealSmer(record, to, options), key.keyId, webKey));
+      crossed.push({ enc, size, ok: a.ok === hex(record) && b.ok === hex(record) });
     }
-    // Both directions at the size edges, both enc.
-    const { key, webKey } = Object.values(keys)[0];
-    const to = new semres.RecipientList();
-    to.add(key.publicKey());
-    const crossed = [];
-    for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
-      for (const size of [0, 1, 15, 16, 17, 1 << 20]) {
-        const record = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
-        const options = { contentType: 'application/octet-stream', ownerKeyId: key.keyId, enc };
-        const a = await outcome(async () => semres.openSmer(await sealWithWebCrypto(semres, record, to, options), key));
-        const b = await outcome(() => openWithWebCrypto(semres, semres.sealSmer(record, to, options), key.keyId, webKey));
-        crossed.push({ enc, size, ok: a.ok === hex(record) && b.ok === hex(record) });
-      }
-    }
-    return { out, crossed };
-  }, smerVectors());
+  }
+  return { out, crossed };
+}
+
+/** The same results and codes through both paths, and every crossing opened. */
+function check(results) {
   const vectors = smerVectors().cases;
   for (const c of results.crossed) assert.ok(c.ok, `${c.enc} ${c.size} bytes across the two paths`);
   assert.equal(results.out.length, vectors.length);
@@ -81,4 +84,21 @@ test('every SMeR vector through the WebCrypto path in Chromium, as through the c
     assert.deepEqual(r.core, expected, `${c.name} (core path)`);
     assert.equal(r.extractable, false);
   });
+}
+
+test('every SMeR vector through the WebCrypto path in Chromium, as through the core', async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}#identity`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  check(await page.evaluate(inPage, smerVectors()));
+});
+
+test('every SMeR vector through the WebCrypto path in Firefox, as through the core', { skip: !existsSync(FIREFOX) && `${FIREFOX} is not installed` }, async () => {
+  server ??= await startServer();
+  firefox = await launchFirefox();
+  await firefox.goto(`${server.url}#identity`);
+  await firefox.until('document.body.dataset.ready === "true"', 30000);
+  check(await firefox.run(`return (${inPage})(JSON.parse(args[0]));`, smerVectors()));
 });
