@@ -9,7 +9,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::entry::{Entry, EntryBody, Role};
-use semres::ledger::{genesis_block, verify_chain, Block, LedgerState};
+use semres::ledger::{genesis_block, verify_chain, verify_chain_deferred, Block, LedgerState};
 use semres::EncryptionPrivateKey;
 
 #[test]
@@ -221,13 +221,29 @@ fn random_chain(seed: u64, steps: usize) -> Vec<Block> {
     blocks
 }
 
+/// Signatures beyond each block's seal and its entry signer's own (co-signatures such as an
+/// authority's on a clinician's registration), after genesis.
+fn extra_signatures(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .skip(1)
+        .map(|b| b.entry.signatures().len() - 1)
+        .sum()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
     fn random_valid_chains_verify_and_any_single_mutation_fails(seed in 1u64..1_000_000, steps in 5usize..30, which in any::<prop::sample::Index>(), byte in any::<prop::sample::Index>(), bit in 0u8..8) {
         let blocks = random_chain(seed, steps);
-        prop_assert!(verify_chain(&blocks).is_ok());
+        let full = verify_chain(&blocks).unwrap();
+        // Deferred: the same verifications, every one holds, the same state.
+        let deferred = verify_chain_deferred(&blocks).unwrap();
+        prop_assert!(deferred.signatures().iter().all(|s| s.holds()));
+        prop_assert_eq!(deferred.signatures().len(), 2 * (blocks.len() - 1) + extra_signatures(&blocks));
+        prop_assert_eq!(deferred.state().tree().root(full.size()), full.tree().root(full.size()));
+        prop_assert_eq!(deferred.state().last_hash(), full.last_hash());
         // Mutate one bit of one block's encoding: it must no longer decode, or the chain
         // must fail verification.
         let i = which.index(blocks.len());
@@ -240,6 +256,8 @@ proptest! {
                 let mut chain = blocks.clone();
                 chain[i] = mutated;
                 prop_assert!(verify_chain(&chain).is_err(), "block {} byte {} bit {} flipped and the chain still verifies", i, at, bit);
+                let deferred = verify_chain_deferred(&chain).is_ok_and(|d| d.signatures().iter().all(|s| s.holds()));
+                prop_assert!(!deferred, "block {} byte {} bit {} flipped and the deferred check passes", i, at, bit);
             }
         }
     }

@@ -27,6 +27,7 @@ pub use block::Block;
 pub use entry::{Entry, EntryBody, Role};
 pub use error::LedgerError;
 pub use state::{
-    genesis_block, verify_anchored_chain, verify_chain, verify_chain_structure, ChainError,
-    LedgerState,
+    genesis_block, verify_anchored_chain, verify_anchored_chain_deferred, verify_chain,
+    verify_chain_deferred, verify_chain_structure, ChainError, DeferredChain, LedgerState,
+    SignatureCheck,
 };

@@ -128,21 +128,59 @@ fn public_key(bytes: &[u8; 32]) -> LedgerResult<SigningPublicKey> {
     SigningPublicKey::from_bytes(bytes).map_err(|_| LedgerError::Malformed("invalid Ed25519 key"))
 }
 
+/// What becomes of each Ed25519 verification a block needs.
+enum Verify<'a> {
+    /// Made at once (full verification).
+    Now,
+    /// Skipped: a prefix whose root was verified before ([`Check::TrustedPrefix`]).
+    Skip,
+    /// Listed in `list` for the caller to make afterwards ([`verify_chain_deferred`]).
+    Defer {
+        block: u64,
+        list: &'a mut Vec<SignatureCheck>,
+    },
+}
+
+impl Verify<'_> {
+    fn of(check: Check) -> Verify<'static> {
+        match check {
+            Check::Full => Verify::Now,
+            Check::TrustedPrefix => Verify::Skip,
+        }
+    }
+
+    /// Whether `signature` by `key` over `message` verifies — or is skipped, or deferred.
+    fn signature(&mut self, key: &SigningPublicKey, message: Vec<u8>, signature: &[u8]) -> bool {
+        match self {
+            Verify::Now => key.verify(&message, signature).is_ok(),
+            Verify::Skip => true,
+            Verify::Defer { block, list } => {
+                list.push(SignatureCheck {
+                    block: *block,
+                    key: key.clone(),
+                    message,
+                    signature: signature.to_vec(),
+                });
+                true
+            }
+        }
+    }
+}
+
 /// Verifies every listed signature against `keys` (key id → key) and returns the ids of the
 /// keys whose signatures verified. A signature by an unknown key or that fails is refused.
 fn verified_signers(
     entry: &Entry,
     hash: &Hash,
     keys: &dyn Fn(&str) -> Option<SigningPublicKey>,
-    check: Check,
+    verify: &mut Verify<'_>,
 ) -> LedgerResult<BTreeSet<String>> {
     let message = Entry::signature_message(hash);
     let mut ok = BTreeSet::new();
     for s in entry.signatures() {
         let key = keys(s.key_id()).ok_or(LedgerError::BadSignature)?;
-        if check == Check::Full {
-            key.verify(&message, &s.signature)
-                .map_err(|_| LedgerError::BadSignature)?;
+        if !verify.signature(&key, message.clone(), &s.signature) {
+            return Err(LedgerError::BadSignature);
         }
         if !ok.insert(s.key_id().to_owned()) {
             return Err(LedgerError::Duplicate);
@@ -175,8 +213,12 @@ impl LedgerState {
             return Err(LedgerError::BadGenesis);
         }
         let hash = block.entry.hash();
-        let signers =
-            verified_signers(&block.entry, &hash, &|id| set.get(id).cloned(), Check::Full)?;
+        let signers = verified_signers(
+            &block.entry,
+            &hash,
+            &|id| set.get(id).cloned(),
+            &mut Verify::Now,
+        )?;
         if signers.len() != set.len() {
             return Err(LedgerError::MissingSignature);
         }
@@ -351,6 +393,10 @@ impl LedgerState {
 
     /// Applies a block with the given depth of checking.
     pub fn apply_with(&mut self, block: &Block, check: Check) -> LedgerResult<()> {
+        self.apply_verifying(block, &mut Verify::of(check))
+    }
+
+    fn apply_verifying(&mut self, block: &Block, verify: &mut Verify<'_>) -> LedgerResult<()> {
         self.check_header(block)?;
         let block_hash = block.hash();
         let anchored = match (&block.seal, &self.anchoring) {
@@ -359,10 +405,8 @@ impl LedgerState {
                     .authorities
                     .get(sealer)
                     .ok_or(LedgerError::UnknownAuthority)?;
-                if check == Check::Full {
-                    authority
-                        .verify(&Block::seal_message(&block_hash), signature)
-                        .map_err(|_| LedgerError::BadSeal)?;
+                if !verify.signature(authority, Block::seal_message(&block_hash), signature) {
+                    return Err(LedgerError::BadSeal);
                 }
                 None
             }
@@ -371,7 +415,7 @@ impl LedgerState {
             _ => return Err(LedgerError::UnknownAuthority),
         };
         let entry_hash = block.entry.hash();
-        let effect = self.check_entry(&block.entry, &entry_hash, block.time, check)?;
+        let effect = self.check_entry(&block.entry, &entry_hash, block.time, verify)?;
         self.seen.insert(entry_hash);
         self.commit(effect, block.entry.signer(), entry_hash);
         self.advance(block, block_hash);
@@ -412,7 +456,7 @@ impl LedgerState {
     /// Checks an entry as the next block would carry it at `block_time`, without changing
     /// the state: the endpoint calls this before sealing.
     pub fn check_entry_at(&self, entry: &Entry, block_time: i64) -> LedgerResult<()> {
-        self.check_entry(entry, &entry.hash(), block_time, Check::Full)
+        self.check_entry(entry, &entry.hash(), block_time, &mut Verify::Now)
             .map(|_| ())
     }
 
@@ -421,7 +465,7 @@ impl LedgerState {
         entry: &Entry,
         hash: &Hash,
         block_time: i64,
-        check: Check,
+        verify: &mut Verify<'_>,
     ) -> LedgerResult<Effect> {
         let hash = *hash;
         if self.seen.contains(&hash) {
@@ -467,7 +511,7 @@ impl LedgerState {
                         self.key(id)
                     }
                 },
-                check,
+                verify,
             )?;
             if !signers.contains(signer) {
                 return Err(LedgerError::MissingSignature);
@@ -489,7 +533,7 @@ impl LedgerState {
         if self.anchoring.is_some() && matches!(entry.body(), EntryBody::AuthorityChange { .. }) {
             return Err(LedgerError::NotAuthorized);
         }
-        let signers = verified_signers(entry, &hash, &|id| self.key(id), check)?;
+        let signers = verified_signers(entry, &hash, &|id| self.key(id), verify)?;
         if !signers.contains(signer) {
             return Err(LedgerError::MissingSignature);
         }
@@ -778,7 +822,7 @@ impl LedgerState {
             return Err(LedgerError::UnknownAuthority);
         }
         let time = time.max(self.last_time);
-        self.check_entry(&entry, &entry.hash(), time, Check::Full)?;
+        self.check_entry(&entry, &entry.hash(), time, &mut Verify::Now)?;
         Ok(Block::seal(
             self.next_number,
             self.last_hash,
@@ -852,6 +896,92 @@ pub fn verify_anchored_chain(
         })?;
     }
     Ok(state)
+}
+
+/// One Ed25519 verification that the full check of a chain makes: a block's seal by its
+/// authority, or one signature of its entry, with the key the state at that block gives.
+#[derive(Debug, Clone)]
+pub struct SignatureCheck {
+    block: u64,
+    key: SigningPublicKey,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl SignatureCheck {
+    /// Index of the block that needs it.
+    pub fn block(&self) -> u64 {
+        self.block
+    }
+
+    /// Whether it holds (the same strict verification [`verify_chain`] makes).
+    pub fn holds(&self) -> bool {
+        self.key.verify(&self.message, &self.signature).is_ok()
+    }
+}
+
+/// A chain whose every rule, link, number, time and anchor was checked in order, with its
+/// Ed25519 verifications listed instead of made — so that they can be spread over threads.
+/// The chain is fully verified when every one of [`DeferredChain::signatures`] holds: the
+/// checks made are exactly [`verify_chain`]'s (or [`verify_anchored_chain`]'s), the
+/// verifications the same ones, at the same blocks, with the same keys. When one does not
+/// hold, the first bad block and why are found by [`verify_chain`] itself.
+#[derive(Debug, Clone)]
+pub struct DeferredChain {
+    state: LedgerState,
+    signatures: Vec<SignatureCheck>,
+}
+
+impl DeferredChain {
+    /// The verifications still to make, in chain order.
+    pub fn signatures(&self) -> &[SignatureCheck] {
+        &self.signatures
+    }
+
+    /// The state after the last block: the verified chain's, once every verification held.
+    pub fn state(&self) -> &LedgerState {
+        &self.state
+    }
+}
+
+fn replay_deferring(
+    mut state: LedgerState,
+    blocks: &[Block],
+    first: usize,
+) -> Result<DeferredChain, ChainError> {
+    let mut signatures = Vec::new();
+    for (i, block) in blocks.iter().enumerate().skip(first) {
+        let index = i as u64;
+        let mut verify = Verify::Defer {
+            block: index,
+            list: &mut signatures,
+        };
+        state
+            .apply_verifying(block, &mut verify)
+            .map_err(|error| ChainError { index, error })?;
+    }
+    Ok(DeferredChain { state, signatures })
+}
+
+/// [`verify_chain`] with the Ed25519 verifications of every block after genesis deferred
+/// (genesis is verified in full).
+pub fn verify_chain_deferred(blocks: &[Block]) -> Result<DeferredChain, ChainError> {
+    let first = blocks.first().ok_or(ChainError {
+        index: 0,
+        error: LedgerError::BadGenesis,
+    })?;
+    let state = LedgerState::genesis(first).map_err(|error| ChainError { index: 0, error })?;
+    replay_deferring(state, blocks, 1)
+}
+
+/// [`verify_anchored_chain`] with every Ed25519 verification deferred.
+pub fn verify_anchored_chain_deferred(
+    consortium: &Consortium,
+    blocks: &[Block],
+) -> Result<DeferredChain, ChainError> {
+    let state =
+        LedgerState::consortium(consortium).map_err(|error| ChainError { index: 0, error })?;
+    replay_deferring(state, blocks, 0)
 }
 
 /// Structural verification: numbering, hash links and non-decreasing time only (no

@@ -6,7 +6,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::error::js;
-use super::ledger::JsChainReport;
+use super::ledger::{JsChainCheck, JsChainReport};
 use super::JsResult;
 use crate::ledger::consortium::{equivocation, Consortium, CosignedCheckpoint};
 use crate::ledger::{chain_file, verify_anchored_chain};
@@ -62,6 +62,14 @@ impl JsConsortium {
         let blocks = chain_file::read(file).map_err(js)?;
         let state = verify_anchored_chain(&self.0, &blocks).map_err(js)?;
         Ok(JsChainReport::of_state(&state))
+    }
+
+    /// Starts a full verification of a consortium's chain file whose Ed25519 verifications
+    /// several workers can share (see `ChainCheck`); throws as `verifyChain` does when the
+    /// file, a rule, an anchor or an earlier signature is bad.
+    #[wasm_bindgen(js_name = chainCheck)]
+    pub fn chain_check(&self, file: &[u8]) -> JsResult<JsChainCheck> {
+        JsChainCheck::new(file, Some(self.0.clone()))
     }
 
     /// The members who cosigned both `a` and `b` when these are two checkpoints of the same

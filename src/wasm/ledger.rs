@@ -1,5 +1,6 @@
 //! The ledger at the JS boundary: full and structural verification of chain files, chain
-//! files written in the browser, signed checkpoints, RFC 6962 inclusion and consistency
+//! files written in the browser, a full verification whose Ed25519 verifications several
+//! workers share (`ChainCheck`), signed checkpoints, RFC 6962 inclusion and consistency
 //! proofs, one block's checks without its chain (seal, signer), and a block's paper fields.
 
 use serde::Serialize;
@@ -12,10 +13,15 @@ use crate::ceda::EncryptionPublicKey;
 use crate::encoding::{b64, hex};
 use crate::identity::signing::SigningPublicKey;
 use crate::ledger::checkpoint::Checkpoint;
+use crate::ledger::consortium::Consortium;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
 use crate::ledger::trust::Trust;
-use crate::ledger::{chain_file, verify_chain, verify_chain_structure, Block, LedgerError};
+use crate::ledger::{
+    chain_file, verify_anchored_chain, verify_anchored_chain_deferred, verify_chain,
+    verify_chain_deferred, verify_chain_structure, Block, ChainError, DeferredChain, LedgerError,
+    LedgerState,
+};
 
 pub(crate) fn decode_block(bytes: &[u8]) -> JsResult<Block> {
     Block::from_bytes(bytes).map_err(js)
@@ -89,6 +95,89 @@ impl JsChainReport {
             chain_id: Some(state.chain_id().to_owned()),
             authorities: state.authorities().cloned().collect(),
         }
+    }
+}
+
+/// A full verification of a chain file whose Ed25519 verifications (every seal and entry
+/// signature) can be shared by several workers: `start` (or `Consortium.chainCheck`) checks
+/// every rule, link, number, time and anchor in order and lists the verifications;
+/// `verifySignatures(from, to)` makes some of them — in this worker or in others that made
+/// the same `ChainCheck` from the same file —; `finish(allHeld)` gives the report. The
+/// verdict is `verifyChain`'s: when a rule or a verification fails, the chain is verified
+/// again block by block, and the error names the same first bad block with the same code.
+#[wasm_bindgen(js_name = ChainCheck)]
+pub struct JsChainCheck {
+    blocks: Vec<Block>,
+    consortium: Option<Consortium>,
+    deferred: DeferredChain,
+}
+
+impl JsChainCheck {
+    /// Verifies block by block (the reference verdict).
+    fn sequential(
+        blocks: &[Block],
+        consortium: Option<&Consortium>,
+    ) -> Result<LedgerState, ChainError> {
+        match consortium {
+            Some(c) => verify_anchored_chain(c, blocks),
+            None => verify_chain(blocks),
+        }
+    }
+
+    pub(crate) fn new(file: &[u8], consortium: Option<Consortium>) -> JsResult<JsChainCheck> {
+        let blocks = chain_file::read(file).map_err(js)?;
+        let deferred = match &consortium {
+            Some(c) => verify_anchored_chain_deferred(c, &blocks),
+            None => verify_chain_deferred(&blocks),
+        };
+        match deferred {
+            Ok(deferred) => Ok(JsChainCheck {
+                blocks,
+                consortium,
+                deferred,
+            }),
+            // A signature of an earlier block may be the first fault: ask the reference.
+            Err(rule) => Err(js(Self::sequential(&blocks, consortium.as_ref())
+                .err()
+                .unwrap_or(rule))),
+        }
+    }
+}
+
+#[wasm_bindgen(js_class = ChainCheck)]
+impl JsChainCheck {
+    /// Starts the full verification of a sealed chain file (from its genesis). Throws as
+    /// `verifyChain` does when the file, a rule, a link or an earlier signature is bad.
+    pub fn start(file: &[u8]) -> JsResult<JsChainCheck> {
+        JsChainCheck::new(file, None)
+    }
+
+    /// How many Ed25519 verifications remain (indices `0..signatureCount`).
+    #[wasm_bindgen(getter, js_name = signatureCount)]
+    pub fn signature_count(&self) -> usize {
+        self.deferred.signatures().len()
+    }
+
+    /// Makes verifications `from` up to (not including) `to`, clamped to `signatureCount`;
+    /// whether every one held.
+    #[wasm_bindgen(js_name = verifySignatures)]
+    pub fn verify_signatures(&self, from: usize, to: usize) -> bool {
+        let all = self.deferred.signatures();
+        let to = to.min(all.len());
+        all.get(from.min(to)..to)
+            .is_some_and(|part| part.iter().all(|s| s.holds()))
+    }
+
+    /// The report once the verifications were made: `allHeld` when every one of
+    /// `0..signatureCount` held. Otherwise the chain is verified again block by block and
+    /// this throws `verifyChain`'s error (its `blockIndex` and code).
+    pub fn finish(self, all_held: bool) -> JsResult<JsChainReport> {
+        if all_held {
+            return Ok(JsChainReport::of_state(self.deferred.state()));
+        }
+        JsChainCheck::sequential(&self.blocks, self.consortium.as_ref())
+            .map(|state| JsChainReport::of_state(&state))
+            .map_err(js)
     }
 }
 

@@ -6,7 +6,7 @@ use semres::b64;
 use semres::identity::signing::SigningPublicKey;
 use semres::ledger::checkpoint::Checkpoint;
 use semres::ledger::merkle::{verify_consistency, verify_inclusion, Hash};
-use semres::ledger::{verify_chain, verify_chain_structure, Block};
+use semres::ledger::{verify_chain, verify_chain_deferred, verify_chain_structure, Block};
 use serde_json::Value;
 
 pub(crate) const LEDGER_VECTORS: &str = include_str!("../vectors/ledger/ledger_v1.json");
@@ -51,11 +51,23 @@ pub(crate) fn run_ledger_vectors(doc: &str) -> (usize, Vec<String>) {
     };
     for case in doc["chains"].as_array().expect("chains") {
         let name = case["name"].as_str().expect("name");
-        let outcome = decode_chain(&case["blocks"]).and_then(|blocks| {
+        let decoded = decode_chain(&case["blocks"]);
+        let outcome = decoded.clone().and_then(|blocks| {
             verify_chain(&blocks)
                 .map(|_| ())
                 .map_err(|e| (e.index, e.error.code().to_string()))
         });
+        // The same verdict with the Ed25519 verifications deferred and made afterwards
+        // (how the browser spreads them over workers).
+        if let Ok(blocks) = &decoded {
+            let deferred = verify_chain_deferred(blocks)
+                .is_ok_and(|d| d.signatures().iter().all(|s| s.holds()));
+            check(
+                &format!("{name} (deferred signatures)"),
+                deferred == outcome.is_ok(),
+                format!("deferred verdict {deferred}, full verdict {outcome:?}"),
+            );
+        }
         match (&outcome, &case["expect"]) {
             (Ok(()), Value::String(s)) if s == "ok" => check(name, true, String::new()),
             (Err((index, code)), Value::Object(want)) => check(
