@@ -2,21 +2,25 @@
 // (www/lib/chain-verify.js over the core's ChainCheck), in Chromium: every ledger and
 // anchored-chain vector gives exactly the core's verifyChain verdict — the same report, or
 // the same code at the same block — with 1 and 3 threads, including a chain whose first
-// fault (a forged seal) comes before a rule fault that the in-order pass meets first.
+// fault (a forged seal) comes before a rule fault that the in-order pass meets first; in
+// Chromium and in Firefox ESR.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { root } from './helpers.mjs';
 import { startServer, launchBrowser } from './browser.mjs';
+import { launchFirefox, FIREFOX } from './firefox.mjs';
 
 const ledger = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/ledger_v1.json'), 'utf8'));
 const consortium = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/consortium_v1.json'), 'utf8'));
 
 let server;
 let browser;
+let firefox;
 after(async () => {
   await browser?.close();
+  await firefox?.close();
   await server?.stopped();
 });
 
@@ -56,24 +60,20 @@ async function inPage({ cases, note }) {
   return out;
 }
 
-test('every chain vector verifies over 1 and 3 threads exactly as verifyChain does', async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  const page = await browser.context.newPage();
-  await page.goto(`${server.url}#auditor`);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-  const forged = ledger.chains.find((c) => c.name === 'forged-seal');
+const forged = ledger.chains.find((c) => c.name === 'forged-seal');
+// Blocks 7 and 8 swapped too: the in-order pass stops at block 7 (numbering) before any
+// verification is made; the verdict must still name the forged seal at block 5.
+const mixed = [...forged.blocks];
+[mixed[7], mixed[8]] = [mixed[8], mixed[7]];
+const cases = [
+  ...ledger.chains.map((c) => ({ name: c.name, blocks: c.blocks, expect: c.expect })),
+  { name: 'forged-seal-then-reordered', blocks: mixed, expect: { code: 'BadSeal', index: 5 } },
+  ...consortium.anchored_chains.map((c) => ({ name: c.name, blocks: c.blocks, expect: c.expect, anchored: true })),
+];
+
+/** Every case: the reference as the vector expects, and 1 and 3 threads as the reference. */
+function check(rows) {
   assert.deepEqual(forged.expect, { code: 'BadSeal', index: 5 });
-  // Blocks 7 and 8 swapped too: the in-order pass stops at block 7 (numbering) before any
-  // verification is made; the verdict must still name the forged seal at block 5.
-  const mixed = [...forged.blocks];
-  [mixed[7], mixed[8]] = [mixed[8], mixed[7]];
-  const cases = [
-    ...ledger.chains.map((c) => ({ name: c.name, blocks: c.blocks, expect: c.expect })),
-    { name: 'forged-seal-then-reordered', blocks: mixed, expect: { code: 'BadSeal', index: 5 } },
-    ...consortium.anchored_chains.map((c) => ({ name: c.name, blocks: c.blocks, expect: c.expect, anchored: true })),
-  ];
-  const rows = await page.evaluate(inPage, { cases, note: consortium.consortium });
   assert.equal(rows.length, cases.length);
   rows.forEach((row, i) => {
     const want = cases[i].expect;
@@ -82,4 +82,21 @@ test('every chain vector verifies over 1 and 3 threads exactly as verifyChain do
     assert.deepEqual(row.threads1, row.reference, `${row.name}, 1 thread`);
     assert.deepEqual(row.threads3, row.reference, `${row.name}, 3 threads`);
   });
+}
+
+test('every chain vector verifies over 1 and 3 threads exactly as verifyChain does (Chromium)', async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}#auditor`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  check(await page.evaluate(inPage, { cases, note: consortium.consortium }));
+});
+
+test('the same in Firefox ESR', { skip: !existsSync(FIREFOX) && `${FIREFOX} is not installed` }, async () => {
+  server ??= await startServer();
+  firefox = await launchFirefox();
+  await firefox.goto(`${server.url}#auditor`);
+  await firefox.until('document.body.dataset.ready === "true"', 30000);
+  check(await firefox.run(`return (${inPage})(JSON.parse(args[0]));`, { cases, note: consortium.consortium }));
 });

@@ -8,8 +8,16 @@
 /** Below this many verifications one thread does them all (starting helpers costs more). */
 const SPREAD_FROM = 4096;
 
-function helper(file, consortium, from, to) {
-  const worker = new Worker(new URL('./signature-worker.js', import.meta.url), { type: 'module' });
+/** Whether verifications `from`..`to` held, made by a helper worker — or, where one cannot
+ *  be started here, by `check` in this thread. A helper that fails counts as "not held": the
+ *  core then verifies in order, so a broken helper can cost time, never change a verdict. */
+function helper(check, file, consortium, from, to) {
+  let worker;
+  try {
+    worker = new Worker(new URL('./signature-worker.js', import.meta.url), { type: 'module' });
+  } catch {
+    return Promise.resolve(check.verifySignatures(from, to));
+  }
   return new Promise((resolve) => {
     worker.onmessage = ({ data }) => resolve(data.held === true);
     worker.onerror = () => resolve(false);
@@ -37,7 +45,7 @@ export async function verifyChainSpread(semres, file, consortium, { threads, spr
     const helpers = typeof Worker === 'function' && count >= spreadFrom ? total - 1 : 0;
     const share = Math.ceil(count / (helpers + 1));
     // The helpers take the later shares (each copies the file); this thread the first.
-    const theirs = Array.from({ length: helpers }, (_, h) => helper(file, consortium, (h + 1) * share, (h + 2) * share));
+    const theirs = Array.from({ length: helpers }, (_, h) => helper(check, file, consortium, (h + 1) * share, (h + 2) * share));
     const mine = check.verifySignatures(0, share);
     const held = mine && (await Promise.all(theirs)).every(Boolean);
     const spent = check;
