@@ -152,8 +152,32 @@ pub struct ParsedSmer {
     recipients: Vec<Recipient>,
     aad: Vec<u8>,
     iv: Vec<u8>,
+    /// Empty when the ciphertext was left in the document (`outside`).
     ciphertext: Vec<u8>,
     tag: Vec<u8>,
+    outside: Option<CiphertextSpan>,
+}
+
+/// Where a SMeR's ciphertext lies in the document [`ParsedSmer::parse_leaving_ciphertext`]
+/// read, checked as canonical base64url but not decoded: `smer[start..end]` is its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CiphertextSpan {
+    /// Offset of its first character in the document.
+    pub start: usize,
+    /// Offset just after its last character.
+    pub end: usize,
+    /// Its decoded length in bytes.
+    pub decoded_len: usize,
+}
+
+/// What [`ParsedSmer::parse_inner`] does with the ciphertext member.
+enum CiphertextMode {
+    /// Decodes it.
+    Decode,
+    /// It was checked as it streamed past ([`SmerStream`]) and left out of the document.
+    Streamed(stream::StreamedCiphertext),
+    /// Checks it and leaves it in the document ([`ParsedSmer::parse_leaving_ciphertext`]).
+    Locate,
 }
 
 /// A decrypted record with the SMeR metadata that authenticated it.
@@ -525,17 +549,24 @@ impl ParsedSmer {
     /// protected header, the format version, algorithms, header disjointness, recipients,
     /// and the lengths of IV, ciphertext and tag.
     pub fn parse(smer: &[u8], limits: &Limits) -> Result<Self> {
-        Self::parse_inner(smer, limits, None).map(|(parsed, _)| parsed)
+        Self::parse_inner(smer, limits, CiphertextMode::Decode).map(|(parsed, _)| parsed)
+    }
+
+    /// [`ParsedSmer::parse`] — the same checks, the same errors — but the ciphertext is only
+    /// checked, not decoded: [`ParsedSmer::ciphertext_span`] says where its text lies in
+    /// `smer`, for a caller that decodes it itself (the browser's native base64, straight
+    /// into the MAC input). A ciphertext written with JSON escapes is decoded here as usual
+    /// (no span). Such a `ParsedSmer` holds no ciphertext: [`ParsedSmer::mac_input`] refuses,
+    /// and it authenticates no content key; the caller builds the MAC input from
+    /// [`ParsedSmer::mac_input_head`], the decoded text and [`ParsedSmer::mac_input_tail`].
+    pub fn parse_leaving_ciphertext(smer: &[u8], limits: &Limits) -> Result<Self> {
+        Self::parse_inner(smer, limits, CiphertextMode::Locate).map(|(parsed, _)| parsed)
     }
 
     /// [`ParsedSmer::parse`], where `streamed` (from [`SmerStream`]) stands for a
     /// ciphertext already checked as it passed and left out of `smer` (its value is `""`).
     /// Returns the ciphertext's length too.
-    fn parse_inner(
-        smer: &[u8],
-        limits: &Limits,
-        streamed: Option<stream::StreamedCiphertext>,
-    ) -> Result<(Self, u64)> {
+    fn parse_inner(smer: &[u8], limits: &Limits, mode: CiphertextMode) -> Result<(Self, u64)> {
         if smer.len() > limits.max_smer_bytes() {
             return Err(Error::TooLarge {
                 what: "SMeR",
@@ -698,24 +729,48 @@ impl ParsedSmer {
             limit: limits.max_record_bytes,
         };
         let not_canonical = || Error::MalformedSmer("ciphertext is not canonical base64url");
-        let (ciphertext, ciphertext_len) = match streamed {
-            None => {
+        // In the document, unescaped: where it lies (a borrowed value points into `smer`).
+        let span = match (&mode, &jwe.ciphertext) {
+            (CiphertextMode::Locate, Cow::Borrowed(text)) => {
+                let start = (text.as_ptr() as usize).wrapping_sub(smer.as_ptr() as usize);
+                let end = start.wrapping_add(text.len());
+                smer.get(start..end)
+                    .is_some_and(|within| core::ptr::eq(within.as_ptr(), text.as_ptr()))
+                    .then_some((start, end))
+            }
+            _ => None,
+        };
+        let (ciphertext, ciphertext_len, outside) = match mode {
+            CiphertextMode::Locate if span.is_some() => {
+                if jwe.ciphertext.len() > max_chars {
+                    return Err(too_large());
+                }
+                let decoded_len = b64::check_public(&jwe.ciphertext).ok_or_else(not_canonical)?;
+                let len = u64::try_from(decoded_len).map_err(|_| too_large())?;
+                let outside = span.map(|(start, end)| CiphertextSpan {
+                    start,
+                    end,
+                    decoded_len,
+                });
+                (Vec::new(), len, outside)
+            }
+            CiphertextMode::Decode | CiphertextMode::Locate => {
                 // Cheap size check before decoding the largest member.
                 if jwe.ciphertext.len() > max_chars {
                     return Err(too_large());
                 }
                 let bytes = b64::decode_public(&jwe.ciphertext).ok_or_else(not_canonical)?;
                 let len = u64::try_from(bytes.len()).map_err(|_| too_large())?;
-                (bytes, len)
+                (bytes, len, None)
             }
-            Some(s) => {
+            CiphertextMode::Streamed(s) => {
                 if s.chars > u64::try_from(max_chars).unwrap_or(u64::MAX) {
                     return Err(too_large());
                 }
                 if !s.canonical {
                     return Err(not_canonical());
                 }
-                (Vec::new(), s.decoded_len().ok_or_else(not_canonical)?)
+                (Vec::new(), s.decoded_len().ok_or_else(not_canonical)?, None)
             }
         };
         if ciphertext_len == 0 || !ciphertext_len.is_multiple_of(16) {
@@ -765,6 +820,7 @@ impl ParsedSmer {
                 iv,
                 ciphertext,
                 tag,
+                outside,
             },
             ciphertext_len,
         ))
@@ -787,7 +843,8 @@ impl ParsedSmer {
 
     /// Length of the encrypted record (ciphertext) in bytes.
     pub fn ciphertext_len(&self) -> usize {
-        self.ciphertext.len()
+        self.outside
+            .map_or(self.ciphertext.len(), |span| span.decoded_len)
     }
 
     /// Opens the SMeR with the authorized person's private key.
@@ -846,8 +903,30 @@ impl ParsedSmer {
     /// The MAC input `AAD || IV || ciphertext || AL` as one buffer, for an HMAC and an
     /// AES-CBC decryption computed elsewhere (the ciphertext starts at
     /// [`ParsedSmer::mac_input_ciphertext_start`] and ends 8 bytes before the end).
-    pub fn mac_input(&self) -> Vec<u8> {
-        content::mac_input(&self.aad, &self.iv, &self.ciphertext)
+    /// Refused (`InvalidInput`) when the ciphertext was left in the document.
+    pub fn mac_input(&self) -> Result<Vec<u8>> {
+        if self.outside.is_some() {
+            return Err(Error::InvalidInput(
+                "the ciphertext was left in the SMeR: build the MAC input from its text",
+            ));
+        }
+        Ok(content::mac_input(&self.aad, &self.iv, &self.ciphertext))
+    }
+
+    /// Where the ciphertext's text lies in the document, when
+    /// [`ParsedSmer::parse_leaving_ciphertext`] left it there.
+    pub fn ciphertext_span(&self) -> Option<CiphertextSpan> {
+        self.outside
+    }
+
+    /// The MAC input's bytes before the ciphertext: `AAD || IV`.
+    pub fn mac_input_head(&self) -> Vec<u8> {
+        [self.aad.as_slice(), self.iv.as_slice()].concat()
+    }
+
+    /// The MAC input's bytes after the ciphertext: AL, the AAD's length in bits.
+    pub fn mac_input_tail(&self) -> [u8; 8] {
+        content::mac_input_al(self.aad.len())
     }
 
     /// Where the ciphertext starts in [`ParsedSmer::mac_input`] (without building it).
@@ -865,14 +944,15 @@ impl ParsedSmer {
     /// Whether `cek` is the content key that authenticates this SMeR (its HMAC tag, checked
     /// in constant time; `false` for a key of the wrong length).
     pub fn authenticates(&self, cek: &[u8]) -> bool {
-        content::authenticate(
-            self.enc,
-            cek,
-            &self.iv,
-            &self.aad,
-            &self.ciphertext,
-            &self.tag,
-        )
+        self.outside.is_none()
+            && content::authenticate(
+                self.enc,
+                cek,
+                &self.iv,
+                &self.aad,
+                &self.ciphertext,
+                &self.tag,
+            )
     }
 
     /// Decrypts with a content key unwrapped by the caller; the tag is checked again

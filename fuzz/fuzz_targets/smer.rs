@@ -1,6 +1,8 @@
 //! SMeR v1 (JWE JSON) structure: `ParsedSmer::parse` never panics, and the streamed check
 //! DERy runs on uploads (`SmerStream`, fed in pieces whose size the input chooses) accepts
-//! exactly what it accepts — with the same outline — and refuses with the same code.
+//! exactly what it accepts — with the same outline — and refuses with the same code; so does
+//! `ParsedSmer::parse_leaving_ciphertext` (the browser's path), whose ciphertext span holds
+//! text that decodes to the same MAC input.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -22,6 +24,27 @@ fuzz_target!(|data: &[u8]| {
     };
     let chunk = usize::from(control & 0x7f) + 1;
     let whole = ParsedSmer::parse(smer, &limits);
+    let left = ParsedSmer::parse_leaving_ciphertext(smer, &limits);
+    match (&whole, &left) {
+        (Ok(p), Ok(l)) => {
+            assert_eq!(p.ciphertext_len(), l.ciphertext_len());
+            let Ok(expected) = p.mac_input() else {
+                panic!("parse holds its ciphertext");
+            };
+            let input = match l.ciphertext_span() {
+                Some(span) => {
+                    let text = std::str::from_utf8(&smer[span.start..span.end]).expect("ASCII");
+                    let decoded = semres::encoding::b64::decode(text).expect("checked canonical");
+                    assert_eq!(decoded.len(), span.decoded_len);
+                    [l.mac_input_head(), decoded, l.mac_input_tail().to_vec()].concat()
+                }
+                None => l.mac_input().expect("decoded by the core"),
+            };
+            assert_eq!(input, expected);
+        }
+        (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
+        _ => panic!("parse and parse_leaving_ciphertext disagree"),
+    }
     let mut stream = SmerStream::new(&limits);
     let mut streamed = Ok(());
     for piece in smer.chunks(chunk) {

@@ -146,13 +146,17 @@ pub fn authenticate(
 /// The RFC 7518 §5.2.2.1 MAC input as one buffer, `AAD || IV || E || AL` — for an HMAC
 /// computed elsewhere in one call (the browser's WebCrypto has no incremental HMAC).
 pub fn mac_input(aad: &[u8], iv: &[u8], ciphertext: &[u8]) -> Vec<u8> {
-    let aad_bits = (aad.len() as u64).saturating_mul(8);
     let mut out = Vec::with_capacity(aad.len() + iv.len() + ciphertext.len() + 8);
     out.extend_from_slice(aad);
     out.extend_from_slice(iv);
     out.extend_from_slice(ciphertext);
-    out.extend_from_slice(&aad_bits.to_be_bytes());
+    out.extend_from_slice(&mac_input_al(aad.len()));
     out
+}
+
+/// The MAC input's last 8 bytes, AL: the AAD's length in bits, u64 big-endian.
+pub fn mac_input_al(aad_len: usize) -> [u8; 8] {
+    (aad_len as u64).saturating_mul(8).to_be_bytes()
 }
 
 /// Whether the leftmost bytes of `full_mac` (an HMAC computed elsewhere over

@@ -86,6 +86,25 @@ pub fn decode_public(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The decoded length of `text` if [`decode_public`] accepts it, without decoding: every
+/// character in the alphabet, a possible length, the unused low bits of the last character
+/// zero. For a caller that decodes public data itself (the browser's native base64) once the
+/// core has checked it.
+pub fn check_public(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.iter().any(|&c| TABLE[usize::from(c)] >= 64) {
+        return None;
+    }
+    let last = bytes.last().map_or(0, |&c| TABLE[usize::from(c)]);
+    let tail = match bytes.len() % 4 {
+        0 => 0,
+        2 if last & 0b1111 == 0 => 1,
+        3 if last & 0b11 == 0 => 2,
+        _ => return None,
+    };
+    Some(bytes.len() / 4 * 3 + tail)
+}
+
 /// Length of the unpadded base64url encoding of `n` bytes.
 pub const fn encoded_len(n: usize) -> usize {
     (n / 3) * 4
@@ -129,10 +148,12 @@ mod tests {
                 .collect();
             for t in &texts {
                 assert_eq!(decode_public(t), decode(t), "{t:?}");
+                assert_eq!(check_public(t), decode(t).map(|b| b.len()), "{t:?}");
             }
         }
         for n in 0..70 {
             let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
+            assert_eq!(check_public(&encode(&bytes)), Some(bytes.len()));
             assert_eq!(decode_public(&encode(&bytes)), Some(bytes));
         }
     }
@@ -141,6 +162,7 @@ mod tests {
         #[test]
         fn public_and_strict_decoders_agree(text in "[A-Za-z0-9_=+/ -]{0,40}") {
             proptest::prop_assert_eq!(decode_public(&text), decode(&text));
+            proptest::prop_assert_eq!(check_public(&text), decode(&text).map(|b| b.len()));
         }
     }
 

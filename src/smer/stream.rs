@@ -377,8 +377,11 @@ impl SmerStream {
                 "not a JWE JSON General Serialization object",
             ));
         }
-        let (parsed, ciphertext_len) =
-            ParsedSmer::parse_inner(&self.skeleton, &self.limits, Some(self.ciphertext))?;
+        let (parsed, ciphertext_len) = ParsedSmer::parse_inner(
+            &self.skeleton,
+            &self.limits,
+            super::CiphertextMode::Streamed(self.ciphertext),
+        )?;
         Ok(SmerOutline {
             enc: parsed.enc,
             recipient_key_ids: parsed

@@ -338,6 +338,54 @@ impl JsParsedSmer {
             .map_err(js)
     }
 
+    /// Parses and checks a SMeR as `parse` does — the same checks and codes — but leaves the
+    /// ciphertext in `smer`, checked as canonical base64url and not decoded: for a caller
+    /// with the browser's native base64 (`Uint8Array.prototype.setFromBase64`), which decodes
+    /// `smer.subarray(ciphertextStart, ciphertextEnd)` straight into the MAC input between
+    /// `macInputHead` and `macInputTail`. A ciphertext written with JSON escapes is decoded
+    /// here (`ciphertextStart` is then `undefined` and `macInput()` works as after `parse`).
+    #[wasm_bindgen(js_name = parseLeavingCiphertext)]
+    pub fn parse_leaving_ciphertext(
+        smer: &[u8],
+        options: Option<OpenOptionsObject>,
+    ) -> JsResult<JsParsedSmer> {
+        let limits = open_options(options).map_err(js)?;
+        ParsedSmer::parse_leaving_ciphertext(smer, &limits)
+            .map(|p| JsParsedSmer(Some(p)))
+            .map_err(js)
+    }
+
+    /// Offset in the parsed document of the ciphertext's first character, when it was left
+    /// there (`parseLeavingCiphertext`).
+    #[wasm_bindgen(getter, js_name = ciphertextStart)]
+    pub fn ciphertext_start(&self) -> JsResult<Option<usize>> {
+        Ok(self.parsed()?.ciphertext_span().map(|s| s.start))
+    }
+
+    /// Offset just after the ciphertext's last character, when it was left there.
+    #[wasm_bindgen(getter, js_name = ciphertextEnd)]
+    pub fn ciphertext_end(&self) -> JsResult<Option<usize>> {
+        Ok(self.parsed()?.ciphertext_span().map(|s| s.end))
+    }
+
+    /// The ciphertext's length in bytes (decoded).
+    #[wasm_bindgen(getter, js_name = ciphertextLength)]
+    pub fn ciphertext_length(&self) -> JsResult<usize> {
+        Ok(self.parsed()?.ciphertext_len())
+    }
+
+    /// The MAC input's bytes before the ciphertext (`aad ‖ iv`).
+    #[wasm_bindgen(getter, js_name = macInputHead)]
+    pub fn mac_input_head(&self) -> JsResult<Vec<u8>> {
+        Ok(self.parsed()?.mac_input_head())
+    }
+
+    /// The MAC input's last 8 bytes (AL: the AAD's length in bits, big-endian).
+    #[wasm_bindgen(getter, js_name = macInputTail)]
+    pub fn mac_input_tail(&self) -> JsResult<Vec<u8>> {
+        Ok(self.parsed()?.mac_input_tail().to_vec())
+    }
+
     /// The wrapped content keys (RSA-OAEP-256 ciphertexts) to try with the private key whose
     /// id is `keyId`, in order; `NoMatchingRecipient` when there is none.
     #[wasm_bindgen(js_name = encryptedKeysFor, unchecked_return_type = "Uint8Array[]")]
@@ -373,7 +421,7 @@ impl JsParsedSmer {
     /// ciphertext is the part from `ciphertextOffset` up to its last 8 bytes.
     #[wasm_bindgen(js_name = macInput)]
     pub fn mac_input(&self) -> JsResult<Vec<u8>> {
-        Ok(self.parsed()?.mac_input())
+        self.parsed()?.mac_input().map_err(js)
     }
 
     /// Where the ciphertext starts in `macInput()`.

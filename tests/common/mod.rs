@@ -69,8 +69,48 @@ pub(crate) fn run_smer_vectors(doc: &str) -> (usize, Vec<String>) {
             None => passed += 1,
             Some(why) => failures.push(format!("{name}: {why}")),
         }
+        if let Some(why) = leaving_ciphertext_differs(smer_text.as_bytes(), &limits) {
+            failures.push(format!("{name}: parse_leaving_ciphertext: {why}"));
+        }
     }
     (passed, failures)
+}
+
+/// What `ParsedSmer::parse_leaving_ciphertext` (the browser's path) does differently from
+/// `ParsedSmer::parse`, if anything: the same verdict and code, and the ciphertext text it
+/// leaves in place decodes to the same MAC input.
+fn leaving_ciphertext_differs(smer: &[u8], limits: &Limits) -> Option<String> {
+    use semres::smer::ParsedSmer;
+    match (
+        ParsedSmer::parse(smer, limits),
+        ParsedSmer::parse_leaving_ciphertext(smer, limits),
+    ) {
+        (Err(a), Err(b)) if a.code() == b.code() => None,
+        (Ok(whole), Ok(left)) => {
+            // The vectors write no JSON escapes: the ciphertext is always left in place.
+            let Some(span) = left.ciphertext_span() else {
+                return Some("no ciphertext span".to_owned());
+            };
+            let decoded = std::str::from_utf8(&smer[span.start..span.end])
+                .ok()
+                .and_then(semres::b64::decode);
+            let Some(decoded) = decoded else {
+                return Some("the span is not canonical base64url".to_owned());
+            };
+            let input = [
+                left.mac_input_head(),
+                decoded,
+                left.mac_input_tail().to_vec(),
+            ]
+            .concat();
+            (whole.mac_input().ok() != Some(input)).then(|| "another MAC input".to_owned())
+        }
+        (a, b) => Some(format!(
+            "{:?} where parse gives {:?}",
+            b.map(|_| ()).map_err(|e| e.code()),
+            a.map(|_| ()).map_err(|e| e.code())
+        )),
+    }
 }
 
 pub(crate) mod consortium;

@@ -91,6 +91,50 @@ test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP with a non-extra
   assert.throws(() => parsed.encryptedKeysFor(keys.alice.keyId), { code: 'InvalidInput' });
 });
 
+test('parseLeavingCiphertext: parse\'s checks and codes on every vector, and the ciphertext left in place decodes to parse\'s MAC input', () => {
+  const outcome = (run) => {
+    try {
+      return { ok: run() };
+    } catch (e) {
+      return { code: e.code };
+    }
+  };
+  let located = 0;
+  for (const c of vectors.cases) {
+    const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
+    const smer = utf8(c.smer);
+    const whole = outcome(() => semres.ParsedSmer.parse(smer, options));
+    const left = outcome(() => semres.ParsedSmer.parseLeavingCiphertext(smer, options));
+    assert.deepEqual(Object.keys(left), Object.keys(whole), `${c.name}: both parse or both refuse`);
+    if (whole.code) {
+      assert.equal(left.code, whole.code, c.name);
+      continue;
+    }
+    const expected = whole.ok.macInput();
+    const parsed = left.ok;
+    assert.notEqual(parsed.ciphertextStart, undefined, c.name);
+    const text = Buffer.from(smer.subarray(parsed.ciphertextStart, parsed.ciphertextEnd)).toString('latin1');
+    const input = Buffer.concat([Buffer.from(parsed.macInputHead), Buffer.from(text, 'base64url'), Buffer.from(parsed.macInputTail)]);
+    assert.equal(hex(input), hex(expected), `${c.name}: MAC input`);
+    assert.equal(parsed.ciphertextLength, whole.ok.ciphertextLength, c.name);
+    assert.equal(parsed.ciphertextOffset, parsed.macInputHead.length, c.name);
+    // It holds no ciphertext: no MAC input of its own, and no content key opens it.
+    assert.throws(() => parsed.macInput(), (e) => e.code === 'InvalidInput', c.name);
+    whole.ok.free();
+    parsed.free();
+    located += 1;
+  }
+  assert.ok(located >= 10, `${located} valid SMeRs`);
+  // A ciphertext written with a JSON escape (the same value) is decoded by the core: no span.
+  const valid = vectors.cases.find((c) => c.expect === 'ok');
+  const escaped = valid.smer.replace(/"ciphertext":"(.)/, (_, ch) => `"ciphertext":"\\u00${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  assert.notEqual(escaped, valid.smer);
+  const parsed = semres.ParsedSmer.parseLeavingCiphertext(utf8(escaped));
+  assert.equal(parsed.ciphertextStart, undefined);
+  assert.equal(hex(parsed.macInput()), hex(semres.ParsedSmer.parse(utf8(valid.smer)).macInput()));
+  parsed.free();
+});
+
 test('sealed with WebCrypto under the core, opened by the core — and the other way round — at every size edge, both enc', async () => {
   const { bob } = keys;
   const der = bob.exportPkcs8Der();

@@ -9,6 +9,31 @@ import { semresError } from './semres-error.js';
 
 const HASH = { 'A128CBC-HS256': 'SHA-256', 'A256CBC-HS512': 'SHA-512' };
 
+/** Whether this browser decodes base64 natively (`Uint8Array.prototype.setFromBase64`). */
+export const NATIVE_BASE64 = typeof Uint8Array.prototype.setFromBase64 === 'function';
+const ascii = new TextDecoder('latin1');
+
+/**
+ * The MAC input `aad ‖ iv ‖ ciphertext ‖ AL` (RFC 7518 §5.2.2.1) of a parsed SMeR: where
+ * the core left the ciphertext in the SMeR (checked, `ParsedSmer.parseLeavingCiphertext`),
+ * the browser's own base64 decoder writes it straight into place; otherwise the core's.
+ */
+function macInputOf(parsed, smer) {
+  const start = parsed.ciphertextStart;
+  if (start === undefined) return parsed.macInput();
+  const head = parsed.macInputHead;
+  const length = parsed.ciphertextLength;
+  const input = new Uint8Array(head.length + length + 8);
+  input.set(head);
+  const text = ascii.decode(smer.subarray(start, parsed.ciphertextEnd));
+  const { written } = input.subarray(head.length, head.length + length)
+    .setFromBase64(text, { alphabet: 'base64url', lastChunkHandling: 'loose' });
+  // The core checked the text: canonical base64url of `length` bytes.
+  if (written !== length) throw semresError('Internal', 'the browser\'s base64 decoder disagrees with the core');
+  input.set(parsed.macInputTail, head.length + length);
+  return input;
+}
+
 /** The HMAC and AES keys of a content key (its first half, its second half). */
 async function contentKeys(cek, enc) {
   const half = cek.length / 2;
@@ -78,7 +103,7 @@ export async function sealWithWebCrypto(semres, record, recipients, options) {
  * @returns {Promise<{record: Uint8Array, header: object, enc: string, free(): void}>}
  */
 export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, stillAllowed = () => true } = {}) {
-  const parsed = semres.ParsedSmer.parse(smer, options);
+  const parsed = NATIVE_BASE64 ? semres.ParsedSmer.parseLeavingCiphertext(smer, options) : semres.ParsedSmer.parse(smer, options);
   try {
     const enc = parsed.enc;
     let input = null;
@@ -93,7 +118,7 @@ export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, 
         if (!stillAllowed()) throw semresError('Locked', 'Unlock your identity first.');
         if (cek.length !== { 'A128CBC-HS256': 32, 'A256CBC-HS512': 64 }[enc]) continue;
         const keys = await contentKeys(cek, enc);
-        input ??= parsed.macInput();
+        input ??= macInputOf(parsed, smer);
         const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, input));
         if (!parsed.tagMatches(mac)) continue;
         // Authenticated: the padding is checked by the decryption (no oracle: the tag was first).
