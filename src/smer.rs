@@ -428,7 +428,19 @@ impl SealPlan {
     /// `tag`. Refuses (`InvalidInput`) a ciphertext whose length is not that of the record
     /// announced, or a tag of the wrong length.
     pub fn finish(&self, ciphertext: &[u8], tag: &[u8]) -> Result<Vec<u8>> {
-        if ciphertext.len() != content::ciphertext_len(self.record_len) {
+        let (mut out, tail) = self.finish_around(ciphertext.len(), tag)?;
+        out.reserve(b64::encoded_len(ciphertext.len()) + tail.len());
+        b64::encode_into(ciphertext, &mut out)
+            .ok_or(Error::InvalidInput("base64url encoding failed"))?;
+        out.extend_from_slice(&tail);
+        Ok(out)
+    }
+
+    /// [`SealPlan::finish`] without the ciphertext's base64url: the SMeR's bytes before it
+    /// and after it, for a caller that encodes the ciphertext itself (the browser's native
+    /// base64); the SMeR is `head ‖ base64url(ciphertext) ‖ tail`. The same checks.
+    pub fn finish_around(&self, ciphertext_len: usize, tag: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+        if ciphertext_len != content::ciphertext_len(self.record_len) {
             return Err(Error::InvalidInput(
                 "the ciphertext is not the length of the record announced",
             ));
@@ -441,12 +453,7 @@ impl SealPlan {
         }
         // Member order and absence of whitespace are fixed (SPEC.md §2.2); every value is
         // base64url, so no JSON escaping is ever needed.
-        let mut out = Vec::with_capacity(
-            b64::encoded_len(ciphertext.len())
-                + self.protected.len()
-                + self.wrapped.len() * 800
-                + 256,
-        );
+        let mut out = Vec::with_capacity(self.protected.len() + self.wrapped.len() * 800 + 256);
         let encode_failed = || Error::InvalidInput("base64url encoding failed");
         out.extend_from_slice(b"{\"protected\":\"");
         out.extend_from_slice(self.protected.as_bytes());
@@ -465,11 +472,10 @@ impl SealPlan {
         out.extend_from_slice(b"],\"iv\":\"");
         b64::encode_into(&self.iv, &mut out).ok_or_else(encode_failed)?;
         out.extend_from_slice(b"\",\"ciphertext\":\"");
-        b64::encode_into(ciphertext, &mut out).ok_or_else(encode_failed)?;
-        out.extend_from_slice(b"\",\"tag\":\"");
-        b64::encode_into(tag, &mut out).ok_or_else(encode_failed)?;
-        out.extend_from_slice(b"\"}");
-        Ok(out)
+        let mut tail = b"\",\"tag\":\"".to_vec();
+        b64::encode_into(tag, &mut tail).ok_or_else(encode_failed)?;
+        tail.extend_from_slice(b"\"}");
+        Ok((out, tail))
     }
 }
 

@@ -370,3 +370,37 @@ proptest! {
         }
     }
 }
+
+/// `finish_around` (the browser encodes the ciphertext itself) gives the bytes of `finish`
+/// around the ciphertext's base64url, with the same checks.
+#[test]
+fn finish_around_is_finish_without_the_ciphertext_text() {
+    let to: Vec<&EncryptionPublicKey> = keys().iter().map(|k| k.public_key()).collect();
+    for enc in [
+        ContentEncryption::A256CbcHs512,
+        ContentEncryption::A128CbcHs256,
+    ] {
+        for len in [0usize, 1, 15, 16, 17, 1000] {
+            let plan = || {
+                let mut rng = ChaCha20Rng::seed_from_u64(12 + len as u64);
+                let mut plan =
+                    smer::SealPlan::new(&mut rng, len, &to, &options(enc), &Limits::default())
+                        .unwrap();
+                plan.wrap_all(&mut rng).unwrap();
+                plan
+            };
+            let ciphertext: Vec<u8> = (0..(len / 16 + 1) * 16).map(|i| i as u8).collect();
+            let tag = vec![7u8; enc.tag_len()];
+            let whole = plan().finish(&ciphertext, &tag).unwrap();
+            let (head, tail) = plan().finish_around(ciphertext.len(), &tag).unwrap();
+            let text = semres::b64::encode(&ciphertext);
+            assert_eq!(
+                [head, text.into_bytes(), tail].concat(),
+                whole,
+                "{enc:?} {len}"
+            );
+            assert!(plan().finish_around(ciphertext.len() + 16, &tag).is_err());
+            assert!(plan().finish_around(ciphertext.len(), &tag[1..]).is_err());
+        }
+    }
+}

@@ -222,6 +222,27 @@ impl JsSealPlan {
         self.0 = None;
         Ok(smer)
     }
+
+    /// As `finish`, for a caller that encodes the ciphertext with the browser's native
+    /// base64 (`Uint8Array.prototype.toBase64`, base64url without padding): the SMeR's bytes
+    /// before and after the ciphertext's text, `[head, tail]`; the SMeR is
+    /// `head ‖ base64url(ciphertext) ‖ tail`. The same checks; the plan is then spent.
+    #[wasm_bindgen(js_name = finishAround, unchecked_return_type = "[Uint8Array, Uint8Array]")]
+    pub fn finish_around(
+        &mut self,
+        ciphertext_length: usize,
+        tag: &[u8],
+    ) -> JsResult<js_sys::Array> {
+        let (head, tail) = self
+            .plan()?
+            .finish_around(ciphertext_length, tag)
+            .map_err(js)?;
+        self.0 = None;
+        Ok([head, tail]
+            .iter()
+            .map(|part| JsValue::from(js_sys::Uint8Array::from(part.as_slice())))
+            .collect())
+    }
 }
 
 impl JsSealPlan {

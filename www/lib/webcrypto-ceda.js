@@ -12,6 +12,7 @@ const HASH = { 'A128CBC-HS256': 'SHA-256', 'A256CBC-HS512': 'SHA-512' };
 /** Whether this browser decodes base64 natively (`Uint8Array.prototype.setFromBase64`). */
 export const NATIVE_BASE64 = typeof Uint8Array.prototype.setFromBase64 === 'function';
 const ascii = new TextDecoder('latin1');
+const utf8 = new TextEncoder();
 
 /**
  * The MAC input `aad ‖ iv ‖ ciphertext ‖ AL` (RFC 7518 §5.2.2.1) of a parsed SMeR: where
@@ -88,7 +89,17 @@ export async function sealWithWebCrypto(semres, record, recipients, options) {
     input.set(ciphertext, aad.length + iv.length);
     new DataView(input.buffer).setBigUint64(input.length - 8, BigInt(aad.length) * 8n);
     const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, input));
-    return plan.finish(ciphertext, mac.subarray(0, keys.tagLength));
+    const tag = mac.subarray(0, keys.tagLength);
+    if (!NATIVE_BASE64) return plan.finish(ciphertext, tag);
+    // The core writes everything but the ciphertext's base64url, which the browser encodes.
+    const [head, tail] = plan.finishAround(ciphertext.length, tag);
+    const text = ciphertext.toBase64({ alphabet: 'base64url', omitPadding: true });
+    const smer = new Uint8Array(head.length + text.length + tail.length);
+    smer.set(head);
+    const { written } = utf8.encodeInto(text, smer.subarray(head.length, head.length + text.length));
+    if (written !== text.length) throw semresError('Internal', 'the browser\'s base64 encoder wrote non-ASCII');
+    smer.set(tail, head.length + text.length);
+    return smer;
   } finally {
     plan.free();
   }
