@@ -63,7 +63,7 @@ self.onmessage = async ({ data }) => {
     if (data.setUp) {
       await setUp(data.setUp);
       gc();
-      self.postMessage({ ok: true });
+      self.postMessage({ ok: true, gc: typeof self.gc === 'function' });
     } else if (data.prepare) {
       // The input of the measured operation: the record, or (to open) the record sealed.
       const { impl, op, size } = data.prepare;

@@ -54,7 +54,7 @@ async function inPage({ cases, note }) {
     const file = chainFile(c.blocks);
     const anchored = c.anchored ? note : null;
     const row = { name: c.name, reference: await outcome(() => (anchored ? members.verifyChain(file) : semres.verifyChain(file))) };
-    for (const threads of [1, 3]) row[`threads${threads}`] = await outcome(() => verifyChainSpread(semres, file, anchored, { threads, spreadFrom: 0 }));
+    for (const threads of [1, 3]) row[`threads${threads}`] = await outcome(() => verifyChainSpread(semres, file, anchored, { threads, spreadFromBytes: 0 }));
     out.push(row);
   }
   return out;
