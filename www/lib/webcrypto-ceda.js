@@ -12,6 +12,8 @@ const HASH = { 'A128CBC-HS256': 'SHA-256', 'A256CBC-HS512': 'SHA-512' };
 /** Whether this browser decodes base64 natively (`Uint8Array.prototype.setFromBase64`). */
 export const NATIVE_BASE64 = typeof Uint8Array.prototype.setFromBase64 === 'function';
 const ascii = new TextDecoder('latin1');
+/** Ciphertexts from this size are base64url-encoded by the browser when it can. */
+const NATIVE_SEAL_FROM = 64 << 10;
 const utf8 = new TextEncoder();
 
 /**
@@ -45,6 +47,21 @@ async function contentKeys(cek, enc) {
   return { mac, aes, tagLength: half };
 }
 
+/** Recipients' public keys imported into WebCrypto, by SPKI (a few, reused across seals). */
+const recipientKeys = new Map();
+
+/** The WebCrypto RSA-OAEP-256 encryption key of an SPKI the core gave (checked there). */
+async function recipientKey(spki) {
+  const id = Array.from(spki, (b) => String.fromCharCode(b)).join('');
+  let key = recipientKeys.get(id);
+  if (!key) {
+    key = await crypto.subtle.importKey('spki', spki, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+    if (recipientKeys.size >= 64) recipientKeys.delete(recipientKeys.keys().next().value);
+    recipientKeys.set(id, key);
+  }
+  return key;
+}
+
 /**
  * The SMeR hash (SPEC §2.3: SHA-256 of the exact SMeR bytes, lower-case hex) by WebCrypto's
  * SHA-256: the core's `smerHash` value.
@@ -53,7 +70,7 @@ async function contentKeys(cek, enc) {
  */
 export async function smerHashWithWebCrypto(smer) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', smer));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  return typeof digest.toHex === 'function' ? digest.toHex() : Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -71,7 +88,7 @@ export async function sealWithWebCrypto(semres, record, recipients, options) {
       // The HMAC and AES keys, and an RSA-OAEP-256 wrap of the content key for each recipient
       // (their SPKI from the plan). WebCrypto copies `cek` when each call is made.
       const wraps = Array.from({ length: plan.recipientCount }, async (_, i) => {
-        const to = await crypto.subtle.importKey('spki', plan.recipientSpki(i), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+        const to = await recipientKey(plan.recipientSpki(i));
         return new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, to, cek));
       });
       let wrapped;
@@ -90,7 +107,8 @@ export async function sealWithWebCrypto(semres, record, recipients, options) {
     new DataView(input.buffer).setBigUint64(input.length - 8, BigInt(aad.length) * 8n);
     const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, input));
     const tag = mac.subarray(0, keys.tagLength);
-    if (!NATIVE_BASE64) return plan.finish(ciphertext, tag);
+    // Small records: the core's encoder is as fast as the calls around the browser's.
+    if (!NATIVE_BASE64 || ciphertext.length < NATIVE_SEAL_FROM) return plan.finish(ciphertext, tag);
     // The core writes everything but the ciphertext's base64url, which the browser encodes.
     const [head, tail] = plan.finishAround(ciphertext.length, tag);
     const text = ciphertext.toBase64({ alphabet: 'base64url', omitPadding: true });
