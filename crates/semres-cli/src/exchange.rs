@@ -53,8 +53,9 @@ pub(crate) struct ShareArgs {
     #[command(flatten)]
     session: Session,
     /// A recipient's key id (repeat); their RSA key is taken from their verified Register block.
-    #[arg(long = "to", required = true)]
-    to: Vec<String>,
+    /// (Key ids are base64url and may begin with `-`.)
+    #[arg(long = "to", required = true, allow_hyphen_values = true)]
+    pub(crate) to: Vec<String>,
     /// Content type of the record [guessed from the file name].
     #[arg(long)]
     content_type: Option<String>,
@@ -96,8 +97,8 @@ pub(crate) struct RevokeArgs {
     /// The SMeR hash (hex) of the record.
     #[arg(long)]
     hash: String,
-    /// The recipient's key id.
-    #[arg(long)]
+    /// The recipient's key id (it may begin with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     to: String,
 }
 

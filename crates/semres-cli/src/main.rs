@@ -88,3 +88,46 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Key ids are base64url: one in 64 begins with `-`, and must still be taken as a value.
+    #[test]
+    fn key_ids_beginning_with_a_hyphen_are_values() {
+        let session = [
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "--trust",
+            "t",
+            "--identity",
+            "i",
+            "--passphrase-file",
+            "p",
+        ];
+        let share = ["semres", "share"].into_iter().chain(session).chain([
+            "--to",
+            "-lXq7",
+            "--to",
+            "-B",
+            "record.xml",
+        ]);
+        let Ok(Cli {
+            command: Command::Share(args),
+        }) = Cli::try_parse_from(share)
+        else {
+            panic!("share with hyphenated key ids did not parse");
+        };
+        assert_eq!(args.to, ["-lXq7", "-B"]);
+        let revoke = ["semres", "revoke"]
+            .into_iter()
+            .chain(session)
+            .chain(["--hash", "00", "--to", "-lXq7"]);
+        assert!(Cli::try_parse_from(revoke).is_ok());
+        let seal = [
+            "semres", "seal", "--to", "k.pem", "--owner", "-lXq7", "r.xml", "r.smer",
+        ];
+        assert!(Cli::try_parse_from(seal).is_ok(), "seal --owner");
+    }
+}

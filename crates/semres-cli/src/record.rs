@@ -49,7 +49,7 @@ pub(crate) struct SealArgs {
     #[arg(long)]
     pub(crate) content_type: Option<String>,
     /// The owner's key id, or a key file of the owner (default: the first --to key).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) owner: Option<String>,
     /// Record id (default: 128 random bits).
     #[arg(long)]
