@@ -4,7 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
+import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { launchFirefox, FIREFOX } from './firefox.mjs';
 import { root } from './helpers.mjs';
 
 export const artifacts = path.join(root, 'test-artifacts');
@@ -104,4 +107,40 @@ export function busyTask(page) {
     for (let i = 0; i < 1e8; i += 1) x = (x + i * 7) % 1000003;
     resolve(x);
   }, 0)));
+}
+
+/**
+ * For tests that compute the same results inside the site's page in Chromium and in Firefox
+ * ESR: one `semres serve` and the two browsers, started on first use and closed after the
+ * file's tests. `inChromium(view, fn, arg)` / `inFirefox(view, fn, arg)` open `#view`, wait
+ * for the site and return `fn(arg)` evaluated there (`arg` JSON-able); `firefoxSkip` is the
+ * skip reason where Firefox ESR is not installed.
+ */
+export function sitePages() {
+  let server;
+  let browser;
+  let firefox;
+  after(async () => {
+    await browser?.close();
+    await firefox?.close();
+    await server?.stopped();
+  });
+  return {
+    firefoxSkip: !existsSync(FIREFOX) && `${FIREFOX} is not installed`,
+    async inChromium(view, fn, arg) {
+      server ??= await startServer();
+      browser ??= await launchBrowser();
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}#${view}`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+      return page.evaluate(fn, arg);
+    },
+    async inFirefox(view, fn, arg) {
+      server ??= await startServer();
+      firefox ??= await launchFirefox();
+      await firefox.goto(`${server.url}#${view}`);
+      await firefox.until('document.body.dataset.ready === "true"', 30000);
+      return firefox.run(`return (${fn})(JSON.parse(args[0]));`, arg);
+    },
+  };
 }

@@ -4,25 +4,17 @@
 // the same code at the same block — with 1 and 3 threads, including a chain whose first
 // fault (a forged seal) comes before a rule fault that the in-order pass meets first; in
 // Chromium and in Firefox ESR.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { root } from './helpers.mjs';
-import { startServer, launchBrowser } from './browser.mjs';
-import { launchFirefox, FIREFOX } from './firefox.mjs';
+import { sitePages } from './browser.mjs';
 
 const ledger = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/ledger_v1.json'), 'utf8'));
 const consortium = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/consortium_v1.json'), 'utf8'));
 
-let server;
-let browser;
-let firefox;
-after(async () => {
-  await browser?.close();
-  await firefox?.close();
-  await server?.stopped();
-});
+const site = sitePages();
 
 /** Runs in the page: each case through verifyChain and through verifyChainSpread. */
 async function inPage({ cases, note }) {
@@ -85,18 +77,9 @@ function check(rows) {
 }
 
 test('every chain vector verifies over 1 and 3 threads exactly as verifyChain does (Chromium)', async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  const page = await browser.context.newPage();
-  await page.goto(`${server.url}#auditor`);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-  check(await page.evaluate(inPage, { cases, note: consortium.consortium }));
+  check(await site.inChromium('auditor', inPage, { cases, note: consortium.consortium }));
 });
 
-test('the same in Firefox ESR', { skip: !existsSync(FIREFOX) && `${FIREFOX} is not installed` }, async () => {
-  server ??= await startServer();
-  firefox = await launchFirefox();
-  await firefox.goto(`${server.url}#auditor`);
-  await firefox.until('document.body.dataset.ready === "true"', 30000);
-  check(await firefox.run(`return (${inPage})(JSON.parse(args[0]));`, { cases, note: consortium.consortium }));
+test('the same in Firefox ESR', { skip: site.firefoxSkip }, async () => {
+  check(await site.inFirefox('auditor', inPage, { cases, note: consortium.consortium }));
 });

@@ -3,21 +3,12 @@
 // structures. Every SMeR v1 vector gives the same result and error code through it as through
 // the core alone; records sealed by either path at every size edge open by the other. The
 // same in Firefox ESR (WebDriver BiDi).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { smerVectors } from './helpers.mjs';
-import { startServer, launchBrowser } from './browser.mjs';
-import { launchFirefox, FIREFOX } from './firefox.mjs';
+import { sitePages } from './browser.mjs';
 
-let server;
-let browser;
-let firefox;
-after(async () => {
-  await browser?.close();
-  await firefox?.close();
-  await server?.stopped();
-});
+const site = sitePages();
 
 /** Runs in the browser: every vector through both paths, and seals crossed at the size edges. */
 async function inPage(vectors) {
@@ -99,18 +90,9 @@ function check(results) {
 }
 
 test('every SMeR vector through the WebCrypto path in Chromium, as through the core', async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  const page = await browser.context.newPage();
-  await page.goto(`${server.url}#identity`);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-  check(await page.evaluate(inPage, smerVectors()));
+  check(await site.inChromium('identity', inPage, smerVectors()));
 });
 
-test('every SMeR vector through the WebCrypto path in Firefox, as through the core', { skip: !existsSync(FIREFOX) && `${FIREFOX} is not installed` }, async () => {
-  server ??= await startServer();
-  firefox = await launchFirefox();
-  await firefox.goto(`${server.url}#identity`);
-  await firefox.until('document.body.dataset.ready === "true"', 30000);
-  check(await firefox.run(`return (${inPage})(JSON.parse(args[0]));`, smerVectors()));
+test('every SMeR vector through the WebCrypto path in Firefox, as through the core', { skip: site.firefoxSkip }, async () => {
+  check(await site.inFirefox('identity', inPage, smerVectors()));
 });

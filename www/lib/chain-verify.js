@@ -31,18 +31,19 @@ async function verifyPart(check, part, parts) {
 /** Whether part `part` of `parts` held, made by a helper worker; `null` if no helper could be
  *  started here (this thread then makes that part). A helper that fails counts as "not
  *  held": the core then verifies in order, so a failing helper costs time, not the verdict. */
-function helper(file, consortium, part, parts) {
+function helper(file, consortium, part, parts, workers) {
   let worker;
   try {
     worker = new Worker(new URL('./signature-worker.js', import.meta.url), { type: 'module' });
   } catch {
     return Promise.resolve(null);
   }
+  workers.push(worker);
   return new Promise((resolve) => {
     worker.onmessage = ({ data }) => resolve(data.held === true);
     worker.onerror = () => resolve(false);
     worker.postMessage({ file, consortium, part, parts });
-  }).finally(() => worker.terminate());
+  });
 }
 
 /**
@@ -60,7 +61,8 @@ export async function verifyChainSpread(semres, file, consortium, { threads, spr
   const cores = Math.max(1, Math.min(8, threads ?? globalThis.navigator?.hardwareConcurrency ?? 1));
   const parts = typeof Worker === 'function' && file.length >= spreadFromBytes ? cores : 1;
   // The helpers start first and check the rules themselves, beside this thread.
-  const theirs = Array.from({ length: parts - 1 }, (_, h) => helper(file, consortium, h + 1, parts));
+  const workers = [];
+  const theirs = Array.from({ length: parts - 1 }, (_, h) => helper(file, consortium, h + 1, parts, workers));
   const members = consortium ? semres.Consortium.fromSignedNote(consortium) : null;
   let check = null;
   try {
@@ -75,6 +77,8 @@ export async function verifyChainSpread(semres, file, consortium, { threads, spr
     check = null;
     return spent.finish(held);
   } finally {
+    // Done, or this thread found the chain bad first: no helper keeps working.
+    for (const worker of workers) worker.terminate();
     check?.free();
     members?.free();
   }
