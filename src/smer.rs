@@ -36,7 +36,9 @@ const MAX_ENCRYPTED_KEY_BYTES: usize = 512;
 const OVERHEAD_PER_RECIPIENT: usize = 1024;
 const OVERHEAD_FIXED: usize = 64 * 1024;
 
+pub mod ece;
 mod stream;
+pub mod streamed;
 
 pub use stream::{SmerOutline, SmerStream};
 
@@ -229,6 +231,85 @@ fn fill_random<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Result<
         .map_err(|_| Error::RandomnessUnavailable)
 }
 
+/// Checks the recipients and the owner's statements and writes the protected header
+/// (SPEC.md §2.2; the same for the streamed SMeR, §7.2, with its own `enc` and `typ`):
+/// returns its base64url. Draws a record id from `rng` when the options give none.
+pub(crate) fn protected_header<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    recipients: &[&EncryptionPublicKey],
+    options: &SealOptions,
+    enc_name: &str,
+    typ: &str,
+    extra: &[(&str, Value)],
+    limits: &Limits,
+) -> Result<String> {
+    if recipients.is_empty() {
+        return Err(Error::InvalidInput("a SMeR needs at least one recipient"));
+    }
+    if recipients.len() > limits.max_recipients {
+        return Err(Error::TooLarge {
+            what: "recipient count",
+            limit: limits.max_recipients,
+        });
+    }
+    let mut seen = BTreeSet::new();
+    if !recipients.iter().all(|r| seen.insert(r.key_id())) {
+        return Err(Error::InvalidInput("the same recipient is listed twice"));
+    }
+    if !is_media_type(&options.content_type) {
+        return Err(Error::InvalidInput("content type is not a media type"));
+    }
+    if !is_id_text(&options.owner_key_id) {
+        return Err(Error::InvalidInput(
+            "owner key id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
+        ));
+    }
+    let record_id = match &options.record_id {
+        Some(id) if is_id_text(id) => id.clone(),
+        Some(_) => {
+            return Err(Error::InvalidInput(
+                "record id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
+            ))
+        }
+        None => {
+            let mut id = [0u8; 16];
+            fill_random(rng, &mut id)?;
+            b64::encode(&id)
+        }
+    };
+    if let Some(name) = &options.file_name {
+        if !is_file_name(name) {
+            return Err(Error::InvalidInput(
+                "file name must be 1-255 bytes without control characters or path separators",
+            ));
+        }
+    }
+
+    let mut header = serde_json::Map::new();
+    header.insert("alg".into(), KEY_ALG.into());
+    header.insert("enc".into(), enc_name.into());
+    header.insert("typ".into(), typ.into());
+    header.insert("cty".into(), options.content_type.clone().into());
+    header.insert("smer".into(), SMER_VERSION.into());
+    header.insert("rid".into(), record_id.into());
+    header.insert("own".into(), options.owner_key_id.clone().into());
+    header.insert("iat".into(), options.created_at.into());
+    if let Some(name) = &options.file_name {
+        header.insert("fn".into(), name.clone().into());
+    }
+    for (name, value) in extra {
+        header.insert((*name).into(), value.clone());
+    }
+    let header_json = Value::Object(header).to_string();
+    if header_json.len() > limits.max_header_bytes {
+        return Err(Error::TooLarge {
+            what: "protected header",
+            limit: limits.max_header_bytes,
+        });
+    }
+    Ok(b64::encode(header_json.as_bytes()))
+}
+
 /// CEDA: seals `record` for `recipients` (paper Fig. 2 steps 1–7) and returns the SMeR bytes.
 ///
 /// A fresh random CEK and IV are drawn from `rng`; the CEK is wrapped with RSA-OAEP-256
@@ -286,68 +367,15 @@ impl SealPlan {
                 limit: limits.max_record_bytes,
             });
         }
-        if recipients.is_empty() {
-            return Err(Error::InvalidInput("a SMeR needs at least one recipient"));
-        }
-        if recipients.len() > limits.max_recipients {
-            return Err(Error::TooLarge {
-                what: "recipient count",
-                limit: limits.max_recipients,
-            });
-        }
-        let mut seen = BTreeSet::new();
-        if !recipients.iter().all(|r| seen.insert(r.key_id())) {
-            return Err(Error::InvalidInput("the same recipient is listed twice"));
-        }
-        if !is_media_type(&options.content_type) {
-            return Err(Error::InvalidInput("content type is not a media type"));
-        }
-        if !is_id_text(&options.owner_key_id) {
-            return Err(Error::InvalidInput(
-                "owner key id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
-            ));
-        }
-        let record_id = match &options.record_id {
-            Some(id) if is_id_text(id) => id.clone(),
-            Some(_) => {
-                return Err(Error::InvalidInput(
-                    "record id must be 1-128 characters of A-Z a-z 0-9 - _ . :",
-                ))
-            }
-            None => {
-                let mut id = [0u8; 16];
-                fill_random(rng, &mut id)?;
-                b64::encode(&id)
-            }
-        };
-        if let Some(name) = &options.file_name {
-            if !is_file_name(name) {
-                return Err(Error::InvalidInput(
-                    "file name must be 1-255 bytes without control characters or path separators",
-                ));
-            }
-        }
-
-        let mut header = serde_json::Map::new();
-        header.insert("alg".into(), KEY_ALG.into());
-        header.insert("enc".into(), options.enc.name().into());
-        header.insert("typ".into(), SMER_TYP.into());
-        header.insert("cty".into(), options.content_type.clone().into());
-        header.insert("smer".into(), SMER_VERSION.into());
-        header.insert("rid".into(), record_id.into());
-        header.insert("own".into(), options.owner_key_id.clone().into());
-        header.insert("iat".into(), options.created_at.into());
-        if let Some(name) = &options.file_name {
-            header.insert("fn".into(), name.clone().into());
-        }
-        let header_json = Value::Object(header).to_string();
-        if header_json.len() > limits.max_header_bytes {
-            return Err(Error::TooLarge {
-                what: "protected header",
-                limit: limits.max_header_bytes,
-            });
-        }
-        let protected = b64::encode(header_json.as_bytes());
+        let protected = protected_header(
+            rng,
+            recipients,
+            options,
+            options.enc.name(),
+            SMER_TYP,
+            &[],
+            limits,
+        )?;
 
         let mut cek = Zeroizing::new(vec![0u8; options.enc.cek_len()]);
         fill_random(rng, &mut cek)?;
@@ -455,6 +483,23 @@ impl SealPlan {
         // base64url, so no JSON escaping is ever needed.
         let mut out = Vec::with_capacity(self.protected.len() + self.wrapped.len() * 800 + 256);
         let encode_failed = || Error::InvalidInput("base64url encoding failed");
+        self.write_keys_part(&mut out)?;
+        out.extend_from_slice(b",\"iv\":\"");
+        b64::encode_into(&self.iv, &mut out).ok_or_else(encode_failed)?;
+        out.extend_from_slice(b"\",\"ciphertext\":\"");
+        let mut tail = b"\",\"tag\":\"".to_vec();
+        b64::encode_into(tag, &mut tail).ok_or_else(encode_failed)?;
+        tail.extend_from_slice(b"\"}");
+        Ok((out, tail))
+    }
+
+    /// Writes `{"protected":"…","recipients":[…]` (no closing brace): the start of a SMeR
+    /// v1 document and of a streamed SMeR's header (SPEC.md §2.2, §7.2).
+    pub(crate) fn write_keys_part(&self, out: &mut Vec<u8>) -> Result<()> {
+        if self.wrapped.iter().any(Option::is_none) {
+            return Err(Error::InvalidInput("a recipient's wrapped key is missing"));
+        }
+        let encode_failed = || Error::InvalidInput("base64url encoding failed");
         out.extend_from_slice(b"{\"protected\":\"");
         out.extend_from_slice(self.protected.as_bytes());
         out.extend_from_slice(b"\",\"recipients\":[");
@@ -466,22 +511,36 @@ impl SealPlan {
             out.extend_from_slice(b"{\"header\":{\"kid\":\"");
             out.extend_from_slice(recipient.key_id().as_bytes());
             out.extend_from_slice(b"\"},\"encrypted_key\":\"");
-            b64::encode_into(encrypted_key, &mut out).ok_or_else(encode_failed)?;
+            b64::encode_into(encrypted_key, out).ok_or_else(encode_failed)?;
             out.extend_from_slice(b"\"}");
         }
-        out.extend_from_slice(b"],\"iv\":\"");
-        b64::encode_into(&self.iv, &mut out).ok_or_else(encode_failed)?;
-        out.extend_from_slice(b"\",\"ciphertext\":\"");
-        let mut tail = b"\",\"tag\":\"".to_vec();
-        b64::encode_into(tag, &mut tail).ok_or_else(encode_failed)?;
-        tail.extend_from_slice(b"\"}");
-        Ok((out, tail))
+        out.push(b']');
+        Ok(())
+    }
+
+    /// A plan around a protected header and content key made by another profile (the
+    /// streamed SMeR, which has no IV and no announced length).
+    pub(crate) fn from_parts(
+        enc: ContentEncryption,
+        protected: String,
+        cek: Zeroizing<Vec<u8>>,
+        recipients: &[&EncryptionPublicKey],
+    ) -> Self {
+        SealPlan {
+            enc,
+            protected,
+            cek,
+            iv: [0; IV_LEN],
+            recipients: recipients.iter().map(|r| (*r).clone()).collect(),
+            wrapped: vec![None; recipients.len()],
+            record_len: 0,
+        }
     }
 }
 
 /// A JSON object whose member names are unique (RFC 7516 §4 requires rejecting duplicates).
 #[derive(Debug, Default)]
-struct UniqueObject(BTreeMap<String, Value>);
+pub(crate) struct UniqueObject(pub(crate) BTreeMap<String, Value>);
 
 impl<'de> Deserialize<'de> for UniqueObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
@@ -529,7 +588,7 @@ struct JweJson<'a> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RecipientJson<'a> {
+pub(crate) struct RecipientJson<'a> {
     #[serde(default)]
     header: Option<UniqueObject>,
     #[serde(borrow)]
@@ -546,6 +605,188 @@ fn optional_string(
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(Error::MalformedSmer(why)),
     }
+}
+
+/// The key-management part of a SMeR (v1 or streamed): the checked protected header, the
+/// format version, the content encryption and the recipients.
+pub(crate) struct KeysPart<E> {
+    pub(crate) protected: BTreeMap<String, Value>,
+    pub(crate) version: Option<u64>,
+    pub(crate) enc: E,
+    pub(crate) recipients: Vec<Recipient>,
+}
+
+/// SPEC.md §2.4 steps 3–6 (and §7.4, which reads the streamed SMeR's with the same code):
+/// the protected header, the version, placement and algorithms, the recipients. `enc_of`
+/// names the content encryptions allowed (`enc_error` when another is named).
+pub(crate) fn parse_keys_part<E>(
+    protected_text: &str,
+    unprotected: &BTreeMap<String, Value>,
+    raw_recipients: &[RecipientJson<'_>],
+    limits: &Limits,
+    enc_of: impl FnOnce(&str) -> Option<E>,
+    enc_error: &'static str,
+) -> Result<KeysPart<E>> {
+    let protected_bytes = b64::decode(protected_text).ok_or(Error::MalformedSmer(
+        "protected header is not canonical base64url",
+    ))?;
+    if protected_bytes.len() > limits.max_header_bytes {
+        return Err(Error::TooLarge {
+            what: "protected header",
+            limit: limits.max_header_bytes,
+        });
+    }
+    let protected: UniqueObject = serde_json::from_slice(&protected_bytes).map_err(|_| {
+        Error::MalformedSmer("protected header is not a JSON object with unique members")
+    })?;
+    let protected = protected.0;
+
+    // The version comes first: a future version may change everything below.
+    let version = match protected.get("smer") {
+        None => None,
+        Some(v) => match v.as_u64() {
+            Some(SMER_VERSION) => Some(SMER_VERSION),
+            Some(other) => return Err(Error::UnsupportedVersion(other)),
+            None => {
+                return Err(Error::MalformedSmer(
+                    "smer version is not a non-negative integer",
+                ))
+            }
+        },
+    };
+
+    let recipient_headers: Vec<BTreeMap<String, Value>> = raw_recipients
+        .iter()
+        .map(|r| r.header.as_ref().map(|h| h.0.clone()).unwrap_or_default())
+        .collect();
+
+    // Parameters that must be integrity protected.
+    for name in ["enc", "smer"] {
+        if unprotected.contains_key(name) || recipient_headers.iter().any(|h| h.contains_key(name))
+        {
+            return Err(Error::MalformedSmer(
+                "enc and smer must be in the protected header",
+            ));
+        }
+    }
+    for header in std::iter::once(&protected)
+        .chain(std::iter::once(unprotected))
+        .chain(recipient_headers.iter())
+    {
+        if header.contains_key("zip") {
+            return Err(Error::UnsupportedAlgorithm(
+                "zip (compression) is not allowed",
+            ));
+        }
+        if header.contains_key("crit") {
+            return Err(Error::MalformedSmer("crit extensions are not supported"));
+        }
+    }
+    let enc = match protected.get("enc") {
+        Some(Value::String(name)) => enc_of(name).ok_or(Error::UnsupportedAlgorithm(enc_error))?,
+        Some(_) => return Err(Error::MalformedSmer("enc is not a string")),
+        None => return Err(Error::MalformedSmer("protected header lacks enc")),
+    };
+    // RFC 7516 §7.2.1: the three header sets must be disjoint.
+    if protected.keys().any(|k| unprotected.contains_key(k)) {
+        return Err(Error::MalformedSmer(
+            "a header parameter appears in both protected and unprotected headers",
+        ));
+    }
+
+    if raw_recipients.is_empty() {
+        return Err(Error::MalformedSmer("recipients is empty"));
+    }
+    if raw_recipients.len() > limits.max_recipients {
+        return Err(Error::TooLarge {
+            what: "recipient count",
+            limit: limits.max_recipients,
+        });
+    }
+    let mut recipients = Vec::with_capacity(raw_recipients.len());
+    let mut seen_kids = BTreeSet::new();
+    let mut seen_keys = BTreeSet::new();
+    for (raw, header) in raw_recipients.iter().zip(recipient_headers.iter()) {
+        if header
+            .keys()
+            .any(|k| protected.contains_key(k) || unprotected.contains_key(k))
+        {
+            return Err(Error::MalformedSmer(
+                "a recipient header repeats a shared header parameter",
+            ));
+        }
+        let alg = header
+            .get("alg")
+            .or_else(|| unprotected.get("alg"))
+            .or_else(|| protected.get("alg"));
+        match alg {
+            Some(Value::String(a)) if a == KEY_ALG => {}
+            Some(Value::String(_)) => {
+                return Err(Error::UnsupportedAlgorithm("alg must be RSA-OAEP-256"))
+            }
+            Some(_) => return Err(Error::MalformedSmer("alg is not a string")),
+            None => return Err(Error::MalformedSmer("recipient has no alg")),
+        }
+        let kid = match header
+            .get("kid")
+            .or_else(|| unprotected.get("kid"))
+            .or_else(|| protected.get("kid"))
+        {
+            None => None,
+            Some(Value::String(k)) => Some(k.clone()),
+            Some(_) => return Err(Error::MalformedSmer("kid is not a string")),
+        };
+        let encrypted_key = b64::decode_public(&raw.encrypted_key).ok_or(Error::MalformedSmer(
+            "encrypted_key is not canonical base64url",
+        ))?;
+        if encrypted_key.is_empty() || encrypted_key.len() > MAX_ENCRYPTED_KEY_BYTES {
+            return Err(Error::MalformedSmer(
+                "encrypted_key has an impossible length",
+            ));
+        }
+        if let Some(k) = &kid {
+            if !seen_kids.insert(k.clone()) {
+                return Err(Error::MalformedSmer("duplicate recipient"));
+            }
+        }
+        if !seen_keys.insert(encrypted_key.clone()) {
+            return Err(Error::MalformedSmer("duplicate recipient"));
+        }
+        recipients.push(Recipient {
+            key_id: kid,
+            encrypted_key,
+        });
+    }
+
+    Ok(KeysPart {
+        protected,
+        version,
+        enc,
+        recipients,
+    })
+}
+
+/// SPEC.md §2.4 step 8: the metadata in the protected header.
+pub(crate) fn smer_header(
+    protected: &BTreeMap<String, Value>,
+    version: Option<u64>,
+) -> Result<SmerHeader> {
+    let iat = match protected.get("iat") {
+        None => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or(Error::MalformedSmer("iat is not an integer"))?,
+        ),
+    };
+    Ok(SmerHeader {
+        version,
+        typ: optional_string(protected, "typ", "typ is not a string")?,
+        content_type: optional_string(protected, "cty", "cty is not a string")?,
+        record_id: optional_string(protected, "rid", "rid is not a string")?,
+        owner_key_id: optional_string(protected, "own", "own is not a string")?,
+        created_at: iat,
+        file_name: optional_string(protected, "fn", "fn is not a string")?,
+    })
 }
 
 impl ParsedSmer {
@@ -588,141 +829,20 @@ impl ParsedSmer {
             });
         }
 
-        let protected_bytes = b64::decode(&jwe.protected).ok_or(Error::MalformedSmer(
-            "protected header is not canonical base64url",
-        ))?;
-        if protected_bytes.len() > limits.max_header_bytes {
-            return Err(Error::TooLarge {
-                what: "protected header",
-                limit: limits.max_header_bytes,
-            });
-        }
-        let protected: UniqueObject = serde_json::from_slice(&protected_bytes).map_err(|_| {
-            Error::MalformedSmer("protected header is not a JSON object with unique members")
-        })?;
-        let protected = protected.0;
-
-        // The version comes first: a future version may change everything below.
-        let version = match protected.get("smer") {
-            None => None,
-            Some(v) => match v.as_u64() {
-                Some(SMER_VERSION) => Some(SMER_VERSION),
-                Some(other) => return Err(Error::UnsupportedVersion(other)),
-                None => {
-                    return Err(Error::MalformedSmer(
-                        "smer version is not a non-negative integer",
-                    ))
-                }
-            },
-        };
-
         let unprotected = jwe.unprotected.unwrap_or_default().0;
-        let recipient_headers: Vec<BTreeMap<String, Value>> = jwe
-            .recipients
-            .iter()
-            .map(|r| r.header.as_ref().map(|h| h.0.clone()).unwrap_or_default())
-            .collect();
-
-        // Parameters that must be integrity protected.
-        for name in ["enc", "smer"] {
-            if unprotected.contains_key(name)
-                || recipient_headers.iter().any(|h| h.contains_key(name))
-            {
-                return Err(Error::MalformedSmer(
-                    "enc and smer must be in the protected header",
-                ));
-            }
-        }
-        for header in std::iter::once(&protected)
-            .chain(std::iter::once(&unprotected))
-            .chain(recipient_headers.iter())
-        {
-            if header.contains_key("zip") {
-                return Err(Error::UnsupportedAlgorithm(
-                    "zip (compression) is not allowed",
-                ));
-            }
-            if header.contains_key("crit") {
-                return Err(Error::MalformedSmer("crit extensions are not supported"));
-            }
-        }
-        let enc = match protected.get("enc") {
-            Some(Value::String(name)) => ContentEncryption::from_name(name).ok_or(
-                Error::UnsupportedAlgorithm("enc must be A256CBC-HS512 or A128CBC-HS256"),
-            )?,
-            Some(_) => return Err(Error::MalformedSmer("enc is not a string")),
-            None => return Err(Error::MalformedSmer("protected header lacks enc")),
-        };
-        // RFC 7516 §7.2.1: the three header sets must be disjoint.
-        if protected.keys().any(|k| unprotected.contains_key(k)) {
-            return Err(Error::MalformedSmer(
-                "a header parameter appears in both protected and unprotected headers",
-            ));
-        }
-
-        if jwe.recipients.is_empty() {
-            return Err(Error::MalformedSmer("recipients is empty"));
-        }
-        if jwe.recipients.len() > limits.max_recipients {
-            return Err(Error::TooLarge {
-                what: "recipient count",
-                limit: limits.max_recipients,
-            });
-        }
-        let mut recipients = Vec::with_capacity(jwe.recipients.len());
-        let mut seen_kids = BTreeSet::new();
-        let mut seen_keys = BTreeSet::new();
-        for (raw, header) in jwe.recipients.iter().zip(recipient_headers.iter()) {
-            if header
-                .keys()
-                .any(|k| protected.contains_key(k) || unprotected.contains_key(k))
-            {
-                return Err(Error::MalformedSmer(
-                    "a recipient header repeats a shared header parameter",
-                ));
-            }
-            let alg = header
-                .get("alg")
-                .or_else(|| unprotected.get("alg"))
-                .or_else(|| protected.get("alg"));
-            match alg {
-                Some(Value::String(a)) if a == KEY_ALG => {}
-                Some(Value::String(_)) => {
-                    return Err(Error::UnsupportedAlgorithm("alg must be RSA-OAEP-256"))
-                }
-                Some(_) => return Err(Error::MalformedSmer("alg is not a string")),
-                None => return Err(Error::MalformedSmer("recipient has no alg")),
-            }
-            let kid = match header
-                .get("kid")
-                .or_else(|| unprotected.get("kid"))
-                .or_else(|| protected.get("kid"))
-            {
-                None => None,
-                Some(Value::String(k)) => Some(k.clone()),
-                Some(_) => return Err(Error::MalformedSmer("kid is not a string")),
-            };
-            let encrypted_key = b64::decode_public(&raw.encrypted_key).ok_or(
-                Error::MalformedSmer("encrypted_key is not canonical base64url"),
-            )?;
-            if encrypted_key.is_empty() || encrypted_key.len() > MAX_ENCRYPTED_KEY_BYTES {
-                return Err(Error::MalformedSmer(
-                    "encrypted_key has an impossible length",
-                ));
-            }
-            if let Some(k) = &kid {
-                if !seen_kids.insert(k.clone()) {
-                    return Err(Error::MalformedSmer("duplicate recipient"));
-                }
-            }
-            if !seen_keys.insert(encrypted_key.clone()) {
-                return Err(Error::MalformedSmer("duplicate recipient"));
-            }
-            recipients.push(Recipient {
-                key_id: kid,
-                encrypted_key,
-            });
-        }
+        let KeysPart {
+            protected,
+            version,
+            enc,
+            recipients,
+        } = parse_keys_part(
+            &jwe.protected,
+            &unprotected,
+            &jwe.recipients,
+            limits,
+            ContentEncryption::from_name,
+            "enc must be A256CBC-HS512 or A128CBC-HS256",
+        )?;
 
         let iv = b64::decode_public(&jwe.iv)
             .ok_or(Error::MalformedSmer("iv is not canonical base64url"))?;
@@ -801,22 +921,7 @@ impl ParsedSmer {
             aad.extend_from_slice(extra.as_bytes());
         }
 
-        let iat = match protected.get("iat") {
-            None => None,
-            Some(v) => Some(
-                v.as_i64()
-                    .ok_or(Error::MalformedSmer("iat is not an integer"))?,
-            ),
-        };
-        let header = SmerHeader {
-            version,
-            typ: optional_string(&protected, "typ", "typ is not a string")?,
-            content_type: optional_string(&protected, "cty", "cty is not a string")?,
-            record_id: optional_string(&protected, "rid", "rid is not a string")?,
-            owner_key_id: optional_string(&protected, "own", "own is not a string")?,
-            created_at: iat,
-            file_name: optional_string(&protected, "fn", "fn is not a string")?,
-        };
+        let header = smer_header(&protected, version)?;
         Ok((
             ParsedSmer {
                 enc,

@@ -1,4 +1,5 @@
-//! The same SMeR v1 vectors and round trips, in headless Chromium (`wasm-pack test --chrome`).
+//! The same SMeR v1 and streamed-SMeR vectors and round trips, in headless Chromium
+//! (`wasm-pack test --chrome`).
 #![cfg(target_arch = "wasm32")]
 
 use getrandom::SysRng;
@@ -9,6 +10,18 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
+
+#[wasm_bindgen_test]
+fn smer_stream_vectors_in_browser() {
+    let (passed, failures) = common::run_stream_vectors(common::STREAM_VECTORS);
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(passed >= 40);
+}
 
 #[wasm_bindgen_test]
 fn smer_v1_vectors_in_browser() {

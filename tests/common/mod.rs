@@ -133,3 +133,104 @@ pub(crate) fn distinct_rsa_keys(base: &semres::EncryptionPublicKey, count: usize
         })
         .collect()
 }
+
+pub(crate) const STREAM_VECTORS: &str = include_str!("../vectors/smer/smer_stream_v1.json");
+
+/// Opens a streamed SMeR given to the reader in pieces of `piece` bytes, as a reader of a
+/// network or file stream would: the head, then the records. Returns the outcome and the
+/// plaintext released before it.
+pub(crate) fn open_streamed_in_pieces(
+    bytes: &[u8],
+    key: &EncryptionPrivateKey,
+    piece: usize,
+    max_record: u64,
+) -> (semres::Result<()>, Vec<u8>) {
+    use semres::smer::streamed::{StreamHead, PREFIX_LEN};
+    let limits = Limits::default();
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let mut out = Vec::new();
+    let result = (|| {
+        let prefix = bytes.get(..PREFIX_LEN).unwrap_or(bytes);
+        let head_len = StreamHead::head_len(prefix, &limits)?;
+        let head = StreamHead::parse(bytes.get(..head_len).unwrap_or(bytes), &limits)?;
+        let mut opener = head.open_with(key, &mut rng, max_record)?;
+        for p in bytes[head_len..].chunks(piece.max(1)) {
+            opener.update(p, &mut out)?;
+        }
+        opener.finish(&mut out).map(|_| ())
+    })();
+    (result, out)
+}
+
+/// Runs every streamed-SMeR case (SPEC.md §7.6), each fed in pieces of 1 byte, 13 bytes and
+/// whole: positive cases open to their record (and hash), negative ones fail with their
+/// code having released at most `may_release` bytes of plaintext.
+pub(crate) fn run_stream_vectors(doc: &str) -> (usize, Vec<String>) {
+    let doc: Value = serde_json::from_str(doc).expect("vector file is JSON");
+    let mut keys = BTreeMap::new();
+    for (name, entry) in doc["keys"].as_object().expect("keys") {
+        let pem = entry["private_pkcs8_pem"].as_str().expect("pem");
+        let key = EncryptionPrivateKey::from_pem(pem, None).expect("vector key parses");
+        assert_eq!(key.key_id(), entry["key_id"].as_str().expect("key_id"));
+        keys.insert(name.clone(), key);
+    }
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 40, "the vector file lost cases");
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        let bytes = hex_decode(case["smer_hex"].as_str().expect("smer_hex"));
+        let key = &keys[case["key"].as_str().expect("key")];
+        let max = case["max_record_bytes"]
+            .as_u64()
+            .unwrap_or(semres::smer::streamed::DEFAULT_MAX_STREAMED_RECORD_BYTES);
+        let expect = case["expect"].as_str().expect("expect");
+        let mut failed = None;
+        for piece in [1, 13, bytes.len()] {
+            let (result, released) = open_streamed_in_pieces(&bytes, key, piece, max);
+            let why = match (&result, expect) {
+                (Ok(()), "ok") => {
+                    let want = hex_decode(case["record_hex"].as_str().expect("record_hex"));
+                    if released != want {
+                        Some("opened to the wrong record".to_owned())
+                    } else if semres::dery::smer_hash_hex(&bytes)
+                        != case["smer_sha256"].as_str().expect("hash")
+                    {
+                        Some("SMeR hash differs".to_owned())
+                    } else {
+                        None
+                    }
+                }
+                (Ok(()), code) => Some(format!("opened, but {code} was expected")),
+                (Err(e), "ok") => Some(format!("failed with {} ({e})", e.code())),
+                (Err(e), code) if e.code() != code => {
+                    Some(format!("failed with {} ({e}), {code} expected", e.code()))
+                }
+                (Err(_), _) => {
+                    let may = case["may_release"].as_u64().expect("may_release") as usize;
+                    // A conforming reader releases at most `may`; this one releases each
+                    // record as soon as it authenticates, so given one byte at a time it
+                    // releases exactly `may` — which checks that the damage is where the
+                    // vector says.
+                    let exact = piece != 1 || released.len() == may;
+                    (released.len() > may || !exact).then(|| {
+                        format!(
+                            "released {} bytes before refusing (may: {may})",
+                            released.len()
+                        )
+                    })
+                }
+            };
+            if let Some(why) = why {
+                failed = Some(format!("{name} (pieces of {piece}): {why}"));
+                break;
+            }
+        }
+        match failed {
+            None => passed += 1,
+            Some(why) => failures.push(why),
+        }
+    }
+    (passed, failures)
+}

@@ -5,6 +5,7 @@
 pub mod consortium;
 pub mod ledger;
 pub mod smer;
+pub mod smer_stream;
 
 /// The command that regenerates the vector files (recorded in each file).
 pub const GENERATOR: &str = "cargo xtask gen-vectors";
@@ -13,6 +14,10 @@ pub const GENERATOR: &str = "cargo xtask gen-vectors";
 pub fn generate_all() -> Result<Vec<(String, String)>, String> {
     Ok(vec![
         ("smer/smer_v1.json".to_owned(), smer::generate_smer()?),
+        (
+            "smer/smer_stream_v1.json".to_owned(),
+            smer_stream::generate_smer_stream()?,
+        ),
         (
             "ledger/ledger_v1.json".to_owned(),
             ledger::generate_ledger()?,
