@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-TARGETS=(smer smer_open key_import identity_file entry block checkpoint consortium proofs chain_file request_headers base64url)
+TARGETS=(smer smer_open smer_stream key_import identity_file entry block checkpoint consortium proofs chain_file request_headers base64url)
 
 run() { # target, extra libFuzzer flags...
   local target=$1

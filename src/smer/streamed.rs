@@ -342,6 +342,105 @@ impl StreamHead {
     }
 }
 
+/// A streamed SMeR checked piece by piece as it arrives (DERy's upload check, SPEC §7.5):
+/// the head is held (it is bounded by the limits) and parsed as [`StreamHead::parse`] does;
+/// of the records, whose content only a recipient can check, the length is: at most
+/// `max_bytes` in all, and a whole number of `rs`-byte records followed by a last record of
+/// at least 17 bytes (or ending on a full one). Memory is bounded by the limits whatever
+/// the size.
+pub struct StreamedCheck {
+    limits: Limits,
+    max_bytes: u64,
+    total: u64,
+    head: Vec<u8>,
+    head_len: Option<usize>,
+    parsed: Option<StreamHead>,
+}
+
+impl core::fmt::Debug for StreamedCheck {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "StreamedCheck({} bytes)", self.total)
+    }
+}
+
+impl StreamedCheck {
+    /// A new check: `limits` for the head, `max_bytes` for the whole streamed SMeR.
+    pub fn new(limits: &Limits, max_bytes: u64) -> Self {
+        StreamedCheck {
+            limits: *limits,
+            max_bytes,
+            total: 0,
+            head: Vec::new(),
+            head_len: None,
+            parsed: None,
+        }
+    }
+
+    /// Takes the next bytes. Refuses as soon as the bytes so far cannot begin a streamed SMeR
+    /// (`MalformedSmer`, `UnsupportedVersion`) or are over `max_bytes` (`TooLarge`).
+    pub fn update(&mut self, mut bytes: &[u8]) -> Result<()> {
+        let n = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.total = self.total.saturating_add(n);
+        if self.total > self.max_bytes {
+            return Err(Error::TooLarge {
+                what: "streamed SMeR",
+                limit: usize::try_from(self.max_bytes).unwrap_or(usize::MAX),
+            });
+        }
+        while self.parsed.is_none() && !bytes.is_empty() {
+            let want = self.head_len.unwrap_or(PREFIX_LEN);
+            let take = want.saturating_sub(self.head.len()).min(bytes.len());
+            self.head.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.head.len() < want {
+                break;
+            }
+            match self.head_len {
+                None => {
+                    if !is_streamed(&self.head) {
+                        return Err(Error::MalformedSmer("not a streamed SMeR"));
+                    }
+                    self.head_len = Some(StreamHead::head_len(&self.head, &self.limits)?);
+                }
+                Some(_) => {
+                    self.parsed = Some(StreamHead::parse(&self.head, &self.limits)?);
+                    self.head = Vec::new();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes seen so far.
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    /// True before any byte was seen.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The whole streamed SMeR has been fed: its head, and the length of its records.
+    pub fn finish(self) -> Result<(StreamHead, u64)> {
+        let head = self.parsed.ok_or(Error::MalformedSmer(
+            "a streamed SMeR is shorter than its head",
+        ))?;
+        let records = self
+            .total
+            .saturating_sub(u64::try_from(head.len()).unwrap_or(u64::MAX));
+        let rs = u64::from(head.record_size);
+        let min_last = u64::try_from(ece::TAG_LEN + 1).unwrap_or(u64::MAX);
+        let rest = records % rs;
+        if records < min_last || (rest != 0 && rest < min_last) {
+            return Err(Error::MalformedSmer(
+                "the records of a streamed SMeR do not end with a whole last record",
+            ));
+        }
+        Ok((head, records))
+    }
+}
+
 /// Seals `record` whole as a streamed SMeR with records of `record_size` (tests, vectors,
 /// small inputs; a caller with a large record uses [`StreamSealPlan`] chunk by chunk).
 pub fn seal_streamed<R: TryCryptoRng + ?Sized>(

@@ -1,5 +1,5 @@
 //! `cargo xtask fuzz-seeds`: the fuzz targets' seed corpora (`fuzz/corpus/<target>/`), made
-//! from the conformance vectors in `tests/vectors` — every SMeR, block, entry, checkpoint,
+//! from the conformance vectors in `tests/vectors` — every SMeR (v1 and streamed), block, entry, checkpoint,
 //! proof and chain there, the vectors' keys in each format, an identity file and signed
 //! request headers — in each target's input layout (see `fuzz/fuzz_targets/*.rs`).
 
@@ -67,6 +67,19 @@ fn smer_seeds(vectors: &Value, seeds: &mut Seeds) -> Result<EncryptionPrivateKey
         .as_str()
         .ok_or("no alice key")?;
     EncryptionPrivateKey::from_pem(pem, None).map_err(crate::err)
+}
+
+/// Every streamed SMeR of the vectors, as the raw input of `smer_stream` (an even control
+/// byte: the head parser and the record layer on the bytes as they are).
+fn smer_stream_seeds(vectors: &Value, seeds: &mut Seeds) -> Result<(), String> {
+    for (i, case) in (0u8..).zip(list(vectors, "cases")?) {
+        let text = case["smer_hex"].as_str().ok_or("a case without smer_hex")?;
+        let bytes = semres::hex::decode(text).ok_or("smer_hex is not hex")?;
+        let mut input = vec![(i % 0x40) << 1];
+        input.extend_from_slice(&bytes);
+        seeds.entry("smer_stream").or_default().push(input);
+    }
+    Ok(())
 }
 
 fn key_seeds(rsa: &EncryptionPrivateKey, seeds: &mut Seeds) -> Result<(), String> {
@@ -208,6 +221,10 @@ pub fn generate(vectors_dir: &Path) -> Result<Seeds, String> {
     let ledger = json(&vectors_dir.join("ledger/ledger_v1.json"))?;
     let consortium = json(&vectors_dir.join("ledger/consortium_v1.json"))?;
     let alice = smer_seeds(&smer, &mut seeds)?;
+    smer_stream_seeds(
+        &json(&vectors_dir.join("smer/smer_stream_v1.json"))?,
+        &mut seeds,
+    )?;
     consortium_seeds(&consortium, &mut seeds)?;
     key_seeds(&alice, &mut seeds)?;
     ledger_seeds(&ledger, &mut seeds)?;
