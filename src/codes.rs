@@ -172,6 +172,9 @@ register! {
     /// The SMeR is held at another member hospital whose node did not answer (or answered
     /// with a copy that does not hash to it); try again later.
     HolderUnavailable => Endpoint, 503;
+    /// A part of a resumable upload does not start where the upload stands (ask
+    /// `GET /smers/{hash}/upload` where it does), or another part of it is arriving.
+    UploadConflict => Endpoint, 409;
 
     // ---- command line ----
     /// A file could not be read or written.

@@ -48,6 +48,7 @@ export const WORDS = {
   QuotaExceeded: 'Your storage in this hospital\'s repository is used up. Erase records you no longer share, then try again.',
   RateLimited: 'Too many requests in a short time: wait a minute and try again.',
   HolderUnavailable: 'The record is kept at another hospital that did not answer just now. Nothing was shown; try again in a moment.',
+  UploadConflict: 'The upload was interrupted and stands elsewhere than expected; it resumes from where the hospital has it.',
   NetworkError: 'The endpoint cannot be reached. Check that the server is running.',
   BadRegistration: 'The endpoint gave a key that is not the one registered on the ledger: nothing was sealed to it.',
   HashCheckFailed: 'The SMeR\'s hash does not match the hash the owner signed on the ledger.',

@@ -309,3 +309,107 @@ pub fn authority_key(dir: &Path) -> Result<SigningPrivateKey, String> {
     let text = std::fs::read_to_string(dir.join("authority.key.pem")).map_err(crate::err)?;
     SigningPrivateKey::from_pem(&text, None).map_err(crate::err)
 }
+
+/// A streamed-SMeR-shaped object of any size for load tests (SPEC §7): a real head (sealed
+/// to the `rsa`-th test RSA keys, [`rsa_key`]) followed by records of a repeated pattern,
+/// laid out as whole `rs`-byte records and a last one of 4096 bytes. Every check a
+/// repository makes passes; only a recipient could tell (no record authenticates).
+pub struct SyntheticStreamedSmer {
+    head: Vec<u8>,
+    pattern: Vec<u8>,
+    len: u64,
+    hash: [u8; 32],
+}
+
+impl SyntheticStreamedSmer {
+    /// About `bytes` bytes, for `owner` (a key id), tagged `seed`.
+    pub fn new(owner: &str, rsa: &[u64], bytes: u64, seed: u64) -> Result<Self, String> {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let options = SealOptions::new("application/dicom", owner, 1_795_000_000);
+        let keys = rsa
+            .iter()
+            .map(|&i| semres::EncryptionPublicKey::from_spki_der(&rsa_key(i)?).map_err(crate::err))
+            .collect::<Result<Vec<_>, String>>()?;
+        let rs = semres::smer::ece::DEFAULT_RECORD_SIZE;
+        let mut plan = semres::smer::streamed::StreamSealPlan::new(
+            &mut rng,
+            &keys.iter().collect::<Vec<_>>(),
+            &options,
+            &Limits::default(),
+            rs,
+        )
+        .map_err(crate::err)?;
+        plan.wrap_all(&mut rng).map_err(crate::err)?;
+        let (head, _) = plan.start().map_err(crate::err)?;
+        let head_len = u64::try_from(head.len()).map_err(crate::err)?;
+        let records = bytes.saturating_sub(head_len) / u64::from(rs) * u64::from(rs) + 4096;
+        // A pattern whose length is not a divisor of rs: records differ from one another.
+        let mut pattern = vec![0u8; 1 << 20 | 17];
+        for (i, b) in (0u64..).zip(pattern.iter_mut()) {
+            *b = ((i.wrapping_mul(2_654_435_761) >> 11) ^ seed) as u8;
+        }
+        let mut synthetic = SyntheticStreamedSmer {
+            head,
+            pattern,
+            len: head_len + records,
+            hash: [0; 32],
+        };
+        let mut hasher = semres::dery::SmerHasher::new();
+        synthetic
+            .write_to(&mut HashWriter(&mut hasher))
+            .map_err(crate::err)?;
+        synthetic.hash = hasher.finish();
+        Ok(synthetic)
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Always false.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Its SHA-256 (its DERy hash).
+    pub fn hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    /// Bytes `at..at + out.len()` of it (past the end: left as they are).
+    pub fn read_at(&self, at: u64, out: &mut [u8]) {
+        let head = self.head.len() as u64;
+        let mut pos = at;
+        let mut done = 0;
+        while done < out.len() && pos < self.len {
+            let n = if pos < head {
+                let from = &self.head[pos as usize..];
+                let n = from.len().min(out.len() - done);
+                out[done..done + n].copy_from_slice(&from[..n]);
+                n
+            } else {
+                let off = ((pos - head) % self.pattern.len() as u64) as usize;
+                let left = (self.len - pos) as usize;
+                let n = (self.pattern.len() - off).min(out.len() - done).min(left);
+                out[done..done + n].copy_from_slice(&self.pattern[off..off + n]);
+                n
+            };
+            done += n;
+            pos += n as u64;
+        }
+    }
+
+    /// Writes it, in pieces of 1 MiB.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut at = 0;
+        while at < self.len {
+            let n = (self.len - at).min(buf.len() as u64) as usize;
+            self.read_at(at, &mut buf[..n]);
+            w.write_all(&buf[..n])?;
+            at += n as u64;
+        }
+        Ok(())
+    }
+}

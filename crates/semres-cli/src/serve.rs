@@ -42,6 +42,10 @@ pub(crate) struct ServeArgs {
     /// Largest SMeR accepted for upload, bytes (default: the SMeR of a 256 MiB record).
     #[arg(long, default_value_t = semres_node::api::DEFAULT_MAX_SMER_BYTES)]
     pub(crate) max_smer_bytes: u64,
+    /// Largest streamed SMeR (SPEC.md §7: imaging and other large records) accepted for
+    /// upload, bytes.
+    #[arg(long, default_value_t = semres_node::dery::DEFAULT_MAX_STREAMED_SMER_BYTES)]
+    pub(crate) max_streamed_smer_bytes: u64,
     /// Bytes of SMeRs one participant may keep in DERy.
     #[arg(long, default_value_t = semres_node::api::DEFAULT_QUOTA_BYTES)]
     pub(crate) quota_bytes: u64,
@@ -214,6 +218,7 @@ fn read_text(path: &std::path::Path) -> CliResult<String> {
 fn api_config(args: &ServeArgs) -> ApiConfig {
     ApiConfig {
         max_smer_bytes: args.max_smer_bytes,
+        max_streamed_smer_bytes: args.max_streamed_smer_bytes,
         quota_bytes: args.quota_bytes,
         requests_per_minute: args.requests_per_minute,
         unreferenced_grace: args.unreferenced_grace,

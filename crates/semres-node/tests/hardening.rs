@@ -100,12 +100,12 @@ fn uploads_are_refused_before_their_body_is_read() {
     let headers = signed(&stranger, "PUT", &path, [7; 32]);
     let (status, _) = request_streamed(addr, "PUT", &path, &headers, 300 * MIB, nothing).unwrap();
     assert_eq!(status, 401);
-    // A participant's upload over the size limit, then over the quota: refused on the
-    // declared length alone.
+    // A participant's upload over the size limit (the larger, a streamed SMeR's), then over
+    // the quota: refused on the declared length alone.
     let patient = register(addr, 1, Role::Patient, None);
     let headers = signed(&patient, "PUT", &path, [7; 32]);
-    let (status, body) =
-        request_streamed(addr, "PUT", &path, &headers, 400 * MIB, nothing).unwrap();
+    let over = semres_node::dery::DEFAULT_MAX_STREAMED_SMER_BYTES + 1;
+    let (status, body) = request_streamed(addr, "PUT", &path, &headers, over, nothing).unwrap();
     assert_eq!((status, error_code(&body).as_str()), (413, "TooLarge"));
     let headers = signed(&patient, "PUT", &path, [7; 32]);
     let (status, body) = request_streamed(addr, "PUT", &path, &headers, 2 * MIB, nothing).unwrap();
@@ -114,6 +114,30 @@ fn uploads_are_refused_before_their_body_is_read() {
     let headers = signed(&patient, "PUT", &path, [8; 32]);
     let (status, body) = request_streamed(addr, "PUT", &path, &headers, 1000, nothing).unwrap();
     assert_eq!((status, error_code(&body).as_str()), (400, "HashMismatch"));
+}
+
+#[test]
+fn each_profile_has_its_own_size_limit() {
+    // A SMeR v1 over its limit is refused once its first bytes show it is one, though the
+    // declared length is within the streamed limit; the same size as a streamed SMeR is
+    // within its own.
+    let api = ApiConfig {
+        max_smer_bytes: MIB,
+        max_streamed_smer_bytes: 3 * MIB,
+        ..ApiConfig::default()
+    };
+    let (addr, _dir) = start("profiles", api, ServerConfig::default());
+    let patient = register(addr, 1, Role::Patient, None);
+    let smer = SyntheticSmer::new(patient.key_id(), 2 * MIB, 1).unwrap();
+    assert_eq!(upload(addr, &patient, &smer), (413, "TooLarge".to_owned()));
+    let big = SyntheticSmer::new(patient.key_id(), MIB / 2, 2).unwrap();
+    assert_eq!(upload(addr, &patient, &big).0, 201);
+    // Over the larger limit: refused on the declared length.
+    let path = smer_path(&[7; 32]);
+    let headers = signed(&patient, "PUT", &path, [7; 32]);
+    let (status, body) =
+        request_streamed(addr, "PUT", &path, &headers, 3 * MIB + 1, |_| Ok(())).unwrap();
+    assert_eq!((status, error_code(&body).as_str()), (413, "TooLarge"));
 }
 
 #[test]

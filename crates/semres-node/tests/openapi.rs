@@ -38,6 +38,7 @@ fn declared() -> BTreeSet<(String, String)> {
             ("get(", "GET"),
             ("post(", "POST"),
             ("put(", "PUT"),
+            ("patch(", "PATCH"),
             ("delete(", "DELETE"),
         ] {
             if body.contains(needle) {

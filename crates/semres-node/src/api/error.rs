@@ -11,7 +11,7 @@ use semres::ledger::LedgerError;
 use semres::Code;
 use serde_json::json;
 
-use crate::dery::DeryError;
+use crate::dery::{DeryError, PartError};
 use crate::node::NodeError;
 use crate::store::StoreError;
 
@@ -103,6 +103,26 @@ impl From<NodeError> for ApiError {
             NodeError::Refused(e) => e.into(),
             NodeError::Store(e) => e.into(),
             _ => ApiError::internal(),
+        }
+    }
+}
+
+impl From<PartError> for ApiError {
+    fn from(e: PartError) -> Self {
+        match e {
+            PartError::Busy => ApiError::new(
+                Code::UploadConflict,
+                "another part of this upload is being received",
+            ),
+            PartError::Offset(at) => ApiError::new(
+                Code::UploadConflict,
+                format!("this upload stands at byte {at}: send the part that starts there"),
+            ),
+            PartError::TooMany => ApiError::new(
+                Code::QuotaExceeded,
+                "you have too many uploads in progress: finish or abandon one",
+            ),
+            PartError::Dery(e) => e.into(),
         }
     }
 }

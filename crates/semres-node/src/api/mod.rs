@@ -43,6 +43,8 @@ pub const DEFAULT_UNREFERENCED_GRACE: i64 = 24 * 3600;
 pub struct ApiConfig {
     /// Largest SMeR accepted for upload, bytes.
     pub max_smer_bytes: u64,
+    /// Largest streamed SMeR (SPEC.md §7) accepted for upload, bytes.
+    pub max_streamed_smer_bytes: u64,
     /// Bytes of SMeRs one participant may keep in DERy.
     pub quota_bytes: u64,
     /// Sustained requests per minute per key id (signed requests, and entries by their
@@ -60,6 +62,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             max_smer_bytes: DEFAULT_MAX_SMER_BYTES,
+            max_streamed_smer_bytes: crate::dery::DEFAULT_MAX_STREAMED_SMER_BYTES,
             quota_bytes: DEFAULT_QUOTA_BYTES,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             unreferenced_grace: DEFAULT_UNREFERENCED_GRACE,
@@ -161,6 +164,12 @@ pub fn routes(state: ApiState) -> Router {
         .route(
             "/smers/{hash}",
             get(dery::download).put(dery::upload).delete(dery::delete),
+        )
+        .route(
+            "/smers/{hash}/upload",
+            get(dery::upload_status)
+                .patch(dery::upload_part)
+                .delete(dery::abandon_upload),
         )
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
