@@ -175,29 +175,44 @@ impl RecordSealer {
     /// A chunk that is not `last` MUST be exactly [`RecordSealer::chunk_len`] bytes; the
     /// last at most that. Nothing may follow the last (`InvalidInput`).
     pub fn seal(&mut self, chunk: &[u8], last: bool, out: &mut Vec<u8>) -> Result<()> {
-        if self.done {
-            return Err(Error::InvalidInput("the record stream is already finished"));
-        }
-        let full = self.chunk_len();
-        if chunk.len() > full || (!last && chunk.len() != full) {
-            return Err(Error::InvalidInput("a chunk has the wrong length"));
-        }
+        let nonce = self.next_nonce(chunk.len(), last)?;
         let start = out.len();
         out.extend_from_slice(chunk);
-        out.push(if last { LAST_DELIMITER } else { DELIMITER });
-        let nonce = self.keys.nonce(self.seq);
+        out.push(delimiter(last));
         let tag = self
             .keys
             .cipher()
             .encrypt_inout_detached(&nonce.into(), &[], (&mut out[start..]).into())
             .map_err(|_| Error::InvalidInput("AES-GCM refused the record"))?;
         out.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    /// For a caller that encrypts elsewhere (the browser's WebCrypto): checks that a chunk of
+    /// `chunk_len` bytes may come next (the rules of [`RecordSealer::seal`]), counts it, and
+    /// returns its nonce. The record is then AES-128-GCM under [`RecordSealer::content_key`]
+    /// with this nonce, no additional data and a 16-byte tag, of `chunk ‖ delimiter(last)`:
+    /// ciphertext then tag, exactly what [`RecordSealer::seal`] appends.
+    pub fn next_nonce(&mut self, chunk_len: usize, last: bool) -> Result<[u8; 12]> {
+        if self.done {
+            return Err(Error::InvalidInput("the record stream is already finished"));
+        }
+        let full = self.chunk_len();
+        if chunk_len > full || (!last && chunk_len != full) {
+            return Err(Error::InvalidInput("a chunk has the wrong length"));
+        }
+        let nonce = self.keys.nonce(self.seq);
         self.seq = self
             .seq
             .checked_add(1)
             .ok_or(Error::InvalidInput("too many records"))?;
         self.done = last;
-        Ok(())
+        Ok(nonce)
+    }
+
+    /// The AES-128-GCM key of the records (RFC 8188's CEK). Secret.
+    pub fn content_key(&self) -> &[u8; 16] {
+        self.keys.content_key()
     }
 
     /// Whether the last chunk was sealed.
@@ -280,9 +295,74 @@ impl RecordOpener {
         self.released
     }
 
+    /// Whether the last record has been opened.
+    pub fn is_finished(&self) -> bool {
+        self.done
+    }
+
+    /// RFC 8188's record size.
+    pub fn record_size(&self) -> usize {
+        self.rs
+    }
+
+    /// The AES-128-GCM key of the records (RFC 8188's CEK). Secret.
+    pub fn content_key(&self) -> &[u8; 16] {
+        self.keys.content_key()
+    }
+
+    /// For a caller that decrypts elsewhere (the browser's WebCrypto), which splits the
+    /// records itself (each `rs` bytes, the last possibly shorter): the nonce of the next
+    /// record; refused once the last record was opened (`DecryptionFailed`: bytes after it).
+    pub fn next_nonce(&self) -> Result<[u8; 12]> {
+        if self.done {
+            return Err(Error::DecryptionFailed);
+        }
+        Ok(self.keys.nonce(self.seq))
+    }
+
+    /// Takes the next record decrypted elsewhere — AES-128-GCM under
+    /// [`RecordOpener::content_key`] and [`RecordOpener::next_nonce`], its tag verified
+    /// there — as `plain` (the plaintext, its delimiter and any padding); `at_end` says
+    /// whether the stream ends with it. Returns how many of its first bytes are the plaintext
+    /// to release. The same checks as [`RecordOpener::update`]: a wrong delimiter, a last
+    /// record that does not end the stream or a stream that ends without one is
+    /// `DecryptionFailed`, a plaintext over the limit `TooLarge`.
+    pub fn accept_decrypted(&mut self, plain: &[u8], at_end: bool) -> Result<usize> {
+        if self.done {
+            return Err(Error::DecryptionFailed);
+        }
+        // RFC 8188 §2: the plaintext, a delimiter (2 for the last record, 1 otherwise), then
+        // zero or more zero bytes of padding.
+        let Some(end) = plain.iter().rposition(|&b| b != 0) else {
+            return Err(Error::DecryptionFailed);
+        };
+        let last = match plain[end] {
+            LAST_DELIMITER => true,
+            DELIMITER => false,
+            _ => return Err(Error::DecryptionFailed),
+        };
+        // A record that is not the last is full-size; a short one ends the stream; the last
+        // one ends it.
+        if !last && (at_end || plain.len() + TAG_LEN != self.rs) {
+            return Err(Error::DecryptionFailed);
+        }
+        let len = end as u64;
+        let total = self.released.saturating_add(len);
+        if total > self.max_plaintext {
+            return Err(Error::TooLarge {
+                what: "record",
+                limit: usize::try_from(self.max_plaintext).unwrap_or(usize::MAX),
+            });
+        }
+        self.released = total;
+        self.seq = self.seq.checked_add(1).ok_or(Error::DecryptionFailed)?;
+        self.done = last;
+        Ok(end)
+    }
+
     fn open_buffered(&mut self, at_end: bool, out: &mut Vec<u8>) -> Result<()> {
         let mut record = core::mem::take(&mut self.buf);
-        if record.len() < TAG_LEN + 1 {
+        if record.len() < TAG_LEN + 1 || self.done {
             return Err(Error::DecryptionFailed);
         }
         let body_len = record.len() - TAG_LEN;
@@ -298,36 +378,21 @@ impl RecordOpener {
                 &tag.into(),
             )
             .map_err(|_| Error::DecryptionFailed)?;
-        // RFC 8188 §2: the plaintext, a delimiter (2 for the last record, 1 otherwise), then
-        // zero or more zero bytes of padding.
         let plain = &record[..body_len];
-        let Some(end) = plain.iter().rposition(|&b| b != 0) else {
-            return Err(Error::DecryptionFailed);
-        };
-        let last = match plain[end] {
-            LAST_DELIMITER => true,
-            DELIMITER => false,
-            _ => return Err(Error::DecryptionFailed),
-        };
-        // A record that is not the last is full-size; a short one ends the stream.
-        if !last && at_end {
-            return Err(Error::DecryptionFailed);
-        }
-        let len = end as u64;
-        let total = self.released.saturating_add(len);
-        if total > self.max_plaintext {
-            return Err(Error::TooLarge {
-                what: "record",
-                limit: usize::try_from(self.max_plaintext).unwrap_or(usize::MAX),
-            });
-        }
+        let end = self.accept_decrypted(plain, at_end)?;
         out.extend_from_slice(&plain[..end]);
-        self.released = total;
-        self.seq = self.seq.checked_add(1).ok_or(Error::DecryptionFailed)?;
-        self.done = last;
         record.clear();
         self.buf = record;
         Ok(())
+    }
+}
+
+/// RFC 8188's delimiter: 2 after the last record's plaintext, 1 after any other's.
+pub fn delimiter(last: bool) -> u8 {
+    if last {
+        LAST_DELIMITER
+    } else {
+        DELIMITER
     }
 }
 
@@ -404,6 +469,133 @@ mod tests {
         }
         opener.finish(&mut out)?;
         Ok(out)
+    }
+
+    /// AES-128-GCM done "elsewhere" (as WebCrypto would): the record of `chunk ‖ delimiter`.
+    fn external_seal(key: &[u8; 16], nonce: [u8; 12], chunk: &[u8], last: bool) -> Vec<u8> {
+        let mut buf = chunk.to_vec();
+        buf.push(delimiter(last));
+        let tag = Aes128Gcm::new(&(*key).into())
+            .encrypt_inout_detached(&nonce.into(), &[], buf.as_mut_slice().into())
+            .unwrap();
+        buf.extend_from_slice(&tag);
+        buf
+    }
+
+    fn external_open(key: &[u8; 16], nonce: [u8; 12], record: &[u8]) -> Option<Vec<u8>> {
+        let body = record.len().checked_sub(TAG_LEN)?;
+        let mut buf = record[..body].to_vec();
+        let tag: [u8; TAG_LEN] = record[body..].try_into().ok()?;
+        Aes128Gcm::new(&(*key).into())
+            .decrypt_inout_detached(&nonce.into(), &[], buf.as_mut_slice().into(), &tag.into())
+            .ok()?;
+        Some(buf)
+    }
+
+    /// Opens `records` as a WebCrypto caller does: split at `rs`, decrypt each elsewhere,
+    /// and let `accept_decrypted` decide what is released.
+    fn external_open_all(records: &[u8], salt: &[u8; SALT_LEN], rs: u32) -> Result<Vec<u8>> {
+        let mut opener = RecordOpener::new(RecordKeys::derive(&[1; 16], salt), rs, 1 << 20)?;
+        let key = *opener.content_key();
+        let mut out = Vec::new();
+        let mut pieces = records.chunks(rs as usize).peekable();
+        if records.is_empty() {
+            return Err(Error::DecryptionFailed);
+        }
+        while let Some(record) = pieces.next() {
+            let nonce = opener.next_nonce()?;
+            let plain = external_open(&key, nonce, record).ok_or(Error::DecryptionFailed)?;
+            let n = opener.accept_decrypted(&plain, pieces.peek().is_none())?;
+            out.extend_from_slice(&plain[..n]);
+        }
+        if !opener.is_finished() {
+            return Err(Error::DecryptionFailed);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn the_external_primitive_path_gives_the_same_bytes_and_verdicts() {
+        let rs = 40;
+        for len in [0usize, 1, 22, 23, 24, 46, 47, 100] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let (sealed, salt) = seal_all(&data, rs);
+            // Sealing elsewhere with the core's nonces: byte-identical.
+            let mut sealer = RecordSealer::new(RecordKeys::derive(&[1; 16], &salt), rs).unwrap();
+            let key = *sealer.content_key();
+            let n = sealer.chunk_len();
+            let mut external = Vec::new();
+            let chunks: Vec<&[u8]> = if data.is_empty() {
+                vec![&[]]
+            } else {
+                data.chunks(n).collect()
+            };
+            for (i, chunk) in chunks.iter().enumerate() {
+                let last = i + 1 == chunks.len();
+                let nonce = sealer.next_nonce(chunk.len(), last).unwrap();
+                external.extend_from_slice(&external_seal(&key, nonce, chunk, last));
+            }
+            assert!(sealer.is_finished());
+            assert_eq!(external, sealed, "len {len}");
+            assert_eq!(external_open_all(&sealed, &salt, rs).unwrap(), data);
+            // Damage: both paths refuse alike.
+            if sealed.len() > rs as usize {
+                let cut = &sealed[..rs as usize];
+                assert!(external_open_all(cut, &salt, rs).is_err());
+                assert!(open_all(cut, &salt, rs, 7).is_err());
+            }
+            if sealed.len() >= 2 * rs as usize {
+                let mut swapped = sealed[rs as usize..2 * rs as usize].to_vec();
+                swapped.extend_from_slice(&sealed[..rs as usize]);
+                swapped.extend_from_slice(&sealed[2 * rs as usize..]);
+                if swapped != sealed {
+                    assert!(external_open_all(&swapped, &salt, rs).is_err());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_external_path_keeps_the_length_and_order_rules() {
+        let salt = [7u8; SALT_LEN];
+        let mut sealer = RecordSealer::new(RecordKeys::derive(&[1; 16], &salt), 40).unwrap();
+        // A chunk that is not last must be full; no chunk may be longer; nothing after last.
+        assert!(sealer.next_nonce(22, false).is_err());
+        assert!(sealer.next_nonce(24, true).is_err());
+        sealer.next_nonce(23, false).unwrap();
+        sealer.next_nonce(5, true).unwrap();
+        assert!(sealer.next_nonce(0, true).is_err());
+
+        let keys = || RecordKeys::derive(&[1; 16], &salt);
+        // A record whose delimiter says "last" but is not at the end: nothing may follow.
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        assert_eq!(opener.accept_decrypted(&[9, 9, 2], false).unwrap(), 2);
+        assert!(opener.next_nonce().is_err());
+        assert!(opener.accept_decrypted(&[9, 2], true).is_err());
+        // A short record that is not last, a non-last record at the end, no delimiter,
+        // a wrong delimiter: all refused.
+        let full_not_last = {
+            let mut p = vec![5u8; 23];
+            p.push(1);
+            p
+        };
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        assert!(opener.accept_decrypted(&[9, 1], false).is_err());
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        assert!(opener.accept_decrypted(&full_not_last, true).is_err());
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        assert!(opener.accept_decrypted(&[0, 0], true).is_err());
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        assert!(opener.accept_decrypted(&[9, 3], true).is_err());
+        // Padding after the delimiter is allowed (RFC 8188 §2).
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        assert_eq!(opener.accept_decrypted(&[9, 2, 0, 0], true).unwrap(), 1);
+        // Over the limit: TooLarge.
+        let mut opener = RecordOpener::new(keys(), 40, 22).unwrap();
+        assert!(matches!(
+            opener.accept_decrypted(&full_not_last, false),
+            Err(Error::TooLarge { .. })
+        ));
     }
 
     #[test]
