@@ -1,6 +1,7 @@
 //! The JS boundary: every `#[wasm_bindgen]` export of SEMRES, a thin shell over the pure
 //! core, by topic — [`keys`] (RSA and Ed25519 keys), [`identity`] (identity files),
-//! [`smer`] (CEDA: seal, open, inspect, the SMeR hash), [`ledger`] (chains, checkpoints,
+//! [`smer`] (CEDA: seal, open, inspect, the SMeR hash), [`stream`] (the streamed SMeR, chunk
+//! by chunk), [`ledger`] (chains, checkpoints,
 //! proofs, one block's checks, chain files), [`entries`] (ledger entries built and signed in
 //! the browser), [`request`] (signed requests to the endpoint), [`consortium`] (consortium
 //! files, cosigned checkpoints) and [`trust`] (what this browser trusts, and one block's
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod ledger;
 pub mod request;
 pub mod smer;
+pub mod stream;
 pub mod trust;
 
 use error::js;

@@ -70,7 +70,7 @@ fn open_options(options: Option<OpenOptionsObject>) -> Result<Limits, Error> {
 /// The recipients of a SMeR being sealed: public keys added by reference (they stay usable).
 #[wasm_bindgen(js_name = RecipientList)]
 #[derive(Default)]
-pub struct JsRecipientList(Vec<EncryptionPublicKey>);
+pub struct JsRecipientList(pub(super) Vec<EncryptionPublicKey>);
 
 #[wasm_bindgen(js_class = RecipientList)]
 impl JsRecipientList {
@@ -92,11 +92,15 @@ impl JsRecipientList {
     }
 }
 
-fn seal_options(options: SealOptionsObject) -> Result<(SealOptions, Limits), Error> {
+/// The options of `sealSmer`, checked, and whether `enc` was given.
+pub(super) fn seal_options_given(
+    options: SealOptionsObject,
+) -> Result<(SealOptions, Limits, bool), Error> {
     let options: JsSealOptions = read_options(
         options.into(),
         "seal options need contentType and ownerKeyId, and may only have enc, recordId, fileName, createdAt, maxRecordBytes",
     )?;
+    let enc_given = options.enc.is_some();
     let enc = match options.enc.as_deref() {
         None => ContentEncryption::A256CbcHs512,
         Some(name) => ContentEncryption::from_name(name).ok_or(Error::UnsupportedAlgorithm(
@@ -116,7 +120,11 @@ fn seal_options(options: SealOptionsObject) -> Result<(SealOptions, Limits), Err
         created_at,
         file_name: options.file_name,
     };
-    Ok((seal_options, limits))
+    Ok((seal_options, limits, enc_given))
+}
+
+fn seal_options(options: SealOptionsObject) -> Result<(SealOptions, Limits), Error> {
+    seal_options_given(options).map(|(options, limits, _)| (options, limits))
 }
 
 /// Seals a record into a SMeR (CEDA): a fresh AES key encrypts the record and is wrapped
@@ -286,7 +294,7 @@ impl JsOpenedRecord {
 
 /// The header fields of a SMeR. All optional; untrusted text: never render as HTML.
 #[wasm_bindgen(js_name = SmerHeader)]
-pub struct JsSmerHeader(SmerHeader);
+pub struct JsSmerHeader(pub(super) SmerHeader);
 
 #[wasm_bindgen(js_class = SmerHeader)]
 impl JsSmerHeader {

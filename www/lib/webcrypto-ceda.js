@@ -51,7 +51,7 @@ async function contentKeys(cek, enc) {
 const recipientKeys = new Map();
 
 /** The WebCrypto RSA-OAEP-256 encryption key of an SPKI the core gave (checked there). */
-async function recipientKey(spki) {
+export async function recipientKey(spki) {
   const id = Array.from(spki, (b) => String.fromCharCode(b)).join('');
   let key = recipientKeys.get(id);
   if (!key) {
