@@ -6,7 +6,8 @@
 // SMeR's hash equal to the ledger's — and any failure refuses decryption. Then: add a care
 // record sealed to the patient.
 import { explain } from './lib/errors.js';
-import { $, el, say, table, busy, short, when } from './lib/ui.js';
+import { semresError } from './lib/semres-error.js';
+import { $, el, say, table, busy, short, when, throughput } from './lib/ui.js';
 import { showRecord } from './viewers.js';
 
 const CHECKS = ['authority', 'seal', 'owner', 'inclusion', 'active', 'hash', 'decrypt'];
@@ -74,8 +75,36 @@ export function initClinician(session) {
     $('c-grants').replaceChildren(rows.length ? table('Records shared with me', ['Owner', 'SMeR hash', 'Grant block', 'Expires', 'Status', ''], rows) : el('p', { text: 'Nothing has been shared with you yet.' }));
   }
 
+  /** Byte progress of a large record's download and decryption. */
+  function meter(p) {
+    if (p.total) $('c-bytes-text').textContent = throughput(p);
+  }
+
+  /** Where a large record is saved: the user picks a file (a fresh click, as the browser
+   *  requires); null where the browser has no file picker (a download is offered instead). */
+  function chooseSaveFile(fetched) {
+    if (typeof window.showSaveFilePicker !== 'function') return Promise.resolve(null);
+    const button = $('c-save');
+    button.hidden = false;
+    button.textContent = `Choose where to save the decrypted record (${fetched.size.toLocaleString()} bytes of SMeR)…`;
+    button.focus();
+    return new Promise((resolve, reject) => {
+      button.onclick = async () => {
+        button.onclick = null;
+        button.hidden = true;
+        try {
+          resolve(await window.showSaveFilePicker({ suggestedName: `record-${fetched.hash.slice(0, 12)}` }));
+        } catch {
+          reject(semresError('InvalidInput', 'no file was chosen to save the record'));
+        }
+      };
+    });
+  }
+
   async function verifyAndOpen(g) {
     current = null;
+    $('c-bytes-text').textContent = '';
+    $('c-save').hidden = true;
     $('c-care').disabled = true;
     $('c-view').replaceChildren();
     $('c-meta').textContent = '';
@@ -122,7 +151,7 @@ export function initClinician(session) {
       await check('hash', async () => {
         try {
           // The worker keeps the SMeR only if its SHA-256 is the ledger's (else HashCheckFailed).
-          fetched = await call('fetchSmer', { hash: fields.smerHash });
+          fetched = await call('fetchSmer', { hash: fields.smerHash }, { onProgress: meter });
         } catch (error) {
           if (error.code === 'CorruptSmer') throw new CheckFailed('hash', error, 'the repository\'s copy does not match the hash on the ledger');
           if (error.code === 'HashCheckFailed') throw new CheckFailed('hash', error, `received ${short(error.received)}, the ledger says ${short(fields.smerHash)}`);
@@ -132,8 +161,12 @@ export function initClinician(session) {
       });
       let opened;
       await check('decrypt', async () => {
-        opened = await call('open', { hash: fetched.hash });
-        return `${opened.enc}, ${opened.length.toLocaleString()} bytes`;
+        // A streamed SMeR is decrypted record by record to disk: into a file the user
+        // chooses (File System Access; written only if every record verifies), or else
+        // into a private file offered as a download.
+        const saveTo = fetched.streamed ? await chooseSaveFile(fetched) : null;
+        opened = await call('open', { hash: fetched.hash, saveTo }, { onProgress: meter });
+        return `${opened.enc}, ${opened.length.toLocaleString()} bytes${opened.savedTo ? `, saved to ${opened.savedTo}` : ''}`;
       });
       $('c-meta').textContent = `Owner ${await session.nameOf(fields.owner)} · sealed ${when(opened.createdAt)} · SMeR ${fields.smerHash}`;
       const kind = showRecord(opened, $('c-view'), opened.fileName ?? 'Record');

@@ -4,7 +4,7 @@
 import { semresError } from './lib/semres-error.js';
 import * as store from './lib/store.js';
 import { explain } from './lib/errors.js';
-import { $, el, say, table, busy, short, when } from './lib/ui.js';
+import { $, el, say, table, busy, short, when, throughput } from './lib/ui.js';
 import { SAMPLE_MHB } from './samples.js';
 import { showRecord } from './viewers.js';
 
@@ -62,6 +62,15 @@ export function initPatient(session) {
     if (chosen.size === 0) { status('Choose at least one recipient from the directory. [code InvalidInput]', 'error'); return; }
     for (const li of $('p-stages').children) delete li.dataset.state;
     $('p-progress').value = 0;
+    $('p-bytes').hidden = true;
+    $('p-bytes-text').textContent = '';
+    /** Bytes, speed and time left of a large record's encryption and upload. */
+    const meter = (p) => {
+      if (!p.total) return;
+      $('p-bytes').hidden = false;
+      $('p-bytes').value = p.done / p.total;
+      $('p-bytes-text').textContent = throughput(p);
+    };
     for (const id of ['p-result-block', 'p-result-hash', 'p-result-inclusion']) $(id).textContent = '—';
     // Each recipient's RSA key comes from their register block, verified in the worker.
     const recipients = [...chosen.keys()];
@@ -75,9 +84,10 @@ export function initPatient(session) {
       const type = picked.type;
       const sealed = await call('seal', {
         record, recipients,
-        options: { contentType: type, fileName: name, enc: $('p-enc').value },
+        options: { contentType: type, fileName: name, enc: $('p-enc').value, profile: $('p-profile').value },
       }, {
         onProgress: (p) => {
+          meter(p);
           if (p.stage === 'hashing') { stage('encrypting', 'done'); stage('hashing', 'active'); current = 'hashing'; }
         },
       });
@@ -85,7 +95,7 @@ export function initPatient(session) {
       $('p-result-hash').textContent = sealed.hash;
       current = 'uploading';
       stage('uploading', 'active');
-      await call('upload', { hash: sealed.hash });
+      await call('upload', { hash: sealed.hash }, { onProgress: meter });
       stage('uploading', 'done');
       current = 'sealing';
       stage('sealing', 'active');

@@ -19,7 +19,9 @@ export function showRecord(opened, container, title) {
   const bytes = opened.record ? new Uint8Array(opened.record) : null;
   const kind = bytes ? kindOf(opened.contentType, opened.fileName) : 'download';
   const name = (opened.fileName ?? 'record').replace(/[\\/\u0000-\u001f\u007f]/g, '_');
-  const link = el('a', { href: opened.downloadUrl, download: name, text: `Download ${name} (${opened.length.toLocaleString()} bytes)` });
+  const link = opened.downloadUrl
+    ? el('a', { href: opened.downloadUrl, download: name, text: `Download ${name} (${opened.length.toLocaleString()} bytes)` })
+    : el('p', { text: `Saved to the file you chose${opened.savedTo ? ` (${opened.savedTo})` : ''}: ${opened.length.toLocaleString()} bytes, every chunk verified.` });
   const body = el('div', { className: 'record-view' });
   container.replaceChildren(el('h4', { text: title }),
     el('p', { text: `${opened.contentType ?? 'unknown type'} · ${opened.enc} · ${opened.length.toLocaleString()} bytes` }), link, body);

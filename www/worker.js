@@ -12,11 +12,12 @@ import init, {
   verifyChainStructure, Consortium, Trust,
 } from '/pkg/semres.js';
 import * as semres from '/pkg/semres.js';
-import { getJson, getText, getBytes, request, segment } from './lib/endpoint.js';
+import { getJson, getText, request, segment } from './lib/endpoint.js';
 import { semresError } from './lib/semres-error.js';
 import * as store from './lib/store.js';
 import { sealWithWebCrypto, openWithWebCrypto, smerHashWithWebCrypto } from './lib/webcrypto-ceda.js';
 import { verifyChainSpread } from './lib/chain-verify.js';
+import { STREAM_FROM, sealToDisk, uploadFromDisk, fetchToDisk, openToDisk, diskFile, discard } from './lib/large-records.js';
 
 const ready = init();
 
@@ -24,6 +25,11 @@ const ready = init();
 let me = null;
 /** SMeRs sealed here and not yet uploaded, or fetched and not yet opened: hash → bytes. */
 const smers = new Map();
+/** Streamed SMeRs staged in the origin-private file system (lib/large-records.js): sealed
+ *  and not yet uploaded, or fetched (hash checked) and not yet opened: hash → file name. */
+const stagedSmers = new Map();
+/** Opened large records kept in the origin-private file system for their download link. */
+const openedFiles = new Set();
 /** Object URLs of opened records offered for download; revoked on the next open and on lock. */
 const downloadUrls = new Set();
 /** Records up to this size are sent to the page for display; larger ones only as a download. */
@@ -116,6 +122,9 @@ function forget() {
   for (const url of downloadUrls) URL.revokeObjectURL(url);
   downloadUrls.clear();
   smers.clear();
+  for (const name of [...stagedSmers.values(), ...openedFiles]) discard(name);
+  stagedSmers.clear();
+  openedFiles.clear();
   grantChecks.clear();
   if (!me) return;
   me.signing.free();
@@ -464,8 +473,12 @@ const operations = {
   /** Seals a record (a Blob — a picked File is one — read here, off the page's main thread;
    *  or an ArrayBuffer) to `recipients` (verified participants' key ids) and, unless
    *  `includeMe` is false, to me; keeps the SMeR here. */
-  async seal({ record, recipients, options, includeMe = true }, progress) {
+  async seal({ record, recipients, options: { profile = 'auto', ...options }, includeMe = true }, progress) {
     const { encryption } = requireIdentity();
+    if (!['auto', 'v1', 'stream'].includes(profile)) throw semresError('InvalidInput', 'profile is auto, v1 or stream');
+    // A large picked file (or one asked for so) becomes a streamed SMeR, sealed chunk by
+    // chunk from the file to this origin's private disk; the record is never held whole.
+    const streamed = record instanceof Blob && (profile === 'stream' || (profile === 'auto' && record.size > STREAM_FROM));
     progress({ stage: 'encrypting', text: 'Encrypting (CEDA: a fresh AES key, wrapped with each recipient\'s RSA key)…' });
     const to = new RecipientList();
     if (includeMe) to.add(encryption.publicKey());
@@ -475,8 +488,16 @@ const operations = {
       if (key.keyId !== participant.encryptionKeyId) throw semresError('BadRegistration', 'a recipient key is not the registered one');
       to.add(key);
     }
-    const bytes = new Uint8Array(record instanceof Blob ? await record.arrayBuffer() : record);
     const sealOptions = { ...options, ownerKeyId: options.ownerKeyId ?? encryption.keyId };
+    if (streamed) {
+      // Records are AES-128-GCM (RFC 8188): there is no enc to choose.
+      delete sealOptions.enc;
+      const sealed = await sealToDisk(semres, record, to, sealOptions, progress);
+      progress({ stage: 'hashing', text: 'Hashed while encrypting.' });
+      stagedSmers.set(sealed.hash, sealed.staged);
+      return { result: { hash: sealed.hash, size: sealed.size, streamed: true } };
+    }
+    const bytes = new Uint8Array(record instanceof Blob ? await record.arrayBuffer() : record);
     // AES-CBC and HMAC by WebCrypto under the core's checks and structure (the same bytes);
     // the core alone where the browser has no WebCrypto.
     const smer = globalThis.crypto?.subtle ? await sealWithWebCrypto(semres, bytes, to, sealOptions) : sealSmer(bytes, to, sealOptions);
@@ -488,6 +509,13 @@ const operations = {
   },
   /** Uploads a SMeR sealed here to DERy (a signed PUT) and forgets it. */
   async upload({ hash }, progress) {
+    const staged = stagedSmers.get(hash);
+    if (staged) {
+      // In signed parts, resumed after an interruption; the staged file goes once DERy has it.
+      const answer = await uploadFromDisk(semres, hash, staged, sign, progress);
+      stagedSmers.delete(hash);
+      return { result: answer };
+    }
     const smer = smers.get(hash);
     if (!smer) throw semresError('InvalidInput', 'nothing sealed with that hash');
     progress({ stage: 'uploading', text: `Uploading the SMeR (${smer.length.toLocaleString()} bytes of ciphertext)…` });
@@ -497,8 +525,23 @@ const operations = {
   },
   /** Fetches the SMeR with the ledger's hash `hash` from DERy, checks its SHA-256 here, and
    *  keeps it for `open`. */
-  async fetchSmer({ hash }) {
-    const smer = await getBytes(`/smers/${hash}`, { sign });
+  async fetchSmer({ hash }, progress) {
+    const response = await request(`/smers/${hash}`, { sign });
+    // A streamed SMeR (SPEC §7, served as octet-stream): to this origin's private disk,
+    // hashed as it arrives; nothing of it is decrypted unless it hashes to the ledger's value.
+    if ((response.headers.get('content-type') ?? '').startsWith('application/octet-stream')) {
+      const fetched = await fetchToDisk(semres, hash, response, progress);
+      const old = stagedSmers.get(hash);
+      if (old) discard(old);
+      stagedSmers.set(hash, fetched.staged);
+      return { result: { hash, size: fetched.size, recipients: fetched.recipients, enc: 'aes128gcm', streamed: true } };
+    }
+    let smer;
+    try {
+      smer = new Uint8Array(await response.arrayBuffer());
+    } catch {
+      throw semresError('NetworkError', 'the download was interrupted');
+    }
     const computed = await hashOf(smer);
     // DERy's rule on every exchange: bytes that do not hash to the ledger's value are dropped.
     if (computed !== hash) throw semresError('HashCheckFailed', 'the SMeR received does not hash to the ledger\'s value', { received: computed });
@@ -513,8 +556,28 @@ const operations = {
     return { result: { hash: computed, size: smer.length, recipients, enc } };
   },
   /** Opens a fetched SMeR (its hash checked by `fetchSmer`); returns the record. */
-  async open({ hash }) {
+  async open({ hash, saveTo = null }, progress) {
     const unlocked = requireIdentity();
+    const staged = stagedSmers.get(hash);
+    if (staged) {
+      // Record by record into the file the user chose (committed only if every record
+      // verified), or into a private file offered as a download.
+      stagedSmers.delete(hash);
+      const { encryption, webKey } = unlocked;
+      const who = { keyId: encryption.keyId, webKey, privateKey: encryption, stillAllowed: () => me === unlocked };
+      const opened = await openToDisk(semres, staged, who, saveTo, progress);
+      for (const url of downloadUrls) URL.revokeObjectURL(url);
+      downloadUrls.clear();
+      for (const name of openedFiles) discard(name);
+      openedFiles.clear();
+      let downloadUrl = null;
+      if (opened.outputName) {
+        openedFiles.add(opened.outputName);
+        downloadUrl = URL.createObjectURL(await diskFile(opened.outputName));
+        downloadUrls.add(downloadUrl);
+      }
+      return { result: { ...opened.header, length: opened.length, enc: 'aes128gcm', record: null, downloadUrl, savedTo: opened.savedTo, streamed: true } };
+    }
     const smer = smers.get(hash);
     if (!smer) throw semresError('InvalidInput', 'fetch the SMeR first');
     smers.delete(hash);

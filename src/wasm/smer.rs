@@ -548,6 +548,43 @@ pub fn smer_hash(smer: &[u8]) -> String {
     crate::dery::smer_hash_hex(smer)
 }
 
+/// The SMeR hash of a SMeR written or received in pieces (a streamed SMeR of any size):
+/// `update` with each piece in order, then `finish` — the value `smerHash` gives for the
+/// whole.
+#[wasm_bindgen(js_name = SmerHasher)]
+pub struct JsSmerHasher(Option<crate::dery::SmerHasher>);
+
+#[wasm_bindgen(js_class = SmerHasher)]
+impl JsSmerHasher {
+    /// A new hash.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> JsSmerHasher {
+        JsSmerHasher(Some(crate::dery::SmerHasher::new()))
+    }
+
+    /// Adds the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) -> JsResult<()> {
+        self.0.as_mut().ok_or_else(hasher_finished)?.update(bytes);
+        Ok(())
+    }
+
+    /// The SMeR hash (lower-case hex) of everything added; the hasher is then spent.
+    pub fn finish(&mut self) -> JsResult<String> {
+        let hasher = self.0.take().ok_or_else(hasher_finished)?;
+        Ok(crate::encoding::hex::encode(&hasher.finish()))
+    }
+}
+
+impl Default for JsSmerHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn hasher_finished() -> JsValue {
+    js(Error::InvalidInput("this SmerHasher was already finished"))
+}
+
 /// The data index of a SMeR kept by DERy under its hash (`dery:sha256:<hex>`), as a grant
 /// or care entry names it.
 #[wasm_bindgen(js_name = dataIndex)]

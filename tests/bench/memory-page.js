@@ -24,6 +24,6 @@ window.memoryStep = async (message) => {
   await new Promise((resolve) => setTimeout(resolve, 100));
   measuring = false;
   const { out, ...rest } = done;
-  return { ...rest, received: out.length, longestTaskMs: longest };
+  return { ...rest, received: out ? out.length : rest.outBytes, longestTaskMs: longest };
 };
 document.getElementById('status').textContent = 'ready';

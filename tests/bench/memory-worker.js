@@ -1,10 +1,14 @@
 // The memory benchmark's worker (tests/bench/memory.mjs): one seal or open of a large record,
 // with the site's path (WebCrypto under the core, as www/worker.js runs it), jose or
 // openpgp.js, in a dedicated worker as the site does; the result is transferred to the page.
+// "site (streamed)" is the site's path for records of any size (www/lib/large-records.js):
+// from a file on disk (OPFS, as a picked File is read) through the streamed SMeR to a file on
+// disk, so neither input nor output is in memory; its output is checked against the input.
 import init, * as semres from '/pkg/semres.js';
 import * as jose from '/jose/index.js';
 import * as openpgp from '/openpgp/openpgp.min.mjs';
 import { sealWithWebCrypto, openWithWebCrypto } from '/lib/webcrypto-ceda.js';
+import { sealToDisk, openToDisk, discard } from '/lib/large-records.js';
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -34,6 +38,73 @@ async function setUp({ pkcs8Pem, openpgpKey }) {
   const pgpKey = await openpgp.readPrivateKey({ armoredKey: openpgpKey });
   keys = { ours, to, webPriv, josePriv, josePub, pgpKey, pgpPub: pgpKey.toPublic() };
 }
+
+const opfs = () => navigator.storage.getDirectory();
+const noProgress = () => {};
+
+/** Writes `n` random bytes to the OPFS file `name`, 1 MiB at a time; its SHA-256 (hex). */
+async function randomFile(name, n) {
+  const access = await (await (await opfs()).getFileHandle(name, { create: true })).createSyncAccessHandle();
+  const hasher = new semres.SmerHasher();
+  try {
+    access.truncate(0);
+    for (let at = 0; at < n; at += 1 << 20) {
+      const piece = randomBytes(Math.min(1 << 20, n - at));
+      hasher.update(piece);
+      access.write(piece, { at });
+    }
+    access.flush();
+    return hasher.finish();
+  } finally {
+    access.close();
+    hasher.free();
+  }
+}
+
+/** The SHA-256 (hex) of the OPFS file `name`, read as a stream. */
+async function fileHash(name) {
+  const file = await (await (await opfs()).getFileHandle(name)).getFile();
+  const hasher = new semres.SmerHasher();
+  try {
+    const reader = file.stream().getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return hasher.finish();
+      hasher.update(value);
+    }
+  } finally {
+    hasher.free();
+  }
+}
+
+const streamed = {
+  /** Seal: the input is a disk-backed File; opening: a streamed SMeR staged on disk. */
+  async prepare(op, size) {
+    const inputHash = await randomFile('bench-input.bin', size);
+    const file = await (await (await opfs()).getFileHandle('bench-input.bin')).getFile();
+    if (op === 'seal') return { file, inputHash, inputBytes: 0 };
+    const sealed = await sealToDisk(semres, file, keys.to, streamOptions(), noProgress);
+    return { staged: sealed.staged, inputHash, inputBytes: 0 };
+  },
+  async seal(input) {
+    const sealed = await sealToDisk(semres, input.file, keys.to, streamOptions(), noProgress);
+    await discard(sealed.staged);
+    return { outBytes: sealed.size };
+  },
+  async open(input) {
+    const who = { keyId: keys.ours.keyId, webKey: keys.webPriv, privateKey: keys.ours, stillAllowed: () => true };
+    const opened = await openToDisk(semres, input.staged, who, null, noProgress);
+    return { outBytes: opened.length, outputName: opened.outputName };
+  },
+  /** After the clock: the opened record must be the original. */
+  async check(input, { outputName }) {
+    if (!outputName) return;
+    const outputHash = await fileHash(outputName);
+    await discard(outputName);
+    if (outputHash !== input.inputHash) throw new Error('the opened record differs from the original');
+  },
+};
+const streamOptions = () => ({ contentType: 'application/octet-stream', ownerKeyId: keys.ours.keyId });
 
 const impls = {
   site: {
@@ -67,11 +138,28 @@ self.onmessage = async ({ data }) => {
     } else if (data.prepare) {
       // The input of the measured operation: the record, or (to open) the record sealed.
       const { impl, op, size } = data.prepare;
+      if (impl === 'site (streamed)') {
+        job = { impl, op, input: await streamed.prepare(op, size) };
+        gc();
+        self.postMessage({ ok: true, inputBytes: job.input.inputBytes });
+        return;
+      }
       const record = randomBytes(size);
       job = { impl, op, input: op === 'seal' ? record : await impls[impl].seal(record) };
       gc();
       self.postMessage({ ok: true, inputBytes: job.input.length });
     } else if (data.run) {
+      if (job.impl === 'site (streamed)') {
+        const t = performance.now();
+        const result = await streamed[job.op](job.input);
+        const ms = performance.now() - t;
+        await streamed.check(job.input, result);
+        await discard('bench-input.bin');
+        const { outBytes } = result;
+        job = null;
+        self.postMessage({ ok: true, ms, outBytes, out: null });
+        return;
+      }
       const t = performance.now();
       const out = await impls[job.impl][job.op](job.input);
       const ms = performance.now() - t;

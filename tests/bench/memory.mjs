@@ -1,5 +1,6 @@
 // Peak memory and the page's longest task while one large record is sealed or opened in a
-// dedicated worker (part of `npm run bench`; alone: `node tests/bench/memory.mjs [MiB]`).
+// dedicated worker (part of `npm run bench`; alone: `node tests/bench/memory.mjs [MiB]
+// [impl,impl]`, impls of site, site (streamed), jose, openpgp.js).
 // Memory is the renderer processes' resident set (page and worker share one): the runner
 // resets Linux's peak-RSS mark (/proc/PID/clear_refs) once the input is ready and reads
 // VmHWM after the operation. "Peak" is that mark above the worker's resident set before the
@@ -45,11 +46,11 @@ const sum = (pids, f) => pids.reduce((n, pid) => n + f(memory(pid)), 0);
  * Seals and opens a `size`-byte record once per implementation, each in a fresh page.
  * @returns {Promise<Array<{impl: string, op: string, size: number, ms: number, inputBytes: number, peakBytes: number, peakOverRecord: number, longestTaskMs: number}>>}
  */
-export async function runMemoryBench(base, { pkcs8Pem, openpgpKey, size }) {
+export async function runMemoryBench(base, { pkcs8Pem, openpgpKey, size, impls = ['site', 'jose', 'openpgp.js'] }) {
   const browser = await launchBrowser({ args: ['--js-flags=--expose-gc'] });
   const rows = [];
   try {
-    for (const impl of ['site', 'jose', 'openpgp.js']) {
+    for (const impl of impls) {
       for (const op of ['seal', 'open']) {
         const page = await browser.context.newPage();
         try {
@@ -66,6 +67,9 @@ export async function runMemoryBench(base, { pkcs8Pem, openpgpKey, size }) {
           const done = await page.evaluate((m) => window.memoryStep(m), { run: true });
           const peak = sum(pids, (m) => m.hwm) - before;
           rows.push({ impl, op, size, ms: done.ms, inputBytes, readyBytes: ready - before, peakBytes: peak, peakOverRecord: peak / size, longestTaskMs: done.longestTaskMs });
+        } catch (error) {
+          // A peer that cannot process the size at all: say how it failed.
+          rows.push({ impl, op, size, error: String(error.message ?? error).split('\n')[0].slice(0, 120) });
         } finally {
           await page.close();
         }
@@ -77,23 +81,28 @@ export async function runMemoryBench(base, { pkcs8Pem, openpgpKey, size }) {
   return rows;
 }
 
+const name = (impl) => ({ site: 'SEMRES (site)', 'site (streamed)': 'SEMRES (site, streamed SMeR, disk to disk)' }[impl] ?? impl);
+
 /** The rows as a markdown table. */
 export function memoryTable(rows) {
   const mib = (n) => `${(n / 1048576).toFixed(0)} MiB`;
   return [
     '| implementation | operation | record | time | resident with the input ready | peak memory above the idle worker (× record) | page\'s longest task |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.impl === 'site' ? 'SEMRES (site)' : r.impl} | ${r.op} | ${mib(r.size)} | ${(r.ms / 1000).toFixed(2)} s | ${mib(r.readyBytes)} | ${mib(r.peakBytes)} (${r.peakOverRecord.toFixed(1)}×) | ${r.longestTaskMs ? `${r.longestTaskMs.toFixed(0)} ms` : 'none ≥ 50 ms'} |`),
+    ...rows.map((r) => (r.error
+      ? `| ${name(r.impl)} | ${r.op} | ${mib(r.size)} | fails: ${r.error.replaceAll('|', '/')} | | | |`
+      : `| ${name(r.impl)} | ${r.op} | ${mib(r.size)} | ${(r.ms / 1000).toFixed(2)} s (${(r.size / 1048576 / (r.ms / 1000)).toFixed(0)} MiB/s) | ${mib(r.readyBytes)} | ${mib(r.peakBytes)} (${r.peakOverRecord.toFixed(1)}×) | ${r.longestTaskMs ? `${r.longestTaskMs.toFixed(0)} ms` : 'none ≥ 50 ms'} |`)),
   ].join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const size = Number(process.argv[2] ?? 64) << 20;
+  const impls = process.argv[3] ? process.argv[3].split(',') : undefined;
   const pkcs8Pem = execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   const { privateKey: openpgpKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 3072, userIDs: [{ name: 'bench' }] });
   const server = await startBenchServer();
   try {
-    console.log(memoryTable(await runMemoryBench(server.base, { pkcs8Pem, openpgpKey, size })));
+    console.log(memoryTable(await runMemoryBench(server.base, { pkcs8Pem, openpgpKey, size, impls })));
   } finally {
     server.close();
   }

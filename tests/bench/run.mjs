@@ -51,11 +51,24 @@ try {
 }
 // Peak memory and the page's longest task, one large record per implementation in a worker.
 let memoryRows;
+// Records of any size (issue 16): the streamed SMeR disk to disk, beside the peers where they
+// can hold the size at all.
+const largeSizes = quick ? [16] : [64, 256, 1024];
+const largeRows = [];
 try {
   memoryRows = await runMemoryBench(base, { pkcs8Pem, openpgpKey, size: quick ? 16 << 20 : 64 << 20 });
+  for (const mib of largeSizes) {
+    largeRows.push(...await runMemoryBench(base, { pkcs8Pem, openpgpKey, size: mib << 20, impls: ['site (streamed)', 'jose', 'openpgp.js'] }));
+  }
 } finally {
   server.close();
 }
+const dery = JSON.parse(execFileSync(path.join(root, 'target/release/xtask'), ['bench-large', largeSizes.join(',')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
+const deryLines = [
+  `| DERy (\`semres serve\`, release, HTTP on 127.0.0.1), streamed SMeR | upload in 16 MiB resumable parts | server peak above idle (${dery.idle_rss_mib.toFixed(0)} MiB) | download, whole | server peak above idle |`,
+  '|---|---|---|---|---|',
+  ...dery.rows.map((r) => `| ${r.record_mib} MiB record | ${r.upload_mib_per_s.toFixed(0)} MiB/s | ${r.upload_peak_above_idle_mib.toFixed(0)} MiB | ${r.download_mib_per_s.toFixed(0)} MiB/s | ${r.download_peak_above_idle_mib.toFixed(0)} MiB |`),
+];
 // Each crate's share of the module (cargo's output still has the function names).
 const wasmShares = execFileSync('node', [path.join(root, 'scripts/wasm-size.mjs')], { cwd: root }).toString();
 const chromium = execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
@@ -118,7 +131,7 @@ const consortiumLines = [
   `| a joining node replays ${joining.entries.toLocaleString('en')} entries (${joining.entries_per_tx} per transaction) | ${joining.replay_s.toFixed(1)} s, ${joining.replay_entries_per_s.toFixed(0)} entries/s |`,
   `| on paper: 4 QBFT validators, 2 s blocks, 30 M gas, batches of 100 | ${consortium.qbft_4_validators_2s_30m_gas_entries_per_s.toFixed(0)} entries/s |`,
 ];
-const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${memoryTable(memoryRows)}\n\n${ledgerLines.join('\n')}\n\n${endpointLines.join('\n')}\n\n${consortiumLines.join('\n')}\n\n${wasmShares}`;
+const markdown = `${header.join('\n')}\n\n${lines.join('\n')}\n\n${memoryTable(memoryRows)}\n\nRecords of any size:\n\n${memoryTable(largeRows)}\n\n${deryLines.join('\n')}\n\n${ledgerLines.join('\n')}\n\n${endpointLines.join('\n')}\n\n${consortiumLines.join('\n')}\n\n${wasmShares}`;
 console.log(markdown);
 const wasm = readFileSync(path.join(root, 'pkg/semres_bg.wasm'));
 const gzip = (await import('node:zlib')).gzipSync(wasm, { level: 9 }).length;
@@ -126,5 +139,5 @@ console.log(`semres_bg.wasm: ${(wasm.length / 1024).toFixed(0)} KiB, ${(gzip / 1
 const out = path.join(root, 'target/bench');
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, 'bench.md'), markdown);
-writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows, memory: memoryRows, ledger: { native, browser: ledgerRows }, endpoint, consortium }, null, 2));
+writeFileSync(path.join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), chromium, config, wasm_bytes: wasm.length, wasm_gzip_bytes: gzip, rows, memory: memoryRows, large: { browser: largeRows, dery }, ledger: { native, browser: ledgerRows }, endpoint, consortium }, null, 2));
 console.log(`wrote ${path.join(out, 'bench.md')} and bench.json`);

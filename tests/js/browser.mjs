@@ -49,7 +49,7 @@ export async function launchBrowser({ args = [] } = {}) {
       '--disable-component-update', '--disable-sync', ...args],
   });
   mkdirSync(artifacts, { recursive: true });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+  return { context, profile, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
 /** On the patient page with a record chosen: searches the directory for `name`, ticks the

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { startServer, launchBrowser, artifacts, waitForText, traceMainThread, busyTask, sealTo } from './browser.mjs';
 import { root } from './helpers.mjs';
@@ -375,6 +375,160 @@ test('a 64 MiB record goes from David to Lawson with no main-thread task over 10
   for (const [who, tasks] of [['David', sealing], ['Lawson', tasksL]]) {
     const long = tasks.filter((t) => t.cpuMs > 100);
     assert.deepEqual(long, [], `${who}'s page ran main-thread tasks of over 100 ms of CPU: ${long.map((t) => `${Math.round(t.cpuMs)} ms (wall ${Math.round(t.wallMs)})`).join(', ')}`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+/** The pids of `browser`'s Chromium renderer processes (its pages and their workers):
+ *  found by the profile directory on their command lines. */
+function renderersOf(browser) {
+  const pids = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      // Chromium rewrites its children's command lines as one space-separated string.
+      const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+      if (words.includes('--type=renderer') && words.includes(`--user-data-dir=${browser.profile}`)) pids.push(Number(pid));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** The private resident memory (anonymous and shared-memory pages; not the mapped browser
+ *  binary and libraries) of each of `browser`'s renderers, by pid. */
+function privateMemory(browser) {
+  const out = new Map();
+  for (const pid of renderersOf(browser)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (field) => Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
+      out.set(pid, (kb('RssAnon') + kb('RssShmem')) * 1024);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Samples the growth of `browser`'s renderers (the pages and their workers) every 200 ms:
+ *  each renderer's private memory above its own at the start (all of it for a renderer
+ *  started since), summed; `stop()` gives the largest growth seen, in bytes. */
+function watchRenderers(browser) {
+  const baseline = privateMemory(browser);
+  const growth = () => {
+    let sum = 0;
+    for (const [pid, bytes] of privateMemory(browser)) sum += bytes - (baseline.get(pid) ?? 0);
+    return sum;
+  };
+  let peak = 0;
+  const timer = setInterval(() => { peak = Math.max(peak, growth()); }, 200);
+  return { stop: () => { clearInterval(timer); peak = Math.max(peak, growth()); return { growth: peak, renderers: baseline.size }; } };
+}
+
+const LARGE_MIB = Number(process.env.SEMRES_SITE_LARGE_MIB ?? 256);
+
+test(`a ${LARGE_MIB} MiB imaging record goes from David to Lawson streamed, in bounded memory, resumable, with no main-thread task over 50 ms`, async () => {
+  const { d, l } = pages;
+  assert.ok(d && l, 'runs after the exchange test');
+  const size = LARGE_MIB << 20;
+  const file = path.join(work, 'ct-study.bin');
+  // Generated here, never committed: a counter pattern, so every chunk differs.
+  const { createHash } = await import('node:crypto');
+  const digest = createHash('sha256');
+  {
+    const { openSync, writeSync, closeSync } = await import('node:fs');
+    const fd = openSync(file, 'w');
+    const block = Buffer.alloc(1 << 20);
+    for (let mib = 0; mib < LARGE_MIB; mib += 1) {
+      for (let i = 0; i < block.length; i += 4) block.writeUInt32BE((mib << 18) + i / 4, i);
+      writeSync(fd, block);
+      digest.update(block);
+    }
+    closeSync(fd);
+  }
+  const expected = digest.digest('hex');
+
+  const traceD = await traceMainThread(david.context, d);
+  const memD = watchRenderers(david);
+  await d.goto(`${server.url}#patient`);
+  await d.setInputFiles('#p-file', file);
+  await waitStatus(d, 'p-picked', new RegExp(`${size.toLocaleString('en-US')} bytes`));
+  await d.evaluate(() => {
+    window.meter = [];
+    new MutationObserver(() => window.meter.push(document.querySelector('#p-bytes-text').textContent))
+      .observe(document.querySelector('#p-bytes-text'), { childList: true, characterData: true, subtree: true });
+  });
+  // Cut the upload off once, at 40 %: the part in flight is dropped by the network, and the
+  // worker continues from where DERy says the upload stands.
+  let cut = null;
+  await david.context.route('**/api/v1/smers/*/upload', async (route) => {
+    const offset = Number(route.request().headers()['upload-offset'] ?? -1);
+    if (route.request().method() === 'PATCH' && cut === null && offset >= 0.4 * size) {
+      cut = offset;
+      await route.abort('connectionreset');
+      return;
+    }
+    await route.continue();
+  });
+  await sealTo(d, 'Lawson');
+  await waitStatus(d, 'patient-status', /Shared ct-study\.bin with Dr Lawson/, 900000);
+  await david.context.unroute('**/api/v1/smers/*/upload');
+  const hash = await d.textContent('#p-result-hash');
+  const sealMemory = memD.stop();
+  const tasksD = await traceD.stop();
+  assert.ok(cut !== null, 'the upload was cut off at 40 %');
+  const meter = await d.evaluate(() => window.meter);
+  assert.ok(meter.some((t) => /^Encrypting .*: [\d.]+ [KMG]B of [\d.]+ [KMG]B · [\d.]+ [KMG]B\/s/.test(t)), `no encryption progress with speed: ${meter.slice(0, 3)}`);
+  assert.ok(meter.some((t) => /^Uploading .* s left/.test(t)), `no upload progress with time left: ${meter.slice(-3)}`);
+  // The stored object is a streamed SMeR whose SHA-256 is the hash on the ledger.
+  const stored = readFileSync(path.join(server.dataDir, 'smers', hash.slice(0, 2), hash));
+  assert.equal(createHash('sha256').update(stored).digest('hex'), hash);
+  assert.equal(stored.subarray(0, 5).toString(), 'SMeRS');
+
+  // Lawson saves to a file of his choice: the picker answers with a file in the page's
+  // private file system (a FileSystemFileHandle, as the real picker gives).
+  await l.goto(`${server.url}#clinician`);
+  await l.evaluate(() => {
+    window.showSaveFilePicker = async () => (await navigator.storage.getDirectory()).getFileHandle('saved-ct-study.bin', { create: true });
+  });
+  const traceL = await traceMainThread(lawson.context, l);
+  const memL = watchRenderers(lawson);
+  await l.click('#c-refresh');
+  await l.locator('#c-grants tr', { hasText: hash.slice(0, 10) }).locator('button').click();
+  await l.locator('#c-save').waitFor({ state: 'visible', timeout: 600000 });
+  const before = await checks(l);
+  assert.equal(before.hash.state, 'pass', 'the SMeR hash was checked before anything was decrypted');
+  await l.click('#c-save');
+  await waitStatus(l, 'clinician-status', /Verified and decrypted/, 900000);
+  const openMemory = memL.stop();
+  const tasksL = await traceL.stop();
+  assert.match(await l.textContent('#c-view'), new RegExp(`Saved to the file you chose \\(saved-ct-study\\.bin\\): ${size.toLocaleString('en-US')} bytes`));
+  // The saved file is David's record: its SHA-256, computed in Lawson's page.
+  const saved = await l.evaluate(async () => {
+    const m = await import('/pkg/semres.js');
+    await m.default();
+    const file = await (await (await navigator.storage.getDirectory()).getFileHandle('saved-ct-study.bin')).getFile();
+    const hasher = new m.SmerHasher();
+    const reader = file.stream().getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      hasher.update(value);
+    }
+    const left = [];
+    for await (const name of (await navigator.storage.getDirectory()).keys()) left.push(name);
+    return { size: file.size, hash: hasher.finish(), left };
+  });
+  assert.equal(saved.size, size);
+  assert.equal(saved.hash, expected, 'the saved record is the one David sealed');
+  assert.deepEqual(saved.left, ['saved-ct-study.bin'], 'no staged SMeR is left in the private file system');
+
+  const mib = (n) => Math.round(n / (1 << 20));
+  const growth = { david: sealMemory.growth, lawson: openMemory.growth };
+  const longest = (tasks) => Math.round(Math.max(0, ...tasks.map((t) => t.cpuMs)));
+  console.log(`${LARGE_MIB} MiB streamed: renderers' private memory grew by at most David ${mib(growth.david)} MiB, Lawson ${mib(growth.lawson)} MiB; longest main-thread task David ${longest(tasksD)} ms, Lawson ${longest(tasksL)} ms CPU`);
+  assert.ok(sealMemory.renderers > 0 && openMemory.renderers > 0, 'the renderers were found');
+  for (const [who, bytes] of Object.entries(growth)) assert.ok(bytes < 200 << 20, `${who}'s pages and worker grew by ${mib(bytes)} MiB (bound 200 MiB)`);
+  for (const [who, tasks] of [['David', tasksD], ['Lawson', tasksL]]) {
+    const long = tasks.filter((t) => t.cpuMs > 50);
+    assert.deepEqual(long, [], `${who}'s page ran main-thread tasks of over 50 ms of CPU: ${long.map((t) => `${Math.round(t.cpuMs)} ms`).join(', ')}`);
   }
   assert.deepEqual(problems, []);
 });

@@ -21,15 +21,15 @@ async function failure(response) {
  * One request to `path` (under /api/v1, with its query). `sign(method, target, body,
  * bodySha256Hex)` returns the signed-request headers for the target exactly as the browser
  * will send it (percent-encoded) and the body; `json` is sent as a JSON body, `body` as is
- * (`bodySha256Hex`: its SHA-256, when already known — a SMeR's hash). Resolves to the
- * Response (status 2xx).
+ * (`bodySha256Hex`: its SHA-256, when already known — a SMeR's hash); `headers` are added
+ * (e.g. a resumable upload's `Upload-Offset`). Resolves to the Response (status 2xx).
  */
-export async function request(path, { method = 'GET', sign = null, json, body, bodySha256Hex, contentType } = {}) {
+export async function request(path, { method = 'GET', sign = null, json, body, bodySha256Hex, contentType, headers: extra = {} } = {}) {
   // The URL the browser will request, serialized: what the endpoint sees, and verifies.
   const url = new URL(`${API}${path}`, self.location.origin);
   const target = `${url.pathname}${url.search}`;
   let payload = body;
-  const headers = {};
+  const headers = { ...extra };
   if (json !== undefined) {
     payload = new TextEncoder().encode(JSON.stringify(json));
     headers['Content-Type'] = 'application/json';

@@ -99,6 +99,9 @@ export async function startStreamSeal(semres, recipients, options, { recordSize,
     }
   }
   const chunkLength = sealer.chunkLength;
+  // One buffer for each record's plaintext and delimiter, reused: WebCrypto copies its input
+  // when it is called, and a new buffer per record would be garbage at the record rate.
+  let input = null;
   return {
     head: sealer.head,
     chunkLength,
@@ -107,10 +110,11 @@ export async function startStreamSeal(semres, recipients, options, { recordSize,
       if (!key) return sealer.seal(chunk, last);
       // The core counts the chunk and checks its length before anything is encrypted.
       const iv = sealer.nextNonce(chunk.length, last);
-      const input = new Uint8Array(chunk.length + 1);
-      input.set(chunk);
-      input[chunk.length] = last ? 2 : 1;
-      return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv }, key, input));
+      if (!input || input.length < chunk.length + 1) input = new Uint8Array(chunkLength + 1);
+      const padded = input.subarray(0, chunk.length + 1);
+      padded.set(chunk);
+      padded[chunk.length] = last ? 2 : 1;
+      return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv }, key, padded));
     },
     free() { sealer.free(); key = null; },
   };

@@ -58,3 +58,20 @@ export function download(bytes, name, type = 'application/octet-stream') {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
+
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A byte count for people (decimal units). */
+export function bytes(n) {
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < UNITS.length - 1) { v /= 1000; i += 1; }
+  return i === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 2 : 1)} ${UNITS[i]}`;
+}
+
+/** A worker's byte progress ({text, done, total, bytesPerSecond, secondsLeft}) as one line. */
+export function throughput(p) {
+  const parts = [`${p.text}: ${bytes(p.done)} of ${bytes(p.total)}`];
+  if (p.bytesPerSecond) parts.push(`${bytes(p.bytesPerSecond)}/s`);
+  if (p.secondsLeft !== null && p.secondsLeft !== undefined && p.done < p.total) parts.push(`${p.secondsLeft} s left`);
+  return parts.join(' · ');
+}

@@ -1,9 +1,10 @@
 //! `cargo xtask <command>`: `gen-vectors [DIR]` rewrites the conformance vectors (default
 //! `tests/vectors`); `fuzz-seeds [DIR]` writes the fuzz targets' seeds from them (default
 //! `fuzz/corpus`); `bench-endpoint [SECONDS] [SEMRES]` (against that
-//! `semres` binary, default the release build), `bench-consortium [ROUNDS] [ENTRIES]` (four
-//! member nodes on anvil; a joining node replays ENTRIES) and `bench-ledger [BLOCKS]` print
-//! their figures as JSON (`npm run bench` runs all three); `consortium-live [DIR]` runs four
+//! `semres` binary, default the release build), `bench-large [MIB,MIB] [SEMRES]` (streamed
+//! SMeRs up and down), `bench-consortium [ROUNDS] [ENTRIES]` (four member nodes on anvil; a
+//! joining node replays ENTRIES) and `bench-ledger [BLOCKS]` print their figures as JSON
+//! (`npm run bench` runs them all); `consortium-live [DIR]` runs four
 //! member nodes on anvil for the JS tests until its standard input closes.
 
 use std::path::PathBuf;
@@ -50,6 +51,20 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             println!("{figures}");
             Ok(())
         }
+        "bench-large" => {
+            let sizes = args
+                .next()
+                .unwrap_or_else(|| "64,256,1024".into())
+                .split(',')
+                .map(|n| n.parse().map_err(|_| format!("not a size in MiB: {n}")))
+                .collect::<Result<Vec<u64>, String>>()?;
+            let binary = PathBuf::from(
+                args.next()
+                    .unwrap_or_else(|| "target/release/semres".into()),
+            );
+            println!("{}", xtask::bench::large::run(&sizes, &binary)?);
+            Ok(())
+        }
         "consortium-live" => xtask::consortium::live(&PathBuf::from(
             args.next()
                 .unwrap_or_else(|| "target/consortium-live".into()),
@@ -67,7 +82,7 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             Ok(())
         }
         _ => Err(
-            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] [SEMRES] | consortium-live [DIR] | bench-consortium [ROUNDS] [ENTRIES] | bench-ledger [BLOCKS]"
+            "usage: cargo xtask gen-vectors [DIR] | fuzz-seeds [DIR] | bench-endpoint [SECONDS] [SEMRES] | bench-large [MIB,MIB] [SEMRES] | consortium-live [DIR] | bench-consortium [ROUNDS] [ENTRIES] | bench-ledger [BLOCKS]"
                 .into(),
         ),
     }

@@ -3,6 +3,7 @@
 
 pub mod consortium;
 pub mod endpoint;
+pub mod large;
 pub mod ledger;
 
 /// The `p`-quantile (0..=1) of sorted figures, NaN when there are none.
