@@ -7,6 +7,7 @@ import * as store from './lib/store.js';
 import { explain } from './lib/errors.js';
 import { $, el, say, busy, download, short } from './lib/ui.js';
 import { initPatient } from './patient.js';
+import { revokeDownloads } from './viewers.js';
 import { initClinician } from './clinician.js';
 import { initAuditor } from './auditor.js';
 
@@ -317,6 +318,7 @@ async function exportIdentity() {
 async function lock(reason) {
   clearTimeout(idleTimer);
   await rawCall('lock');
+  revokeDownloads();
   session.profile = null;
   session.role = null;
   session.registered = false;

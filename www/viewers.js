@@ -14,13 +14,27 @@ export function kindOf(contentType, fileName) {
   return 'download';
 }
 
-/** `opened`: the worker's open() result {record, length, contentType, fileName, downloadUrl, …}. */
+/** Object URLs of opened records offered for download: revoked when another record is
+ *  shown and when the identity is locked. */
+const downloadUrls = new Set();
+
+/** Revokes every download link of an opened record. */
+export function revokeDownloads() {
+  for (const url of downloadUrls) URL.revokeObjectURL(url);
+  downloadUrls.clear();
+}
+
+/** `opened`: the worker's open() result {record, length, contentType, fileName, download (a
+ *  Blob), …}. */
 export function showRecord(opened, container, title) {
+  revokeDownloads();
   const bytes = opened.record ? new Uint8Array(opened.record) : null;
   const kind = bytes ? kindOf(opened.contentType, opened.fileName) : 'download';
   const name = (opened.fileName ?? 'record').replace(/[\\/\u0000-\u001f\u007f]/g, '_');
-  const link = opened.downloadUrl
-    ? el('a', { href: opened.downloadUrl, download: name, text: `Download ${name} (${opened.length.toLocaleString()} bytes)` })
+  const downloadUrl = opened.download ? URL.createObjectURL(opened.download) : null;
+  if (downloadUrl) downloadUrls.add(downloadUrl);
+  const link = downloadUrl
+    ? el('a', { href: downloadUrl, download: name, text: `Download ${name} (${opened.length.toLocaleString()} bytes)` })
     : el('p', { text: `Saved to the file you chose${opened.savedTo ? ` (${opened.savedTo})` : ''}: ${opened.length.toLocaleString()} bytes, every chunk verified.` });
   const body = el('div', { className: 'record-view' });
   container.replaceChildren(el('h4', { text: title }),

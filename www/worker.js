@@ -30,8 +30,6 @@ const smers = new Map();
 const stagedSmers = new Map();
 /** Opened large records kept in the origin-private file system for their download link. */
 const openedFiles = new Set();
-/** Object URLs of opened records offered for download; revoked on the next open and on lock. */
-const downloadUrls = new Set();
 /** Records up to this size are sent to the page for display; larger ones only as a download. */
 const SHOW_LIMIT = 8 << 20;
 /** Participants whose register block was verified here: key id → registration. */
@@ -119,8 +117,6 @@ const hashOf = (smer) => (globalThis.crypto?.subtle ? smerHashWithWebCrypto(smer
 
 /** Wipes the unlocked keys and every opened record at once (not at the next GC). */
 function forget() {
-  for (const url of downloadUrls) URL.revokeObjectURL(url);
-  downloadUrls.clear();
   smers.clear();
   for (const name of [...stagedSmers.values(), ...openedFiles]) discard(name);
   stagedSmers.clear();
@@ -566,17 +562,17 @@ const operations = {
       const { encryption, webKey } = unlocked;
       const who = { keyId: encryption.keyId, webKey, privateKey: encryption, stillAllowed: () => me === unlocked };
       const opened = await openToDisk(semres, staged, who, saveTo, progress);
-      for (const url of downloadUrls) URL.revokeObjectURL(url);
-      downloadUrls.clear();
       for (const name of openedFiles) discard(name);
       openedFiles.clear();
-      let downloadUrl = null;
+      // The private file as a disk-backed File (cloned to the page without its bytes; the
+      // page makes the download link — a worker's blob: URLs are not fetchable from the page
+      // in every browser). Removed by forget(), after which the page's File reads nothing.
+      let download = null;
       if (opened.outputName) {
         openedFiles.add(opened.outputName);
-        downloadUrl = URL.createObjectURL(await diskFile(opened.outputName));
-        downloadUrls.add(downloadUrl);
+        download = await diskFile(opened.outputName);
       }
-      return { result: { ...opened.header, length: opened.length, enc: 'aes128gcm', record: null, downloadUrl, savedTo: opened.savedTo, streamed: true } };
+      return { result: { ...opened.header, length: opened.length, enc: 'aes128gcm', record: null, download, savedTo: opened.savedTo, streamed: true } };
     }
     const smer = smers.get(hash);
     if (!smer) throw semresError('InvalidInput', 'fetch the SMeR first');
@@ -791,14 +787,11 @@ function openedResult(opened, { withHash = false } = {}) {
   };
   if (withHash) meta.recordHash = smerHash(record);
   opened.free();
-  for (const url of downloadUrls) URL.revokeObjectURL(url);
-  downloadUrls.clear();
-  // Offered as an opaque download: never rendered by the browser.
-  const downloadUrl = URL.createObjectURL(new Blob([record], { type: 'application/octet-stream' }));
-  downloadUrls.add(downloadUrl);
+  // Offered as an opaque download (the page makes the link): never rendered by the browser.
+  const download = new Blob([record], { type: 'application/octet-stream' });
   const small = record.length <= SHOW_LIMIT;
   const copy = small ? record.buffer : null;
-  return { result: { ...meta, record: copy, downloadUrl }, transfer: copy ? [copy] : [] };
+  return { result: { ...meta, record: copy, download }, transfer: copy ? [copy] : [] };
 }
 
 self.onmessage = async ({ data }) => {

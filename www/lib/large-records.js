@@ -227,9 +227,20 @@ export async function openToDisk(semres, staged, who, saveTo, progress) {
   const dir = await opfs();
   const outputName = saveTo ? null : `opened-${crypto.randomUUID()}`;
   const output = saveTo ?? await dir.getFileHandle(outputName, { create: true });
-  const file = await (await dir.getFileHandle(staged)).getFile();
+  // A private file is written in place (a sync access handle: no copy per write); the
+  // user's file through a writable stream, which the browser commits only on close().
+  const sink = saveTo ? await writableSink(saveTo) : await accessSink(output);
+  let input;
+  try {
+    input = await (await dir.getFileHandle(staged)).createSyncAccessHandle();
+  } catch (error) {
+    await sink.abort();
+    if (outputName) await discard(outputName);
+    await discard(staged);
+    throw semresError('Io', 'the downloaded SMeR could not be read');
+  }
+  const file = { size: input.getSize() };
   const report = meter(progress, 'decrypting', file.size, 'Decrypting record by record');
-  const writable = await output.createWritable();
   let header = null;
   let length = 0;
   // Authenticated plaintext is gathered into one reused 1 MiB buffer and written when it is
@@ -237,14 +248,14 @@ export async function openToDisk(semres, staged, who, saveTo, progress) {
   const batch = new Uint8Array(WRITE_BATCH);
   let batched = 0;
   const flush = async () => {
-    if (batched) await writable.write(batch.subarray(0, batched));
+    if (batched) await sink.write(batch.subarray(0, batched));
     batched = 0;
   };
   try {
-    for await (const piece of openedPieces(semres, file.stream(), who)) {
+    for await (const piece of openedPieces(semres, new AccessReader(input), who)) {
       if (piece instanceof Uint8Array) {
         if (batched + piece.length > batch.length) await flush();
-        if (piece.length >= batch.length) await writable.write(piece);
+        if (piece.length >= batch.length) await sink.write(piece);
         else {
           batch.set(piece, batched);
           batched += piece.length;
@@ -258,17 +269,76 @@ export async function openToDisk(semres, staged, who, saveTo, progress) {
       }
     }
     await flush();
-    await writable.close();
+    await sink.close();
   } catch (error) {
     batch.fill(0);
-    await writable.abort().catch(() => {});
+    await sink.abort();
     if (outputName) await discard(outputName);
     throw error;
   } finally {
+    input.close();
     await discard(staged);
   }
   report(file.size, true);
   return { length, header, savedTo: saveTo?.name ?? null, outputName };
+}
+
+/**
+ * Reads an OPFS file through its sync access handle into two buffers used in turn, so that
+ * reading allocates nothing per record: the bytes of each read stay valid until the read
+ * after next (openedPieces uses each record, and the head's two parts, before that).
+ */
+class AccessReader extends ByteReader {
+  constructor(access) {
+    super({ read: async () => ({ done: true }), cancel: async () => {} });
+    this.access = access;
+    this.at = 0;
+    this.buffers = [new Uint8Array(0), new Uint8Array(0)];
+    this.turn = 0;
+  }
+
+  async read(n) {
+    this.turn ^= 1;
+    if (this.buffers[this.turn].length < n) this.buffers[this.turn] = new Uint8Array(n);
+    const view = this.buffers[this.turn].subarray(0, n);
+    const got = this.access.read(view, { at: this.at });
+    this.at += got;
+    return view.subarray(0, got);
+  }
+
+  cancel() {
+    return Promise.resolve();
+  }
+}
+
+/** Writes to the user's file: committed by close(), dropped by abort(). */
+async function writableSink(handle) {
+  const writable = await handle.createWritable();
+  return {
+    write: (bytes) => writable.write(bytes),
+    close: () => writable.close(),
+    abort: () => writable.abort().catch(() => {}),
+  };
+}
+
+/** Writes in place to an OPFS file (the caller discards it on abort). */
+async function accessSink(handle) {
+  const access = await handle.createSyncAccessHandle();
+  access.truncate(0);
+  let at = 0;
+  return {
+    async write(bytes) {
+      if (access.write(bytes, { at }) !== bytes.length) throw semresError('Io', 'the decrypted record could not be written');
+      at += bytes.length;
+    },
+    async close() {
+      access.flush();
+      access.close();
+    },
+    async abort() {
+      try { access.close(); } catch { /* closed */ }
+    },
+  };
 }
 
 /** The OPFS file `name` as a disk-backed File (for a download link). */
