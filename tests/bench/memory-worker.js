@@ -8,7 +8,7 @@ import init, * as semres from '/pkg/semres.js';
 import * as jose from '/jose/index.js';
 import * as openpgp from '/openpgp/openpgp.min.mjs';
 import { sealWithWebCrypto, openWithWebCrypto } from '/lib/webcrypto-ceda.js';
-import { sealToDisk, openToDisk, discard } from '/lib/large-records.js';
+import { sealToDisk, openToDisk, discard, sha256Hex } from '/lib/large-records.js';
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -63,18 +63,7 @@ async function randomFile(name, n) {
 
 /** The SHA-256 (hex) of the OPFS file `name`, read as a stream. */
 async function fileHash(name) {
-  const file = await (await (await opfs()).getFileHandle(name)).getFile();
-  const hasher = new semres.SmerHasher();
-  try {
-    const reader = file.stream().getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return hasher.finish();
-      hasher.update(value);
-    }
-  } finally {
-    hasher.free();
-  }
+  return sha256Hex(semres, await (await (await opfs()).getFileHandle(name)).getFile());
 }
 
 const streamed = {

@@ -139,7 +139,7 @@ export async function uploadFromDisk(semres, hash, staged, sign, progress) {
 }
 
 /** The SHA-256 of `blob` (hex), read as a stream. */
-async function sha256Hex(semres, blob) {
+export async function sha256Hex(semres, blob) {
   const hasher = new semres.SmerHasher();
   try {
     const reader = blob.stream().getReader();
