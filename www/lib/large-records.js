@@ -24,7 +24,6 @@ export const UPLOAD_PART = 16 << 20;
 const RETRIES = 5;
 
 const opfs = () => navigator.storage.getDirectory();
-const hex = (bytes) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** A progress reporter for `total` bytes: at most ~10 reports a second, with speed and ETA. */
 function meter(progress, stage, total, text) {
