@@ -360,6 +360,39 @@ impl RecordOpener {
         Ok(end)
     }
 
+    /// For a caller that splits the records itself (each `rs` bytes, the last possibly
+    /// shorter; `at_end` says whether the stream ends with this one): decrypts `record` in
+    /// place and returns how many of its first bytes are the plaintext to release. Nothing is
+    /// allocated. The same checks as [`RecordOpener::update`] (not to be mixed with it); on a
+    /// refusal `record` holds no plaintext (a record whose tag fails is left as it was; one
+    /// refused after decryption is overwritten with zeros).
+    pub fn open_in_place(&mut self, record: &mut [u8], at_end: bool) -> Result<usize> {
+        if !self.buf.is_empty()
+            || self.done
+            || record.len() < TAG_LEN + 1
+            || record.len() > self.rs
+            || (!at_end && record.len() != self.rs)
+        {
+            return Err(Error::DecryptionFailed);
+        }
+        let body_len = record.len() - TAG_LEN;
+        let (body, tag_bytes) = record.split_at_mut(body_len);
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(tag_bytes);
+        let nonce = self.keys.nonce(self.seq);
+        self.keys
+            .cipher()
+            .decrypt_inout_detached(&nonce.into(), &[], body.into(), &tag.into())
+            .map_err(|_| Error::DecryptionFailed)?;
+        match self.accept_decrypted(body, at_end) {
+            Ok(end) => Ok(end),
+            Err(e) => {
+                body.fill(0);
+                Err(e)
+            }
+        }
+    }
+
     fn open_buffered(&mut self, at_end: bool, out: &mut Vec<u8>) -> Result<()> {
         let mut record = core::mem::take(&mut self.buf);
         if record.len() < TAG_LEN + 1 || self.done {
@@ -514,6 +547,32 @@ mod tests {
         Ok(out)
     }
 
+    /// Opens `records` as the browser's in-place path does: split at `rs`, each record
+    /// decrypted where it lies by `open_in_place`. Checks that a refused record holds no
+    /// plaintext afterwards (its ciphertext or zeros).
+    fn in_place_open_all(records: &[u8], salt: &[u8; SALT_LEN], rs: u32) -> Result<Vec<u8>> {
+        let mut opener = RecordOpener::new(RecordKeys::derive(&[1; 16], salt), rs, 1 << 20)?;
+        let mut out = Vec::new();
+        if records.is_empty() {
+            return Err(Error::DecryptionFailed);
+        }
+        let mut pieces = records.chunks(rs as usize).peekable();
+        while let Some(record) = pieces.next() {
+            let mut buf = record.to_vec();
+            match opener.open_in_place(&mut buf, pieces.peek().is_none()) {
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => {
+                    assert!(buf == record || buf[..buf.len() - TAG_LEN].iter().all(|&b| b == 0));
+                    return Err(e);
+                }
+            }
+        }
+        if !opener.is_finished() {
+            return Err(Error::DecryptionFailed);
+        }
+        Ok(out)
+    }
+
     #[test]
     fn the_external_primitive_path_gives_the_same_bytes_and_verdicts() {
         let rs = 40;
@@ -599,6 +658,31 @@ mod tests {
     }
 
     #[test]
+    fn in_place_refusal_after_decryption_leaves_zeros() {
+        let salt = [7u8; SALT_LEN];
+        let keys = || RecordKeys::derive(&[1; 16], &salt);
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        let key = *opener.content_key();
+        // A full record whose delimiter says "more follows", given as the stream's end.
+        let mut record = external_seal(&key, opener.next_nonce().unwrap(), &[5u8; 23], false);
+        assert_eq!(
+            opener.open_in_place(&mut record, true),
+            Err(Error::DecryptionFailed)
+        );
+        assert!(record[..24].iter().all(|&b| b == 0));
+        // A short record that does not end the stream, and one longer than `rs`.
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        let mut short = external_seal(&key, opener.next_nonce().unwrap(), &[5u8; 3], true);
+        assert!(opener.open_in_place(&mut short, false).is_err());
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        assert!(opener.open_in_place(&mut [0u8; 41], true).is_err());
+        // Not mixed with `update`: bytes held by it refuse the in-place path.
+        let mut opener = RecordOpener::new(keys(), 40, 1 << 20).unwrap();
+        opener.update(&[1, 2, 3], &mut Vec::new()).unwrap();
+        assert!(opener.open_in_place(&mut short.clone(), true).is_err());
+    }
+
+    #[test]
     fn round_trip_at_the_edges_and_damage_is_refused() {
         let rs = 40; // 23 bytes of plaintext per record
         for len in [0usize, 1, 22, 23, 24, 46, 47, 100] {
@@ -607,10 +691,16 @@ mod tests {
             for piece in [1, 7, 40, 41, 1000] {
                 assert_eq!(open_all(&records, &salt, rs, piece).unwrap(), data);
             }
+            assert_eq!(in_place_open_all(&records, &salt, rs).unwrap(), data);
             // Truncated at every record boundary and in between.
             for cut in 0..records.len() {
                 assert_eq!(
                     open_all(&records[..cut], &salt, rs, 9),
+                    Err(Error::DecryptionFailed),
+                    "len {len} cut {cut}"
+                );
+                assert_eq!(
+                    in_place_open_all(&records[..cut], &salt, rs),
                     Err(Error::DecryptionFailed),
                     "len {len} cut {cut}"
                 );
@@ -622,11 +712,19 @@ mod tests {
                 open_all(&longer, &salt, rs, 9),
                 Err(Error::DecryptionFailed)
             );
+            assert_eq!(
+                in_place_open_all(&longer, &salt, rs),
+                Err(Error::DecryptionFailed)
+            );
             // Every bit of the first and the last byte of each record.
             for at in (0..records.len()).step_by(rs as usize / 2) {
                 let mut bad = records.clone();
                 bad[at] ^= 1;
                 assert_eq!(open_all(&bad, &salt, rs, 9), Err(Error::DecryptionFailed));
+                assert_eq!(
+                    in_place_open_all(&bad, &salt, rs),
+                    Err(Error::DecryptionFailed)
+                );
             }
         }
     }
@@ -644,10 +742,18 @@ mod tests {
                 open_all(&mixed, &salt, rs as u32, 13),
                 Err(Error::DecryptionFailed)
             );
+            assert_eq!(
+                in_place_open_all(&mixed, &salt, rs as u32),
+                Err(Error::DecryptionFailed)
+            );
         }
         let dropped: Vec<u8> = [r[0], r[1], r[3]].concat();
         assert_eq!(
             open_all(&dropped, &salt, rs as u32, 13),
+            Err(Error::DecryptionFailed)
+        );
+        assert_eq!(
+            in_place_open_all(&dropped, &salt, rs as u32),
             Err(Error::DecryptionFailed)
         );
     }

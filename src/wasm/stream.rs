@@ -330,6 +330,21 @@ impl JsStreamOpener {
         Ok(out)
     }
 
+    /// Opens one record where it lies, for a caller that splits the records itself (each
+    /// `recordSize` bytes, the last possibly shorter; `atEnd` says whether the stream ends
+    /// with it): `record` is overwritten with its plaintext, and the result says how many of
+    /// its first bytes to release. Allocates no JS memory, so opening a large SMeR leaves no
+    /// garbage per record. Not to be mixed with `update`. A refusal spends the opener and
+    /// leaves no plaintext in `record`.
+    #[wasm_bindgen(js_name = openInPlace)]
+    pub fn open_in_place(&mut self, record: &mut [u8], at_end: bool) -> JsResult<usize> {
+        let result = self.opener_mut()?.open_in_place(record, at_end);
+        if result.is_err() {
+            self.0 = None;
+        }
+        result.map_err(js)
+    }
+
     /// Plaintext bytes released so far.
     #[wasm_bindgen(getter)]
     pub fn released(&self) -> JsResult<f64> {

@@ -1,9 +1,10 @@
 // The streamed SMeR (SPEC §7) through www/lib/stream-smer.js, the way the worker runs it:
 // every streamed vector opened through both paths — WebCrypto AES-128-GCM and RSA-OAEP under
-// the core's rules, and the core alone (`subtle: null`, the fallback where `crypto.subtle`
-// is absent) — fed in pieces of several sizes, with the same result or error code, and no
+// the core's rules, the core alone (`subtle: null`, the fallback where `crypto.subtle` is
+// absent), and each record decrypted in place by the core (`inPlace`, the site's path for
+// large records) — fed in pieces of several sizes, with the same result or error code, and no
 // more plaintext released before a refusal than the vector allows; records sealed by either
-// path open by the other at every chunk edge. In Node, in Chromium and in Firefox ESR.
+// path open by the others at every chunk edge. In Node, in Chromium and in Firefox ESR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -44,12 +45,15 @@ async function streamSuite({ vectors, pkg, wasm, lib }) {
     keys[name] = { keyId: k.key_id, privateKey, webKey };
   }
   const paths = { webCrypto: subtle, core: null };
+  // Opening has a third path: RSA in WebCrypto, each record decrypted in place by the core
+  // (what the site uses for large records: no allocation per record).
+  const openPaths = { webCrypto: { subtle }, core: { subtle: null }, inPlace: { subtle, inPlace: true } };
   /** Opens `smer` through `path`: the record or the code, and how much was released first. */
   const open = async (smer, key, path, piece, maxRecordBytes) => {
     const parts = [];
     let released = 0;
     try {
-      const who = { keyId: key.keyId, webKey: key.webKey, privateKey: key.privateKey, subtle: paths[path], maxRecordBytes };
+      const who = { keyId: key.keyId, webKey: key.webKey, privateKey: key.privateKey, ...openPaths[path], maxRecordBytes };
       for await (const part of openedPieces(semres, streamOf(smer, piece), who)) {
         if (part instanceof Uint8Array) {
           parts.push(hex(part));
@@ -64,7 +68,7 @@ async function streamSuite({ vectors, pkg, wasm, lib }) {
   const out = [];
   for (const c of vectors.cases) {
     const smer = fromHex(c.smer_hex);
-    for (const path of Object.keys(paths)) {
+    for (const path of Object.keys(openPaths)) {
       for (const piece of [7, 4096]) {
         out.push({ name: c.name, path, piece, result: await open(smer, keys[c.key], path, piece, c.max_record_bytes) });
       }
@@ -81,7 +85,7 @@ async function streamSuite({ vectors, pkg, wasm, lib }) {
     .concat([{ size: (1 << 20) + 3, recordSize: undefined }]);
   for (const { size, recordSize } of cases) {
     const record = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
-    for (const [by, openBy] of [['webCrypto', 'core'], ['core', 'webCrypto']]) {
+    for (const [by, openBy] of [['webCrypto', 'core'], ['core', 'webCrypto'], ['core', 'inPlace']]) {
       const sealer = await startStreamSeal(semres, to, options, { recordSize, subtle: paths[by] });
       const pieces = [];
       for await (const p of sealedPieces(streamOf(record, 1000), sealer)) pieces.push(p);
@@ -114,7 +118,7 @@ async function streamSuite({ vectors, pkg, wasm, lib }) {
 
 function check({ out, crossed, refusals }) {
   const byName = new Map(vectors.cases.map((c) => [c.name, c]));
-  assert.equal(out.length, vectors.cases.length * 4);
+  assert.equal(out.length, vectors.cases.length * 6);
   for (const r of out) {
     const c = byName.get(r.name);
     const what = `${r.name} (${r.path} path, pieces of ${r.piece})`;
@@ -125,7 +129,7 @@ function check({ out, crossed, refusals }) {
       assert.ok(r.result.released <= c.may_release, `${what}: released ${r.result.released} > ${c.may_release}`);
     }
   }
-  assert.equal(crossed.length, 18);
+  assert.equal(crossed.length, 27);
   for (const c of crossed) {
     assert.ok(c.ok && c.finished && c.magic, `${c.size} bytes sealed by ${c.by}: ${c.code ?? 'opened'}`);
   }

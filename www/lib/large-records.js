@@ -17,6 +17,8 @@ import { startStreamSeal, sealedPieces, openedPieces, ByteReader } from './strea
 export const STREAM_FROM = 64 << 20;
 /** Bytes of decrypted record gathered before each write to the output file. */
 const WRITE_BATCH = 1 << 20;
+/** Bytes of the reused buffer a byte stream (a download, a file) is read into. */
+const READ_BUFFER = 1 << 20;
 /** Bytes per resumable upload part (DERy's maximum). */
 export const UPLOAD_PART = 16 << 20;
 /** How often a part whose request failed in the network is retried (from where DERy says
@@ -137,16 +139,55 @@ export async function uploadFromDisk(semres, hash, staged, sign, progress) {
   return answer ?? { hash, stored: false };
 }
 
+/**
+ * The bytes of `stream`, piece by piece, read into one reused 1 MiB buffer where the stream
+ * is a byte stream (a BYOB reader: Chromium's fetch bodies and Blob streams), else as the
+ * stream gives them. Each piece is valid until the next is asked for. The browser's own
+ * fresh chunk per read is garbage it may leave uncollected for hundreds of megabytes over a
+ * large record; the reused buffer leaves none (BENCHMARKS.md).
+ * @param {ReadableStream<Uint8Array>} stream
+ * @returns {AsyncGenerator<Uint8Array>}
+ */
+export async function* readPieces(stream) {
+  let reader;
+  try {
+    reader = stream.getReader({ mode: 'byob' });
+  } catch {
+    reader = null;
+  }
+  if (!reader) {
+    const plain = stream.getReader();
+    let ended = false;
+    try {
+      for (;;) {
+        const { value, done } = await plain.read();
+        if (done) { ended = true; return; }
+        yield value;
+      }
+    } finally {
+      if (!ended) await plain.cancel().catch(() => {});
+    }
+  }
+  let buffer = new ArrayBuffer(READ_BUFFER);
+  let ended = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done) { ended = true; return; }
+      buffer = value.buffer;
+      yield value;
+    }
+  } finally {
+    if (!ended) await reader.cancel().catch(() => {});
+  }
+}
+
 /** The SHA-256 of `blob` (hex), read as a stream. */
 export async function sha256Hex(semres, blob) {
   const hasher = new semres.SmerHasher();
   try {
-    const reader = blob.stream().getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return hasher.finish();
-      hasher.update(value);
-    }
+    for await (const piece of readPieces(blob.stream())) hasher.update(piece);
+    return hasher.finish();
   } catch (error) {
     throw error.name === 'SemresError' ? error : semresError('Io', 'the staged SMeR could not be read');
   } finally {
@@ -169,10 +210,7 @@ export async function fetchToDisk(semres, hash, response, progress) {
   let at = 0;
   let computed;
   try {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
+    for await (const value of readPieces(response.body)) {
       hasher.update(value);
       access.write(value, { at });
       at += value.length;
@@ -219,7 +257,7 @@ function concat(a, b) {
  * `saveTo` (a FileSystemFileHandle the user chose) or, without one, into an OPFS file
  * offered as a download. The output is committed only when every record verified; on any
  * refusal it is discarded. The staged SMeR is removed either way.
- * @param {{ keyId: string, webKey?: CryptoKey, privateKey: object, stillAllowed: () => boolean }} who
+ * @param {{ keyId: string, webKey?: CryptoKey, privateKey: object, inPlace?: boolean, stillAllowed: () => boolean }} who
  * @returns {Promise<{ length: number, header: object, savedTo: string|null, outputName: string|null }>}
  */
 export async function openToDisk(semres, staged, who, saveTo, progress) {
@@ -251,7 +289,10 @@ export async function openToDisk(semres, staged, who, saveTo, progress) {
     batched = 0;
   };
   try {
-    for await (const piece of openedPieces(semres, new AccessReader(input), who)) {
+    // Records are decrypted in place by the core unless the caller says otherwise: WebCrypto
+    // is ~4× faster but its fresh result per record is garbage the browser leaves
+    // uncollected — hundreds of megabytes for a 1 GiB record (BENCHMARKS.md).
+    for await (const piece of openedPieces(semres, new AccessReader(input), { inPlace: true, ...who })) {
       if (piece instanceof Uint8Array) {
         if (batched + piece.length > batch.length) await flush();
         if (piece.length >= batch.length) await sink.write(piece);

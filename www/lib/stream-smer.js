@@ -160,10 +160,15 @@ export async function readStreamHead(semres, reader) {
  * Starts opening the records after `head` with the key whose id is `keyId`: `webKey` (a
  * WebCrypto RSA-OAEP-256 private key) when given and `subtle` is there, else the core's
  * `privateKey`. A content key that does not match the head's commitment is DecryptionFailed.
- * @param {{ keyId: string, webKey?: CryptoKey, privateKey?: object, maxRecordBytes?: number, subtle?: SubtleCrypto | null, stillAllowed?: () => boolean }} who
+ * The records are decrypted by WebCrypto's AES-GCM where `subtle` is there, else by the core;
+ * with `inPlace` by the core where each record lies (`open` overwrites the record it is given
+ * and returns a view of it): no memory is allocated per record, which WebCrypto cannot do —
+ * its fresh result per record is garbage the browser may leave uncollected for hundreds of
+ * megabytes — at about a quarter of its speed (BENCHMARKS.md).
+ * @param {{ keyId: string, webKey?: CryptoKey, privateKey?: object, maxRecordBytes?: number, subtle?: SubtleCrypto | null, inPlace?: boolean, stillAllowed?: () => boolean }} who
  * @returns {Promise<{ open(record: Uint8Array, atEnd: boolean): Promise<Uint8Array>, finish(): void, readonly released: number, readonly recordSize: number, free(): void }>}
  */
-export async function startStreamOpen(semres, head, { keyId, webKey, privateKey, maxRecordBytes, subtle = nativeSubtle(), stillAllowed = () => true }) {
+export async function startStreamOpen(semres, head, { keyId, webKey, privateKey, maxRecordBytes, subtle = nativeSubtle(), inPlace = false, stillAllowed = () => true }) {
   let opener;
   if (webKey && subtle) {
     const wrapped = head.encryptedKeyFor(keyId);
@@ -185,7 +190,7 @@ export async function startStreamOpen(semres, head, { keyId, webKey, privateKey,
     throw semresError('InvalidInput', 'no key to open with');
   }
   let key = null;
-  if (subtle) {
+  if (subtle && !inPlace) {
     const raw = opener.recordKey();
     try {
       key = await subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['decrypt']);
@@ -207,6 +212,13 @@ export async function startStreamOpen(semres, head, { keyId, webKey, privateKey,
     /** One record (`recordSize` bytes; shorter only at the end, `atEnd`): its plaintext. */
     async open(record, atEnd) {
       if (failed || ended) throw fail();
+      if (inPlace) {
+        try {
+          return release(record.subarray(0, opener.openInPlace(record, atEnd)));
+        } catch (e) {
+          throw refuse(e);
+        }
+      }
       if (!key) {
         try {
           if (atEnd && record.length < recordSize) {
@@ -245,7 +257,7 @@ export async function startStreamOpen(semres, head, { keyId, webKey, privateKey,
       if (failed) throw fail();
       if (ended) return;
       try {
-        if (key) {
+        if (key || inPlace) {
           if (!opener.finished) throw semresError('DecryptionFailed', 'decryption failed');
         } else {
           opener.finish();
