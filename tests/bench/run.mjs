@@ -58,7 +58,7 @@ const largeRows = [];
 try {
   memoryRows = await runMemoryBench(base, { pkcs8Pem, openpgpKey, size: quick ? 16 << 20 : 64 << 20 });
   for (const mib of largeSizes) {
-    largeRows.push(...await runMemoryBench(base, { pkcs8Pem, openpgpKey, size: mib << 20, impls: ['site (streamed)', 'jose', 'openpgp.js'] }));
+    largeRows.push(...await runMemoryBench(base, { pkcs8Pem, openpgpKey, size: mib << 20, impls: ['site (streamed)', 'site (streamed; WebCrypto records)', 'jose', 'openpgp.js'] }));
   }
 } finally {
   server.close();

@@ -294,6 +294,24 @@ pub fn entry(key: &SigningPrivateKey, body: EntryBody) -> Result<Entry, String> 
     Entry::signed(key, semres_node::clock::now(), nonce, body).map_err(crate::err)
 }
 
+/// A grant by `owner` of the SMeR `smer_hash` to the participant whose encryption key id is
+/// `recipient`, without expiry (an [`entry`] dated now).
+pub fn grant_entry(
+    owner: &SigningPrivateKey,
+    smer_hash: [u8; 32],
+    recipient: &str,
+) -> Result<Entry, String> {
+    entry(
+        owner,
+        EntryBody::Grant {
+            smer_hash,
+            data_index: semres::dery::data_index(&smer_hash),
+            recipient: recipient.into(),
+            expires: None,
+        },
+    )
+}
+
 /// The `i`-th test signing key (seeded).
 pub fn signing_key(i: u64) -> SigningPrivateKey {
     let mut rng = ChaCha20Rng::seed_from_u64(0x5e3_0000 + i);

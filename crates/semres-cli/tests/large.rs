@@ -8,7 +8,7 @@ use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 
 use semres::identity::signing::SigningPrivateKey;
-use semres::ledger::entry::{EntryBody, Role};
+use semres::ledger::entry::Role;
 use semres::ledger::request::content_sha256;
 use xtask::fixtures::SyntheticStreamedSmer;
 use xtask::http::{error_code, request, request_streamed, signed};
@@ -90,16 +90,7 @@ fn a_large_streamed_smer_resumes_after_a_cut_and_memory_stays_flat() {
     let upload_peak = sampler.peak();
 
     // Carol, granted it, downloads it whole (hashed as it arrives, not kept) and a range.
-    let grant = xtask::fixtures::entry(
-        &alice,
-        EntryBody::Grant {
-            smer_hash: smer.hash(),
-            data_index: semres::dery::data_index(&smer.hash()),
-            recipient: carol.key_id().into(),
-            expires: None,
-        },
-    )
-    .unwrap();
+    let grant = xtask::fixtures::grant_entry(&alice, smer.hash(), carol.key_id()).unwrap();
     let (status, body) =
         xtask::http::post_entry(addr, &semres::b64::encode(&grant.to_bytes())).unwrap();
     assert_eq!(status, 201, "{}", error_code(&body));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use semres::identity::signing::SigningPrivateKey;
-use semres::ledger::entry::{EntryBody, Role};
+use semres::ledger::entry::Role;
 use semres::ledger::request::content_sha256;
 use xtask::fixtures::SyntheticSmer;
 use xtask::http::{request, request_streamed, signed};
@@ -51,16 +51,7 @@ fn memory_stays_flat_and_small_requests_are_served_during_large_transfers() {
     let started = Instant::now();
     assert_eq!(upload(addr, &alice, &stored), 201);
     eprintln!("one 300 MiB upload alone: {:?}", started.elapsed());
-    let grant = xtask::fixtures::entry(
-        &alice,
-        EntryBody::Grant {
-            smer_hash: stored.hash(),
-            data_index: semres::dery::data_index(&stored.hash()),
-            recipient: carol.key_id().into(),
-            expires: None,
-        },
-    )
-    .unwrap();
+    let grant = xtask::fixtures::grant_entry(&alice, stored.hash(), carol.key_id()).unwrap();
     let (status, _) =
         xtask::http::post_entry(addr, &semres::b64::encode(&grant.to_bytes())).unwrap();
     assert_eq!(status, 201);

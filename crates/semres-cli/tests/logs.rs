@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 
 use semres::identity::signing::SigningPrivateKey;
-use semres::ledger::entry::{Entry, EntryBody, Role};
+use semres::ledger::entry::{Entry, Role};
 use serde_json::Value;
 use xtask::fixtures::{register_entry, signing_key, SyntheticSmer};
 use xtask::http::{request, request_streamed, signed};
@@ -70,16 +70,7 @@ fn session(format: &str) -> (String, SigningPrivateKey, SyntheticSmer) {
     })
     .unwrap();
     assert_eq!(status, 201);
-    let grant = xtask::fixtures::entry(
-        &david,
-        EntryBody::Grant {
-            smer_hash: smer.hash(),
-            data_index: semres::dery::data_index(&smer.hash()),
-            recipient: lawson.key_id().into(),
-            expires: None,
-        },
-    )
-    .unwrap();
+    let grant = xtask::fixtures::grant_entry(&david, smer.hash(), lawson.key_id()).unwrap();
     assert_eq!(submit(addr, &grant), 201);
     assert_eq!(signed_request(addr, &lawson, "GET", &path, b""), 200);
     // An unsigned request and a missing route are logged too.

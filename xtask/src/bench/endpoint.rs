@@ -20,14 +20,14 @@ use rand_core::SeedableRng;
 use semres::b64;
 use semres::identity::signing::SigningPrivateKey;
 use semres::ledger::checkpoint::Checkpoint;
-use semres::ledger::entry::{EntryBody, Role};
+use semres::ledger::entry::Role;
 use semres::ledger::merkle::{leaf_hash, MerkleTree};
 use semres::ledger::request::content_sha256;
 use serde_json::{json, Value};
 
 use super::{median, percentile};
 use crate::child::{serve, MemorySampler};
-use crate::fixtures::{entry, register_entry, signing_key, SyntheticSmer};
+use crate::fixtures::{grant_entry, register_entry, signing_key, SyntheticSmer};
 use crate::http::{request, request_streamed, signed};
 
 const MIB: u64 = 1024 * 1024;
@@ -316,15 +316,7 @@ pub fn run(seconds: u64, binary: &Path) -> Result<Value, String> {
     // A stored 300 MiB SMeR, granted, for the download of the next phase.
     let stored = SyntheticSmer::sealed_to(owner.key_id(), &[3, 4], 300 * MIB, 1)?;
     upload(addr, &owner, &stored)?;
-    let grant = entry(
-        &owner,
-        EntryBody::Grant {
-            smer_hash: stored.hash(),
-            data_index: semres::dery::data_index(&stored.hash()),
-            recipient: clinician.key_id().into(),
-            expires: None,
-        },
-    )?;
+    let grant = grant_entry(&owner, stored.hash(), clinician.key_id())?;
     if post_entry(
         addr,
         &json!({"entry": b64::encode(&grant.to_bytes())}).to_string(),

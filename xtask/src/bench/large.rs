@@ -9,12 +9,12 @@
 use std::path::Path;
 use std::time::Instant;
 
-use semres::ledger::entry::{EntryBody, Role};
+use semres::ledger::entry::Role;
 use semres::ledger::request::content_sha256;
 use serde_json::{json, Value};
 
 use crate::child::{serve, MemorySampler};
-use crate::fixtures::{authority_key, entry, SyntheticStreamedSmer};
+use crate::fixtures::{authority_key, grant_entry, SyntheticStreamedSmer};
 use crate::http::{error_code, get_hashed, post_entry, register, request, signed};
 
 const MIB: u64 = 1024 * 1024;
@@ -63,15 +63,7 @@ pub fn run(sizes_mib: &[u64], binary: &Path) -> Result<Value, String> {
         let upload_s = started.elapsed().as_secs_f64();
         let upload_peak = sampler.peak();
 
-        let grant = entry(
-            &patient,
-            EntryBody::Grant {
-                smer_hash: smer.hash(),
-                data_index: semres::dery::data_index(&smer.hash()),
-                recipient: clinician.key_id().into(),
-                expires: None,
-            },
-        )?;
+        let grant = grant_entry(&patient, smer.hash(), clinician.key_id())?;
         let (status, body) =
             post_entry(addr, &semres::b64::encode(&grant.to_bytes())).map_err(crate::err)?;
         if status != 201 {
