@@ -141,7 +141,7 @@ export async function uploadFromDisk(semres, hash, staged, sign, progress) {
 
 /**
  * The bytes of `stream`, piece by piece, read into one reused 1 MiB buffer where the stream
- * is a byte stream (a BYOB reader: Chromium's fetch bodies and Blob streams), else as the
+ * is a byte stream (a BYOB reader: a fetch body in Chromium), else as the
  * stream gives them. Each piece is valid until the next is asked for. The browser's own
  * fresh chunk per read is garbage it may leave uncollected for hundreds of megabytes over a
  * large record; the reused buffer leaves none (BENCHMARKS.md).
@@ -182,12 +182,20 @@ export async function* readPieces(stream) {
   }
 }
 
-/** The SHA-256 of `blob` (hex), read as a stream. */
+/**
+ * The SHA-256 of `blob` (hex), read as a stream with its default reader: a BYOB reader on
+ * slices of a Blob crashed or hung Chromium 156's worker in our runs (an upload stalled at a
+ * part; a loop of 16 MiB slices lost the page), so Blob streams are not read BYOB.
+ */
 export async function sha256Hex(semres, blob) {
   const hasher = new semres.SmerHasher();
   try {
-    for await (const piece of readPieces(blob.stream())) hasher.update(piece);
-    return hasher.finish();
+    const reader = blob.stream().getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return hasher.finish();
+      hasher.update(value);
+    }
   } catch (error) {
     throw error.name === 'SemresError' ? error : semresError('Io', 'the staged SMeR could not be read');
   } finally {
