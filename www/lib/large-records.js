@@ -142,16 +142,17 @@ export async function uploadFromDisk(semres, hash, staged, sign, progress) {
 /**
  * The bytes of `stream`, piece by piece, read into one reused 1 MiB buffer where the stream
  * is a byte stream (a BYOB reader: a fetch body in Chromium), else as the
- * stream gives them. Each piece is valid until the next is asked for. The browser's own
+ * stream gives them (always so with `byob: false`). Each piece is valid until the next is
+ * asked for. The browser's own
  * fresh chunk per read is garbage it may leave uncollected for hundreds of megabytes over a
  * large record; the reused buffer leaves none (BENCHMARKS.md).
  * @param {ReadableStream<Uint8Array>} stream
  * @returns {AsyncGenerator<Uint8Array>}
  */
-export async function* readPieces(stream) {
-  let reader;
+export async function* readPieces(stream, { byob = true } = {}) {
+  let reader = null;
   try {
-    reader = stream.getReader({ mode: 'byob' });
+    if (byob) reader = stream.getReader({ mode: 'byob' });
   } catch {
     reader = null;
   }
@@ -190,12 +191,8 @@ export async function* readPieces(stream) {
 export async function sha256Hex(semres, blob) {
   const hasher = new semres.SmerHasher();
   try {
-    const reader = blob.stream().getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return hasher.finish();
-      hasher.update(value);
-    }
+    for await (const piece of readPieces(blob.stream(), { byob: false })) hasher.update(piece);
+    return hasher.finish();
   } catch (error) {
     throw error.name === 'SemresError' ? error : semresError('Io', 'the staged SMeR could not be read');
   } finally {
