@@ -394,26 +394,11 @@ impl RecordOpener {
     }
 
     fn open_buffered(&mut self, at_end: bool, out: &mut Vec<u8>) -> Result<()> {
+        // The held record, opened in place (taken out first: `open_in_place` refuses while
+        // bytes are held); on a refusal it is dropped without plaintext in it.
         let mut record = core::mem::take(&mut self.buf);
-        if record.len() < TAG_LEN + 1 || self.done {
-            return Err(Error::DecryptionFailed);
-        }
-        let body_len = record.len() - TAG_LEN;
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&record[body_len..]);
-        let nonce = self.keys.nonce(self.seq);
-        self.keys
-            .cipher()
-            .decrypt_inout_detached(
-                &nonce.into(),
-                &[],
-                (&mut record[..body_len]).into(),
-                &tag.into(),
-            )
-            .map_err(|_| Error::DecryptionFailed)?;
-        let plain = &record[..body_len];
-        let end = self.accept_decrypted(plain, at_end)?;
-        out.extend_from_slice(&plain[..end]);
+        let end = self.open_in_place(&mut record, at_end)?;
+        out.extend_from_slice(&record[..end]);
         record.clear();
         self.buf = record;
         Ok(())
