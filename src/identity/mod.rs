@@ -19,6 +19,7 @@ use crate::ceda::EncryptionPrivateKey;
 use crate::encoding::b64;
 use crate::error::{Error, Result};
 
+pub mod equation;
 pub mod signing;
 
 pub use signing::{SigningPrivateKey, SigningPublicKey};

@@ -83,6 +83,13 @@ impl SigningPublicKey {
             .map_err(|_| Error::BadSignature)
     }
 
+    /// Whether a verifier of the cofactorless equation (the browser's WebCrypto, once it
+    /// answered [`super::equation::probes`] as the core does) reaches [`Self::verify`]'s
+    /// verdict on `signature` by this key; when false, only [`Self::verify`] may decide.
+    pub fn equation_decides(&self, signature: &[u8]) -> bool {
+        super::equation::equation_decides(self.inner.as_bytes(), signature)
+    }
+
     /// Reads SPKI PEM (`PUBLIC KEY`) holding an Ed25519 key.
     pub fn from_pem(text: &str) -> Result<Self> {
         check_key_text(text)?;
@@ -151,7 +158,7 @@ impl SigningPublicKey {
 const ED25519_OID: pkcs8::ObjectIdentifier = pkcs8::ObjectIdentifier::new_unwrap("1.3.101.112");
 
 impl SigningPrivateKey {
-    fn from_seed(seed: &[u8; 32]) -> Self {
+    pub(crate) fn from_seed(seed: &[u8; 32]) -> Self {
         let inner = SigningKey::from_bytes(seed);
         let public_bytes = inner.verifying_key().to_bytes();
         let public = SigningPublicKey {

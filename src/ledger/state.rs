@@ -918,6 +918,27 @@ impl SignatureCheck {
     pub fn holds(&self) -> bool {
         self.key.verify(&self.message, &self.signature).is_ok()
     }
+
+    /// The key it is made with.
+    pub fn key(&self) -> &SigningPublicKey {
+        &self.key
+    }
+
+    /// The signed message.
+    pub fn message(&self) -> &[u8] {
+        &self.message
+    }
+
+    /// The signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Whether a verifier of the cofactorless equation reaches [`Self::holds`]'s verdict
+    /// (SPEC.md §4.4; [`SigningPublicKey::equation_decides`]).
+    pub fn equation_decides(&self) -> bool {
+        self.key.equation_decides(&self.signature)
+    }
 }
 
 /// A chain whose every rule, link, number, time and anchor was checked in order, with its

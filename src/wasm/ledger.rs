@@ -3,6 +3,9 @@
 //! workers share (`ChainCheck`), signed checkpoints, RFC 6962 inclusion and consistency
 //! proofs, one block's checks without its chain (seal, signer), and a block's paper fields.
 
+use std::collections::btree_map::Entry as MapEntry;
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -11,6 +14,7 @@ use super::keys::{JsSigningKeyList, JsSigningPublicKey};
 use super::{to_object, whole_number, JsResult};
 use crate::ceda::EncryptionPublicKey;
 use crate::encoding::{b64, hex};
+use crate::identity::equation as probe;
 use crate::identity::signing::SigningPublicKey;
 use crate::ledger::checkpoint::Checkpoint;
 use crate::ledger::consortium::Consortium;
@@ -110,9 +114,133 @@ pub struct JsChainCheck {
     blocks: Vec<Block>,
     consortium: Option<Consortium>,
     deferred: DeferredChain,
+    /// The distinct keys of the verifications (`webCryptoKeys`).
+    keys: Vec<[u8; 32]>,
+    /// Each verification's key's index in `keys`.
+    key_of: Vec<u32>,
+}
+
+/// Part of a `ChainCheck`'s verifications made with WebCrypto (`ChainCheck.webCryptoSlice`):
+/// the core made those the cofactorless equation does not decide (SPEC.md §4.4) and says in
+/// `coreHeld` whether they held; the others are listed — the index of each one's key in
+/// `ChainCheck.webCryptoKeys()`, its message and its 64-byte signature — and all of them
+/// must hold under `crypto.subtle.verify('Ed25519', …)`, made only by a browser that
+/// answered `ed25519Probes()` as the core does.
+#[wasm_bindgen(js_name = WebCryptoSlice)]
+pub struct JsWebCryptoSlice {
+    core_held: bool,
+    keys: Vec<u32>,
+    messages: Vec<u8>,
+    message_ends: Vec<u32>,
+    signatures: Vec<u8>,
+}
+
+#[wasm_bindgen(js_class = WebCryptoSlice)]
+impl JsWebCryptoSlice {
+    /// Whether every verification the core made itself held.
+    #[wasm_bindgen(getter, js_name = coreHeld)]
+    pub fn core_held(&self) -> bool {
+        self.core_held
+    }
+
+    /// For each listed verification, its key's index in `ChainCheck.webCryptoKeys()`.
+    #[wasm_bindgen(getter, js_name = keyIndices)]
+    pub fn key_indices(&self) -> Vec<u32> {
+        self.keys.clone()
+    }
+
+    /// The listed verifications' messages, one after another (see `messageEnds`).
+    #[wasm_bindgen(getter)]
+    pub fn messages(&self) -> Vec<u8> {
+        self.messages.clone()
+    }
+
+    /// Where each message ends in `messages` (the next one starts there).
+    #[wasm_bindgen(getter, js_name = messageEnds)]
+    pub fn message_ends(&self) -> Vec<u32> {
+        self.message_ends.clone()
+    }
+
+    /// The listed verifications' signatures, 64 bytes each.
+    #[wasm_bindgen(getter)]
+    pub fn signatures(&self) -> Vec<u8> {
+        self.signatures.clone()
+    }
+}
+
+/// A signature with the core's verdict on it (`ed25519Probes`).
+#[wasm_bindgen(js_name = Ed25519Probe)]
+pub struct JsEd25519Probe {
+    inner: probe::Probe,
+}
+
+#[wasm_bindgen(js_class = Ed25519Probe)]
+impl JsEd25519Probe {
+    /// What the probe tests.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name.to_owned()
+    }
+
+    /// The signer's raw 32-byte key.
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> Vec<u8> {
+        self.inner.key.to_vec()
+    }
+
+    /// The signed message.
+    #[wasm_bindgen(getter)]
+    pub fn message(&self) -> Vec<u8> {
+        self.inner.message.clone()
+    }
+
+    /// The 64-byte signature.
+    #[wasm_bindgen(getter)]
+    pub fn signature(&self) -> Vec<u8> {
+        self.inner.signature.to_vec()
+    }
+
+    /// The core's verdict: whether the signature holds.
+    #[wasm_bindgen(getter)]
+    pub fn holds(&self) -> bool {
+        self.inner.holds
+    }
+}
+
+/// Signatures that another Ed25519 verifier (the browser's WebCrypto) must answer as the core
+/// does before `ChainCheck.webCryptoSlice` may be used with it: an honest one, and two that
+/// only a verifier of the cofactored equation would accept (SPEC.md §4.4).
+#[wasm_bindgen(js_name = ed25519Probes)]
+pub fn ed25519_probes() -> Vec<JsEd25519Probe> {
+    probe::probes()
+        .into_iter()
+        .map(|inner| JsEd25519Probe { inner })
+        .collect()
 }
 
 impl JsChainCheck {
+    /// The distinct keys of `deferred`'s verifications in chain order, and each
+    /// verification's key's index among them.
+    fn key_table(deferred: &DeferredChain) -> (Vec<[u8; 32]>, Vec<u32>) {
+        let mut keys = Vec::new();
+        let mut index = BTreeMap::new();
+        let mut key_of = Vec::with_capacity(deferred.signatures().len());
+        for check in deferred.signatures() {
+            let bytes = check.key().to_bytes();
+            let at = match index.entry(bytes) {
+                MapEntry::Occupied(slot) => *slot.get(),
+                MapEntry::Vacant(slot) => {
+                    // Fewer than 2^32 keys: each verification holds one.
+                    let at = u32::try_from(keys.len()).unwrap_or(u32::MAX);
+                    keys.push(bytes);
+                    *slot.insert(at)
+                }
+            };
+            key_of.push(at);
+        }
+        (keys, key_of)
+    }
+
     /// Verifies block by block (the reference verdict).
     fn sequential(
         blocks: &[Block],
@@ -131,11 +259,16 @@ impl JsChainCheck {
             None => verify_chain_deferred(&blocks),
         };
         match deferred {
-            Ok(deferred) => Ok(JsChainCheck {
-                blocks,
-                consortium,
-                deferred,
-            }),
+            Ok(deferred) => {
+                let (keys, key_of) = Self::key_table(&deferred);
+                Ok(JsChainCheck {
+                    blocks,
+                    consortium,
+                    deferred,
+                    keys,
+                    key_of,
+                })
+            }
             // A signature of an earlier block may be the first fault: ask the reference.
             Err(rule) => Err(js(Self::sequential(&blocks, consortium.as_ref())
                 .err()
@@ -166,6 +299,52 @@ impl JsChainCheck {
         let to = to.min(all.len());
         all.get(from.min(to)..to)
             .is_some_and(|part| part.iter().all(|s| s.holds()))
+    }
+
+    /// The distinct keys of the verifications, raw 32 bytes each (for WebCrypto's
+    /// `importKey('raw', …, 'Ed25519')`), in the order `WebCryptoSlice.keyIndices` counts.
+    #[wasm_bindgen(js_name = webCryptoKeys)]
+    pub fn web_crypto_keys(&self) -> Vec<js_sys::Uint8Array> {
+        self.keys
+            .iter()
+            .map(|k| js_sys::Uint8Array::from(k.as_slice()))
+            .collect()
+    }
+
+    /// Verifications `from` up to (not including) `to`, clamped to `signatureCount`, for
+    /// WebCrypto: the core makes those the cofactorless equation does not decide and lists
+    /// the others (`WebCryptoSlice`). Every one of `from..to` held when `coreHeld` is true and
+    /// every listed one holds.
+    #[wasm_bindgen(js_name = webCryptoSlice)]
+    pub fn web_crypto_slice(&self, from: usize, to: usize) -> JsWebCryptoSlice {
+        let all = self.deferred.signatures();
+        let to = to.min(all.len());
+        let from = from.min(to);
+        let part = all.get(from..to).unwrap_or_default();
+        let key_of = self.key_of.get(from..to).unwrap_or_default();
+        let mut slice = JsWebCryptoSlice {
+            core_held: true,
+            keys: Vec::with_capacity(part.len()),
+            messages: Vec::new(),
+            message_ends: Vec::with_capacity(part.len()),
+            signatures: Vec::with_capacity(part.len() * 64),
+        };
+        for (check, &key) in part.iter().zip(key_of) {
+            if !check.equation_decides() {
+                slice.core_held &= check.holds();
+                continue;
+            }
+            let end = u32::try_from(slice.messages.len() + check.message().len());
+            let Ok(end) = end else {
+                slice.core_held &= check.holds();
+                continue;
+            };
+            slice.keys.push(key);
+            slice.messages.extend_from_slice(check.message());
+            slice.message_ends.push(end);
+            slice.signatures.extend_from_slice(check.signature());
+        }
+        slice
     }
 
     /// The report once the verifications were made: `allHeld` when every one of

@@ -3,7 +3,9 @@
 // anchored-chain vector gives exactly the core's verifyChain verdict — the same report, or
 // the same code at the same block — with 1 and 3 threads, including a chain whose first
 // fault (a forged seal) comes before a rule fault that the in-order pass meets first; in
-// Chromium and in Firefox ESR.
+// Chromium and in Firefox ESR — with the verifications the equation decides made by WebCrypto
+// where the browser answers the core's probes as the core does (SPEC §4.4), and all in the
+// core. A WebCrypto that accepts whatever it is given fails the probes and is not used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -40,16 +42,40 @@ async function inPage({ cases, note }) {
       return { code: e.code, index: e.blockIndex };
     }
   };
+  const { webCryptoAgrees } = await import('/lib/chain-verify.js');
+  const agrees = await webCryptoAgrees(semres);
+  // A fresh copy of the module, whose WebCrypto says "holds" to everything: the probes refuse it.
+  const lax = await import('/lib/chain-verify.js?lax');
+  const real = crypto.subtle.verify;
+  crypto.subtle.verify = async () => true;
+  let laxAgrees;
+  try {
+    laxAgrees = await lax.webCryptoAgrees(semres);
+  } finally {
+    crypto.subtle.verify = real;
+  }
   const members = semres.Consortium.fromSignedNote(note);
   const out = [];
+  // What WebCrypto and the core made in the runs that allow WebCrypto.
+  const made = { webCrypto: 0, core: 0 };
   for (const c of cases) {
     const file = chainFile(c.blocks);
     const anchored = c.anchored ? note : null;
     const row = { name: c.name, reference: await outcome(() => (anchored ? members.verifyChain(file) : semres.verifyChain(file))) };
-    for (const threads of [1, 3]) row[`threads${threads}`] = await outcome(() => verifyChainSpread(semres, file, anchored, { threads, spreadFromBytes: 0 }));
+    for (const threads of [1, 3]) {
+      for (const webCrypto of [true, false]) {
+        const counts = { webCrypto: 0, core: 0 };
+        row[`threads${threads}${webCrypto ? '' : ' core only'}`] = await outcome(() => verifyChainSpread(semres, file, anchored, { threads, spreadFromBytes: 0, webCrypto, counts }));
+        if (!webCrypto && counts.webCrypto !== 0) throw new Error('WebCrypto used when told not to');
+        if (webCrypto) {
+          made.webCrypto += counts.webCrypto;
+          made.core += counts.core;
+        }
+      }
+    }
     out.push(row);
   }
-  return out;
+  return { rows: out, agrees, laxAgrees, made };
 }
 
 const forged = ledger.chains.find((c) => c.name === 'forged-seal');
@@ -64,22 +90,32 @@ const cases = [
 ];
 
 /** Every case: the reference as the vector expects, and 1 and 3 threads as the reference. */
-function check(rows) {
+function check({ rows, laxAgrees }) {
+  assert.equal(laxAgrees, false, 'a WebCrypto that accepts everything fails the probes');
   assert.deepEqual(forged.expect, { code: 'BadSeal', index: 5 });
   assert.equal(rows.length, cases.length);
   rows.forEach((row, i) => {
     const want = cases[i].expect;
     if (want === 'ok') assert.ok(row.reference.size > 0, `${row.name}: the reference verifies`);
     else assert.deepEqual(row.reference, { code: want.code, index: want.index }, `${row.name}: the reference`);
-    assert.deepEqual(row.threads1, row.reference, `${row.name}, 1 thread`);
-    assert.deepEqual(row.threads3, row.reference, `${row.name}, 3 threads`);
+    for (const way of ['threads1', 'threads3', 'threads1 core only', 'threads3 core only']) {
+      assert.deepEqual(row[way], row.reference, `${row.name}, ${way}`);
+    }
   });
 }
 
-test('every chain vector verifies over 1 and 3 threads exactly as verifyChain does (Chromium)', async () => {
-  check(await site.inChromium('auditor', inPage, { cases, note: consortium.consortium }));
+test('every chain vector verifies over 1 and 3 threads exactly as verifyChain does, WebCrypto making most verifications (Chromium)', async () => {
+  const result = await site.inChromium('auditor', inPage, { cases, note: consortium.consortium });
+  check(result);
+  // Chromium's Ed25519 (BoringSSL) answers the probes as the core does, and is used.
+  assert.equal(result.agrees, true, "Chromium's WebCrypto answers the probes as the core does");
+  assert.ok(result.made.webCrypto > result.made.core, `WebCrypto made ${result.made.webCrypto}, the core ${result.made.core}`);
 });
 
-test('the same in Firefox ESR', { skip: site.firefoxSkip }, async () => {
-  check(await site.inFirefox('auditor', inPage, { cases, note: consortium.consortium }));
+test('the same in Firefox ESR', { skip: site.firefoxSkip }, async (t) => {
+  const result = await site.inFirefox('auditor', inPage, { cases, note: consortium.consortium });
+  check(result);
+  t.diagnostic(`Firefox's WebCrypto ${result.agrees ? 'answers the probes as the core does' : 'is not used (probes)'}; WebCrypto made ${result.made.webCrypto}, the core ${result.made.core}`);
+  if (result.agrees) assert.ok(result.made.webCrypto > 0);
+  else assert.equal(result.made.webCrypto, 0);
 });

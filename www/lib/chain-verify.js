@@ -1,49 +1,122 @@
-// Full verification of a chain file with its Ed25519 verifications spread over threads
-// (SPEC §4.4's verifier, the core's `ChainCheck`): every thread — this one and one helper
-// worker per further core (www/lib/signature-worker.js) — checks every rule, link, number,
-// time and anchor in order (cheap) and makes its part of the verifications. The verdict is
-// the core's `verifyChain`'s, error for error: a failed verification anywhere makes the core
-// verify the chain again block by block to name the first bad block.
+// Full verification of a chain file with its Ed25519 verifications spread over threads (SPEC
+// §4.4's verifier, the core's `ChainCheck`): every thread — this one and one helper worker per
+// further core (www/lib/signature-worker.js) — checks every rule, link, number, time and
+// anchor in order (cheap), then the threads take slices of the verifications from one queue
+// until none is left. This thread hands its slices to WebCrypto where the browser verifies
+// Ed25519 as the core does (the probes); the helpers make theirs in the core. The verdict is the core's `verifyChain`'s, error for error: a failed
+// verification anywhere makes the core verify the chain again block by block to name the
+// first bad block.
 
 /** Smaller chain files are verified in this thread alone (starting helpers costs more). */
 const SPREAD_FROM_BYTES = 1 << 20;
-/** Verifications made between two yields of this thread (so that helpers can start). */
+/** Verifications per slice of the queue (and between two yields of this thread). */
 const SLICE = 1024;
+const ED25519 = { name: 'Ed25519' };
 
 /** Lets this thread's event loop run (a message to itself: no timer clamping). */
-const yieldNow = () => new Promise((resolve) => {
+export const yieldNow = () => new Promise((resolve) => {
   const channel = new MessageChannel();
   channel.port1.onmessage = () => resolve();
   channel.port2.postMessage(null);
 });
 
-/** Part `part` of `parts` of the verifications, in slices with yields between them. */
-async function verifyPart(check, part, parts) {
-  const share = Math.ceil(check.signatureCount / parts);
-  const end = Math.min(check.signatureCount, (part + 1) * share);
-  for (let at = part * share; at < end; at += SLICE) {
-    if (!check.verifySignatures(at, Math.min(end, at + SLICE))) return false;
-    await yieldNow();
-  }
-  return true;
+let agreement = null;
+
+/**
+ * Whether this thread's WebCrypto may make Ed25519 verifications in the core's place
+ * (SPEC §4.4): it has Ed25519 and answers each of the core's probes — an honest signature and
+ * two that only a verifier of the cofactored equation accepts — as the core does. Asked once
+ * per thread.
+ * @param {typeof import('../../pkg/semres.js')} semres the core's module (initialized)
+ * @returns {Promise<boolean>}
+ */
+export function webCryptoAgrees(semres) {
+  agreement ??= (async () => {
+    const subtle = globalThis.crypto?.subtle;
+    if (!subtle) return false;
+    const probes = semres.ed25519Probes();
+    try {
+      for (const probe of probes) {
+        const key = await subtle.importKey('raw', probe.key, ED25519, false, ['verify']);
+        if ((await subtle.verify(ED25519, key, probe.signature, probe.message)) !== probe.holds) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      for (const probe of probes) probe.free();
+    }
+  })();
+  return agreement;
 }
 
-/** Whether part `part` of `parts` held, made by a helper worker; `null` if no helper could be
- *  started here (this thread then makes that part). A helper that fails counts as "not
- *  held": the core then verifies in order, so a failing helper costs time, not the verdict. */
-function helper(file, consortium, part, parts, workers) {
+/** The chain's keys imported into WebCrypto (index as `WebCryptoSlice.keyIndices`). */
+export function importKeys(check) {
+  return Promise.all(check.webCryptoKeys().map((raw) => crypto.subtle.importKey('raw', raw, ED25519, false, ['verify'])));
+}
+
+/**
+ * Starts verifications `from..to`: the core makes those the equation does not decide, and
+ * WebCrypto the others, all requested before this returns. Resolves to whether all held;
+ * `counts` gains how many each made.
+ */
+export function sliceViaWebCrypto(check, keys, from, to, counts) {
+  const slice = check.webCryptoSlice(from, to);
+  let indices, messages, ends, signatures, coreHeld;
+  try {
+    ({ coreHeld } = slice);
+    indices = slice.keyIndices;
+    messages = slice.messages;
+    ends = slice.messageEnds;
+    signatures = slice.signatures;
+  } finally {
+    slice.free();
+  }
+  counts.webCrypto += indices.length;
+  counts.core += Math.max(0, Math.min(to, check.signatureCount) - from) - indices.length;
+  if (!coreHeld) return Promise.resolve(false);
+  const pending = new Array(indices.length);
+  let start = 0;
+  for (let i = 0; i < indices.length; i++) {
+    pending[i] = crypto.subtle.verify(ED25519, keys[indices[i]], signatures.subarray(64 * i, 64 * i + 64), messages.subarray(start, ends[i]));
+    start = ends[i];
+  }
+  return Promise.all(pending).then((held) => held.every(Boolean), () => false);
+}
+
+/** A helper worker that, once ready, makes the slices it is given in the core; `null` if none
+ *  can start. (Helpers do not use WebCrypto: a page's WebCrypto calls share one queue in
+ *  Chromium, measured — a second thread's calls wait behind the first's.) */
+function startHelper(file, consortium) {
   let worker;
   try {
     worker = new Worker(new URL('./signature-worker.js', import.meta.url), { type: 'module' });
   } catch {
-    return Promise.resolve(null);
+    return null;
   }
-  workers.push(worker);
-  return new Promise((resolve) => {
-    worker.onmessage = ({ data }) => resolve(data.held === true);
-    worker.onerror = () => resolve(false);
-    worker.postMessage({ file, consortium, part, parts });
-  });
+  let answer = null;
+  let failed = false;
+  const next = () => new Promise((resolve) => { answer = resolve; });
+  let first = next();
+  worker.onmessage = ({ data }) => answer(data);
+  // A failing helper answers "not held": the core then verifies in order, so a failing
+  // helper costs time, never the verdict.
+  worker.onerror = worker.onmessageerror = () => {
+    failed = true;
+    answer({ ready: false, held: false });
+  };
+  worker.postMessage({ file, consortium });
+  return {
+    worker,
+    ready: async () => (await first).ready === true,
+    /** Whether slice `from..to` held (made in the core). */
+    verify: async (from, to) => {
+      if (failed) return false;
+      first = next();
+      worker.postMessage({ from, to });
+      return (await first).held === true;
+    },
+  };
 }
 
 /**
@@ -53,32 +126,67 @@ function helper(file, consortium, part, parts, workers) {
  * @param {typeof import('../../pkg/semres.js')} semres the core's module (initialized)
  * @param {Uint8Array} file
  * @param {string | null} consortium
- * @param {{ threads?: number, spreadFromBytes?: number }} [options] threads to use in all
+ * @param {{ threads?: number, spreadFromBytes?: number, webCrypto?: boolean,
+ *   counts?: { webCrypto: number, core: number } }} [options] threads to use in all
  *   (default: the machine's cores, at most 8); `spreadFromBytes` (tests) lowers the size
- *   from which helpers are used
+ *   from which helpers are used; `webCrypto: false` keeps every verification in the core;
+ *   `counts` gains how many verifications WebCrypto and the core made
  */
-export async function verifyChainSpread(semres, file, consortium, { threads, spreadFromBytes = SPREAD_FROM_BYTES } = {}) {
+export async function verifyChainSpread(semres, file, consortium, { threads, spreadFromBytes = SPREAD_FROM_BYTES, webCrypto = true, counts = { webCrypto: 0, core: 0 } } = {}) {
   const cores = Math.max(1, Math.min(8, threads ?? globalThis.navigator?.hardwareConcurrency ?? 1));
-  const parts = typeof Worker === 'function' && file.length >= spreadFromBytes ? cores : 1;
+  const helpers = typeof Worker === 'function' && file.length >= spreadFromBytes ? cores - 1 : 0;
   // The helpers start first and check the rules themselves, beside this thread.
-  const workers = [];
-  const theirs = Array.from({ length: parts - 1 }, (_, h) => helper(file, consortium, h + 1, parts, workers));
+  const started = Array.from({ length: helpers }, () => startHelper(file, consortium)).filter(Boolean);
   const members = consortium ? semres.Consortium.fromSignedNote(consortium) : null;
   let check = null;
   try {
+    const useWebCrypto = webCrypto && (await webCryptoAgrees(semres));
     await yieldNow();
     check = members ? members.chainCheck(file) : semres.ChainCheck.start(file);
-    let held = await verifyPart(check, 0, parts);
-    const answers = await Promise.all(theirs);
-    for (const [h, answer] of answers.entries()) {
-      held &&= answer ?? (await verifyPart(check, h + 1, parts));
-    }
+    const keys = useWebCrypto ? await importKeys(check).catch(() => null) : null;
+    const count = check.signatureCount;
+    let next = 0;
+    let held = true;
+    const take = () => {
+      if (!held || next >= count) return null;
+      const from = next;
+      next = Math.min(count, next + SLICE);
+      return [from, next];
+    };
+    const own = async () => {
+      if (keys) {
+        // One slice in flight and a yield between slices: with more in flight, the helpers'
+        // answers reached this thread late and they made almost nothing (measured).
+        for (let range; (range = take()); ) {
+          if (!(await sliceViaWebCrypto(check, keys, ...range, counts))) held = false;
+          await yieldNow();
+        }
+        return;
+      }
+      for (let range; (range = take()); ) {
+        if (!check.verifySignatures(...range)) held = false;
+        counts.core += range[1] - range[0];
+        await yieldNow();
+      }
+    };
+    // A helper still starting (compiling the module in the background) competes with this
+    // thread's WebCrypto calls, and became ready only after they were all made (measured):
+    // the slices are handed out once every helper is ready.
+    const ready = await Promise.all(started.map((helper) => helper.ready()));
+    const helping = async (helper, h) => {
+      if (!ready[h]) return;
+      for (let range; (range = take()); ) {
+        if (!(await helper.verify(...range))) held = false;
+        counts.core += Math.min(range[1], count) - range[0];
+      }
+    };
+    await Promise.all([own(), ...started.map(helping)]);
     const spent = check;
     check = null;
-    return spent.finish(held);
+    return spent.finish(held && next >= count);
   } finally {
     // Done, or this thread found the chain bad first: no helper keeps working.
-    for (const worker of workers) worker.terminate();
+    for (const { worker } of started) worker.terminate();
     check?.free();
     members?.free();
   }
