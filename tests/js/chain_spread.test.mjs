@@ -15,11 +15,14 @@ import { sitePages } from './browser.mjs';
 
 const ledger = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/ledger_v1.json'), 'utf8'));
 const consortium = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/consortium_v1.json'), 'utf8'));
+// The Ed25519 handover vectors (SPEC §4.4) that the equation decides: WebCrypto must answer each as the core does.
+const handover = JSON.parse(readFileSync(path.join(root, 'tests/vectors/ledger/ed25519_handover_v1.json'), 'utf8'))
+  .cases.filter((c) => c.equation_decides);
 
 const site = sitePages();
 
 /** Runs in the page: each case through verifyChain and through verifyChainSpread. */
-async function inPage({ cases, note }) {
+async function inPage({ cases, note, handover }) {
   const semres = await import('/pkg/semres.js');
   await semres.default();
   const { verifyChainSpread } = await import('/lib/chain-verify.js');
@@ -44,6 +47,12 @@ async function inPage({ cases, note }) {
   };
   const { webCryptoAgrees } = await import('/lib/chain-verify.js');
   const agrees = await webCryptoAgrees(semres);
+  const hex = (h) => Uint8Array.fromHex(h);
+  const handed = [];
+  for (const c of handover) {
+    const key = await crypto.subtle.importKey('raw', hex(c.key_hex), { name: 'Ed25519' }, false, ['verify']);
+    handed.push({ name: c.name, holds: await crypto.subtle.verify({ name: 'Ed25519' }, key, hex(c.signature_hex), hex(c.message_hex)) });
+  }
   // A fresh copy of the module, whose WebCrypto says "holds" to everything: the probes refuse it.
   const lax = await import('/lib/chain-verify.js?lax');
   const real = crypto.subtle.verify;
@@ -75,7 +84,7 @@ async function inPage({ cases, note }) {
     }
     out.push(row);
   }
-  return { rows: out, agrees, laxAgrees, made };
+  return { rows: out, agrees, laxAgrees, made, handed };
 }
 
 const forged = ledger.chains.find((c) => c.name === 'forged-seal');
@@ -90,7 +99,10 @@ const cases = [
 ];
 
 /** Every case: the reference as the vector expects, and 1 and 3 threads as the reference. */
-function check({ rows, laxAgrees }) {
+function check({ rows, laxAgrees, agrees, handed }) {
+  // A browser whose WebCrypto is used answers every handed-over vector as the core does.
+  assert.ok(handover.length >= 4);
+  if (agrees) assert.deepEqual(handed, handover.map((c) => ({ name: c.name, holds: c.holds })));
   assert.equal(laxAgrees, false, 'a WebCrypto that accepts everything fails the probes');
   assert.deepEqual(forged.expect, { code: 'BadSeal', index: 5 });
   assert.equal(rows.length, cases.length);
@@ -105,7 +117,7 @@ function check({ rows, laxAgrees }) {
 }
 
 test('every chain vector verifies over 1 and 3 threads exactly as verifyChain does, WebCrypto making most verifications (Chromium)', async () => {
-  const result = await site.inChromium('auditor', inPage, { cases, note: consortium.consortium });
+  const result = await site.inChromium('auditor', inPage, { cases, note: consortium.consortium, handover });
   check(result);
   // Chromium's Ed25519 (BoringSSL) answers the probes as the core does, and is used.
   assert.equal(result.agrees, true, "Chromium's WebCrypto answers the probes as the core does");
@@ -113,7 +125,7 @@ test('every chain vector verifies over 1 and 3 threads exactly as verifyChain do
 });
 
 test('the same in Firefox ESR', { skip: site.firefoxSkip }, async (t) => {
-  const result = await site.inFirefox('auditor', inPage, { cases, note: consortium.consortium });
+  const result = await site.inFirefox('auditor', inPage, { cases, note: consortium.consortium, handover });
   check(result);
   t.diagnostic(`Firefox's WebCrypto ${result.agrees ? 'answers the probes as the core does' : 'is not used (probes)'}; WebCrypto made ${result.made.webCrypto}, the core ${result.made.core}`);
   if (result.agrees) assert.ok(result.made.webCrypto > 0);

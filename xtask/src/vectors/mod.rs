@@ -3,6 +3,7 @@
 //! are exactly what the generators produce.
 
 pub mod consortium;
+pub mod ed25519;
 pub mod ledger;
 pub mod smer;
 pub mod smer_stream;
@@ -25,6 +26,10 @@ pub fn generate_all() -> Result<Vec<(String, String)>, String> {
         (
             "ledger/consortium_v1.json".to_owned(),
             consortium::generate_consortium()?,
+        ),
+        (
+            "ledger/ed25519_handover_v1.json".to_owned(),
+            ed25519::generate_ed25519()?,
         ),
     ])
 }
