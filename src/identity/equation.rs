@@ -22,7 +22,7 @@ use curve25519_dalek::traits::IsIdentity;
 use sha2::{Digest, Sha512};
 
 /// ℓ, the order of the base point, little-endian.
-const ORDER: [u8; 32] = [
+pub const ORDER: [u8; 32] = [
     0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];

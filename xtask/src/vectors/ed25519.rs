@@ -6,7 +6,7 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use semres::hex::encode as hex;
-use semres::identity::equation;
+use semres::identity::equation::{self, ORDER};
 use semres::{SigningPrivateKey, SigningPublicKey};
 use serde_json::{json, Value};
 
@@ -14,11 +14,6 @@ use crate::err;
 
 /// Seed of the generator.
 pub const SEED: [u8; 32] = *b"SEMRES Ed25519 handover vectors1";
-/// ℓ, little-endian.
-const ORDER: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
-];
 
 /// One case, with the core's verdicts computed here (the test checks them again).
 fn case(
