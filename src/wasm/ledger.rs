@@ -3,6 +3,7 @@
 //! workers share (`ChainCheck`), signed checkpoints, RFC 6962 inclusion and consistency
 //! proofs, one block's checks without its chain (seal, signer), and a block's paper fields.
 
+use std::cell::OnceCell;
 use std::collections::btree_map::Entry as MapEntry;
 use std::collections::BTreeMap;
 
@@ -114,9 +115,14 @@ pub struct JsChainCheck {
     blocks: Vec<Block>,
     consortium: Option<Consortium>,
     deferred: DeferredChain,
-    /// The distinct keys of the verifications (`webCryptoKeys`).
+    /// The distinct keys of the verifications (`webCryptoKeys`) and each verification's
+    /// key's index among them: built on first use, only by the thread that uses WebCrypto.
+    key_table: OnceCell<KeyTable>,
+}
+
+/// The distinct keys of a chain's verifications and each verification's key's index.
+struct KeyTable {
     keys: Vec<[u8; 32]>,
-    /// Each verification's key's index in `keys`.
     key_of: Vec<u32>,
 }
 
@@ -219,9 +225,15 @@ pub fn ed25519_probes() -> Vec<JsEd25519Probe> {
 }
 
 impl JsChainCheck {
+    /// The key table, built on first use.
+    fn key_table(&self) -> &KeyTable {
+        self.key_table
+            .get_or_init(|| Self::build_key_table(&self.deferred))
+    }
+
     /// The distinct keys of `deferred`'s verifications in chain order, and each
     /// verification's key's index among them.
-    fn key_table(deferred: &DeferredChain) -> (Vec<[u8; 32]>, Vec<u32>) {
+    fn build_key_table(deferred: &DeferredChain) -> KeyTable {
         let mut keys = Vec::new();
         let mut index = BTreeMap::new();
         let mut key_of = Vec::with_capacity(deferred.signatures().len());
@@ -238,7 +250,7 @@ impl JsChainCheck {
             };
             key_of.push(at);
         }
-        (keys, key_of)
+        KeyTable { keys, key_of }
     }
 
     /// Verifies block by block (the reference verdict).
@@ -259,16 +271,12 @@ impl JsChainCheck {
             None => verify_chain_deferred(&blocks),
         };
         match deferred {
-            Ok(deferred) => {
-                let (keys, key_of) = Self::key_table(&deferred);
-                Ok(JsChainCheck {
-                    blocks,
-                    consortium,
-                    deferred,
-                    keys,
-                    key_of,
-                })
-            }
+            Ok(deferred) => Ok(JsChainCheck {
+                blocks,
+                consortium,
+                deferred,
+                key_table: OnceCell::new(),
+            }),
             // A signature of an earlier block may be the first fault: ask the reference.
             Err(rule) => Err(js(Self::sequential(&blocks, consortium.as_ref())
                 .err()
@@ -305,7 +313,8 @@ impl JsChainCheck {
     /// `importKey('raw', …, 'Ed25519')`), in the order `WebCryptoSlice.keyIndices` counts.
     #[wasm_bindgen(js_name = webCryptoKeys)]
     pub fn web_crypto_keys(&self) -> Vec<js_sys::Uint8Array> {
-        self.keys
+        self.key_table()
+            .keys
             .iter()
             .map(|k| js_sys::Uint8Array::from(k.as_slice()))
             .collect()
@@ -321,7 +330,7 @@ impl JsChainCheck {
         let to = to.min(all.len());
         let from = from.min(to);
         let part = all.get(from..to).unwrap_or_default();
-        let key_of = self.key_of.get(from..to).unwrap_or_default();
+        let key_of = self.key_table().key_of.get(from..to).unwrap_or_default();
         let mut slice = JsWebCryptoSlice {
             core_held: true,
             keys: Vec::with_capacity(part.len()),
