@@ -42,17 +42,20 @@ test('every SMeR v1 vector through the WebCrypto path (RSA-OAEP with a non-extra
   let opened = 0;
   for (const c of vectors.cases) {
     const options = c.limits ? { maxRecordBytes: c.limits.max_record_bytes } : undefined;
-    const open = () => openWithWebCrypto(semres, utf8(c.smer), keys[c.key].keyId, webKeys[c.key], { options });
-    if (c.expect === 'ok') {
-      const record = await open();
-      assert.equal(hex(record.record), c.record_hex, c.name);
-      record.free();
-      opened += 1;
-    } else {
-      await assert.rejects(open, (e) => e instanceof Error && e.name === 'SemresError' && e.code === c.expect, `${c.name}: expected ${c.expect}`);
+    // In the default pieces, and in pieces of 48 bytes (most records here cross an edge).
+    for (const chunkBytes of [undefined, 48]) {
+      const open = () => openWithWebCrypto(semres, utf8(c.smer), keys[c.key].keyId, webKeys[c.key], { options, chunkBytes });
+      if (c.expect === 'ok') {
+        const record = await open();
+        assert.equal(hex(record.record), c.record_hex, `${c.name} (pieces ${chunkBytes})`);
+        record.free();
+        opened += 1;
+      } else {
+        await assert.rejects(open, (e) => e instanceof Error && e.name === 'SemresError' && e.code === c.expect, `${c.name} (pieces ${chunkBytes}): expected ${c.expect}`);
+      }
     }
   }
-  assert.ok(opened >= 10);
+  assert.ok(opened >= 20);
   // The SMeR hash by WebCrypto's SHA-256 is the core's.
   for (const c of vectors.cases) assert.equal(await smerHashWithWebCrypto(utf8(c.smer)), semres.smerHash(utf8(c.smer)), c.name);
   // Same bytes: for every valid vector, WebCrypto's AES-CBC and HMAC under the vector's own
@@ -143,19 +146,23 @@ test('sealed with WebCrypto under the core, opened by the core — and the other
   const to = new semres.RecipientList();
   to.add(bob.publicKey());
   to.add(keys.alice.publicKey());
+  // The default pieces, and pieces of 48 and 96 bytes so that small records cross their edges.
+  const sizes = [[undefined, [0, 1, 15, 16, 17, 1 << 20]], [48, [0, 1, 31, 32, 33, 47, 48, 49, 95, 96, 97, 200]], [96, [95, 96, 112, 191, 192, 193]]];
   for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
-    for (const size of [0, 1, 15, 16, 17, 1 << 20]) {
+    for (const [chunkBytes, edges] of sizes) for (const size of edges) {
       const record = crypto.getRandomValues(new Uint8Array(size > 65536 ? 65536 : size));
       const full = size > 65536 ? new Uint8Array(size).map((_, i) => record[i % record.length]) : record;
       const options = { contentType: 'application/octet-stream', ownerKeyId: bob.keyId, enc, fileName: 'r.bin', createdAt: 1700000000 };
-      const web = await sealWithWebCrypto(semres, full, to, options);
+      const web = await sealWithWebCrypto(semres, full, to, options, { chunkBytes });
       const byCore = semres.openSmer(web, bob);
-      assert.equal(Buffer.compare(byCore.record, full), 0, `${enc} ${size}: WebCrypto seal, core open`);
+      assert.equal(Buffer.compare(byCore.record, full), 0, `${enc} ${size} (pieces ${chunkBytes}): WebCrypto seal, core open`);
       assert.equal(byCore.enc, enc);
       assert.equal(byCore.header.fileName, 'r.bin');
       const core = semres.sealSmer(full, to, options);
-      const byWeb = await openWithWebCrypto(semres, core, bob.keyId, webKey);
-      assert.equal(Buffer.compare(byWeb.record, full), 0, `${enc} ${size}: core seal, WebCrypto open`);
+      const byWeb = await openWithWebCrypto(semres, core, bob.keyId, webKey, { chunkBytes });
+      assert.equal(Buffer.compare(byWeb.record, full), 0, `${enc} ${size} (pieces ${chunkBytes}): core seal, WebCrypto open`);
+      assert.equal(byWeb.record.length, size, 'the record alone, not a view of a larger buffer');
+      assert.equal(byWeb.record.buffer.byteLength, size);
       assert.equal(byWeb.header.ownerKeyId, bob.keyId);
       byWeb.free();
       // The two SMeRs differ only in what is drawn fresh (record id, key, IV, OAEP seeds).
@@ -167,6 +174,9 @@ test('sealed with WebCrypto under the core, opened by the core — and the other
   // The plan refuses what sealSmer refuses, and a ciphertext of the wrong length.
   const code = async (fn) => { try { await fn(); } catch (e) { return e.code; } return 'no error'; };
   assert.equal(await code(() => sealWithWebCrypto(semres, utf8('x'), to, { contentType: 'no media type', ownerKeyId: bob.keyId })), 'InvalidInput');
+  for (const chunkBytes of [0, 16, 50, -48, 1.5 * 48, Infinity]) {
+    assert.equal(await code(() => sealWithWebCrypto(semres, utf8('x'), to, { contentType: 'text/plain', ownerKeyId: bob.keyId }, { chunkBytes })), 'InvalidInput', `pieces of ${chunkBytes}`);
+  }
   const plan = semres.SealPlan.forRecord(1, to, { contentType: 'text/plain', ownerKeyId: bob.keyId });
   assert.equal(plan.recipientCount, 2);
   assert.equal(await code(() => plan.finish(new Uint8Array(16), new Uint8Array(32))), 'InvalidInput', 'no wrapped keys yet');

@@ -42,6 +42,7 @@ async function inPage(vectors) {
     out.push({
       name: c.name,
       webCrypto: await outcome(() => openWithWebCrypto(semres, utf8(c.smer), key.keyId, webKey, { options })),
+      inPieces: await outcome(() => openWithWebCrypto(semres, utf8(c.smer), key.keyId, webKey, { options, chunkBytes: 48 })),
       core: await outcome(async () => semres.openSmer(utf8(c.smer), key, options)),
       extractable: webKey.extractable,
     });
@@ -52,12 +53,16 @@ async function inPage(vectors) {
   to.add(key.publicKey());
   const crossed = [];
   for (const enc of ['A256CBC-HS512', 'A128CBC-HS256']) {
-    for (const size of [0, 1, 15, 16, 17, 1 << 20]) {
-      const record = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
-      const options = { contentType: 'application/octet-stream', ownerKeyId: key.keyId, enc };
-      const a = await outcome(async () => semres.openSmer(await sealWithWebCrypto(semres, record, to, options), key));
-      const b = await outcome(() => openWithWebCrypto(semres, semres.sealSmer(record, to, options), key.keyId, webKey));
-      crossed.push({ enc, size, ok: a.ok === hex(record) && b.ok === hex(record) });
+    // The default pieces, and pieces of 48 bytes (and of 3 KiB past the 64 KiB from which
+    // the browser writes the base64url) so that the pieces' edges are crossed.
+    for (const [chunkBytes, sizes] of [[undefined, [0, 1, 15, 16, 17, 1 << 20]], [48, [0, 1, 47, 48, 49, 96, 97, 200]], [3072, [65536, 65537, 100000]]]) {
+      for (const size of sizes) {
+        const record = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
+        const options = { contentType: 'application/octet-stream', ownerKeyId: key.keyId, enc };
+        const a = await outcome(async () => semres.openSmer(await sealWithWebCrypto(semres, record, to, options, { chunkBytes }), key));
+        const b = await outcome(() => openWithWebCrypto(semres, semres.sealSmer(record, to, options), key.keyId, webKey, { chunkBytes }));
+        crossed.push({ enc, size, chunkBytes, ok: a.ok === hex(record) && b.ok === hex(record) });
+      }
     }
   }
   // A ciphertext written with a JSON escape (the same value): the core decodes it itself.
@@ -78,12 +83,14 @@ function check(results) {
   assert.deepEqual(results.escaped.webCrypto, { ok: results.escaped.record }, 'escaped ciphertext, WebCrypto path');
   assert.deepEqual(results.escaped.core, { ok: results.escaped.record }, 'escaped ciphertext, core path');
   const vectors = smerVectors().cases;
-  for (const c of results.crossed) assert.ok(c.ok, `${c.enc} ${c.size} bytes across the two paths`);
+  for (const c of results.crossed) assert.ok(c.ok, `${c.enc} ${c.size} bytes (pieces ${c.chunkBytes}) across the two paths`);
+  assert.equal(results.crossed.length, 2 * 17);
   assert.equal(results.out.length, vectors.length);
   vectors.forEach((c, i) => {
     const r = results.out[i];
     const expected = c.expect === 'ok' ? { ok: c.record_hex } : { code: c.expect };
     assert.deepEqual(r.webCrypto, expected, `${c.name} (WebCrypto path)`);
+    assert.deepEqual(r.inPieces, expected, `${c.name} (WebCrypto path, pieces of 48 bytes)`);
     assert.deepEqual(r.core, expected, `${c.name} (core path)`);
     assert.equal(r.extractable, false);
   });
