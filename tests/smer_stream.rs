@@ -2,6 +2,8 @@
 //! parser: on every SMeR vector, fed in pieces of every size from 1 byte to the whole, it
 //! accepts what `ParsedSmer::parse` accepts — with the same outline — and refuses what it
 //! refuses, with the same code; and no chunking of random mutations makes them disagree.
+//! The same for the browser's piecewise parse that leaves the ciphertext in the document
+//! (`finish_leaving_ciphertext` against `ParsedSmer::parse_leaving_ciphertext`).
 
 use proptest::prelude::*;
 use semres::smer::{Limits, ParsedSmer, SmerStream};
@@ -21,7 +23,53 @@ fn streamed(
     stream.finish().map_err(|e| e.code().to_string())
 }
 
+fn streamed_leaving(
+    bytes: &[u8],
+    chunk: usize,
+    limits: &Limits,
+) -> Result<Option<ParsedSmer>, String> {
+    let mut stream = SmerStream::new(limits);
+    for piece in bytes.chunks(chunk.max(1)) {
+        stream.update(piece).map_err(|e| e.code().to_string())?;
+    }
+    stream
+        .finish_leaving_ciphertext()
+        .map_err(|e| e.code().to_string())
+}
+
+/// The browser's piecewise parse (`finish_leaving_ciphertext`) and the whole-document
+/// `parse_leaving_ciphertext`: the same verdict and code, the same parse, the same span —
+/// or, for a ciphertext written with escapes, no span from either.
+fn agree_leaving(bytes: &[u8], limits: &Limits, chunk: usize) -> Result<(), String> {
+    let whole = ParsedSmer::parse_leaving_ciphertext(bytes, limits);
+    match (whole, streamed_leaving(bytes, chunk, limits)) {
+        (Ok(w), Ok(Some(p))) => {
+            let span = p.ciphertext_span().ok_or("no span")?;
+            if w.ciphertext_span() != Some(span)
+                || w.mac_input_head() != p.mac_input_head()
+                || w.mac_input_tail() != p.mac_input_tail()
+                || w.header() != p.header()
+                || w.enc() != p.enc()
+                || w.recipients() != p.recipients()
+                || w.ciphertext_len() != p.ciphertext_len()
+                || w.iv() != p.iv()
+            {
+                return Err("the piecewise parse differs from the whole one".into());
+            }
+            Ok(())
+        }
+        (Ok(w), Ok(None)) if w.ciphertext_span().is_none() => Ok(()),
+        (Err(e), Err(code)) if e.code() == code.as_str() => Ok(()),
+        (w, s) => Err(format!(
+            "leaving the ciphertext — whole: {:?}, piecewise: {:?}",
+            w.map(|p| p.ciphertext_span()).map_err(|e| e.code()),
+            s.map(|p| p.map(|p| p.ciphertext_span()))
+        )),
+    }
+}
+
 fn agree(bytes: &[u8], limits: &Limits, chunk: usize) -> Result<(), String> {
+    agree_leaving(bytes, limits, chunk)?;
     let whole = ParsedSmer::parse(bytes, limits);
     let piecewise = streamed(bytes, chunk, limits);
     match (whole, piecewise) {

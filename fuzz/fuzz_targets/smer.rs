@@ -2,7 +2,8 @@
 //! DERy runs on uploads (`SmerStream`, fed in pieces whose size the input chooses) accepts
 //! exactly what it accepts — with the same outline — and refuses with the same code; so does
 //! `ParsedSmer::parse_leaving_ciphertext` (the browser's path), whose ciphertext span holds
-//! text that decodes to the same MAC input.
+//! text that decodes to the same MAC input, and the browser's piecewise parse
+//! (`SmerStream::finish_leaving_ciphertext`), which gives that same span and MAC input.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -44,6 +45,28 @@ fuzz_target!(|data: &[u8]| {
         }
         (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
         _ => panic!("parse and parse_leaving_ciphertext disagree"),
+    }
+    let mut pieces = SmerStream::new(&limits);
+    let mut fed = Ok(());
+    for piece in smer.chunks(chunk) {
+        fed = pieces.update(piece);
+        if fed.is_err() {
+            break;
+        }
+    }
+    match (&left, fed.and_then(|()| pieces.finish_leaving_ciphertext())) {
+        (Ok(l), Ok(Some(p))) => {
+            assert!(p.ciphertext_span().is_some());
+            assert_eq!(l.ciphertext_span(), p.ciphertext_span());
+            assert_eq!(l.mac_input_head(), p.mac_input_head());
+            assert_eq!(l.mac_input_tail(), p.mac_input_tail());
+            assert_eq!(l.header(), p.header());
+            assert_eq!(l.recipients(), p.recipients());
+        }
+        // A ciphertext written with escapes: neither has a span.
+        (Ok(l), Ok(None)) => assert_eq!(l.ciphertext_span(), None),
+        (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
+        _ => panic!("parse_leaving_ciphertext and the piecewise parse disagree"),
     }
     let mut stream = SmerStream::new(&limits);
     let mut streamed = Ok(());

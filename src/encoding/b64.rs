@@ -86,6 +86,15 @@ pub fn decode_public(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// How many of the first bytes of **public** text are base64url characters (a table
+/// lookup each, no data-dependent branch but the run's end).
+pub fn public_run_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&c| TABLE[usize::from(c)] >= 64)
+        .unwrap_or(bytes.len())
+}
+
 /// The decoded length of `text` if [`decode_public`] accepts it, without decoding: every
 /// character in the alphabet, a possible length, the unused low bits of the last character
 /// zero. For a caller that decodes public data itself (the browser's native base64) once the
@@ -163,6 +172,23 @@ mod tests {
         fn public_and_strict_decoders_agree(text in "[A-Za-z0-9_=+/ -]{0,40}") {
             proptest::prop_assert_eq!(decode_public(&text), decode(&text));
             proptest::prop_assert_eq!(check_public(&text), decode(&text).map(|b| b.len()));
+        }
+    }
+
+    #[test]
+    fn public_run_len_stops_at_the_first_byte_outside_the_alphabet() {
+        assert_eq!(public_run_len(b""), 0);
+        assert_eq!(public_run_len(b"AZaz09-_"), 8);
+        assert_eq!(public_run_len(b"Ab+c"), 2);
+        assert_eq!(public_run_len(b"\"x"), 0);
+        assert_eq!(public_run_len(b"abc="), 3);
+        for c in 0..=255u8 {
+            let inside = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+            assert_eq!(
+                public_run_len(&[c, b'A']),
+                if inside { 2 } else { 0 },
+                "{c}"
+            );
         }
     }
 

@@ -8,8 +8,9 @@
 //! [`ParsedSmer::parse`], so both readers refuse exactly the same documents with the same
 //! codes.
 
-use super::{Limits, ParsedSmer, Recipient, SmerHeader};
+use super::{CiphertextSpan, Limits, ParsedSmer, Recipient, SmerHeader};
 use crate::ceda::content::ContentEncryption;
+use crate::encoding::b64;
 use crate::error::{Error, Result};
 
 /// Longest top-level member name whose value we look at (longer ones are just kept).
@@ -92,6 +93,14 @@ pub struct SmerStream {
     /// The JSON is broken in a way the skeleton parser would not see (a bad escape in the
     /// ciphertext).
     broken: bool,
+    /// Offset in the document of the byte being read in `Mode::Structure`.
+    at: u64,
+    /// Where the (last) top-level ciphertext string's text lies in the document: the
+    /// offset of its first character and the offset of its closing quote.
+    ciphertext_start: Option<u64>,
+    ciphertext_end: Option<u64>,
+    /// The ciphertext string holds a JSON escape (its text is not its value).
+    ciphertext_escaped: bool,
 }
 
 /// Value (0–63) of a base64url character.
@@ -129,6 +138,10 @@ impl SmerStream {
             utf8_next: (0x80, 0xbf),
             high_surrogate: false,
             broken: false,
+            at: 0,
+            ciphertext_start: None,
+            ciphertext_end: None,
+            ciphertext_escaped: false,
         }
     }
 
@@ -276,8 +289,24 @@ impl SmerStream {
                 limit: max,
             });
         }
-        for &byte in bytes {
+        let base = self.total.saturating_sub(len);
+        let mut i = 0;
+        while let Some(&byte) = bytes.get(i) {
             match self.mode {
+                // The common case, a run of base64url characters: counted in one go (what
+                // `ciphertext_byte` does for each of them).
+                Mode::Ciphertext
+                    if self.utf8_pending == 0
+                        && !self.high_surrogate
+                        && b64_value(byte).is_some() =>
+                {
+                    let run = b64::public_run_len(bytes.get(i..).unwrap_or_default());
+                    let run_u64 = u64::try_from(run).unwrap_or(u64::MAX);
+                    self.ciphertext.chars = self.ciphertext.chars.saturating_add(run_u64);
+                    i += run;
+                    self.last_char = bytes.get(i.wrapping_sub(1)).copied();
+                    continue;
+                }
                 Mode::Ciphertext if self.utf8_pending > 0 => self.ciphertext_byte(byte),
                 Mode::Ciphertext => match byte {
                     b'"' => {
@@ -285,10 +314,14 @@ impl SmerStream {
                             self.broken = true;
                         }
                         self.end_ciphertext();
+                        self.ciphertext_end = Some(base.saturating_add(offset(i)));
                         self.mode = Mode::Structure;
                         self.keep(b'"')?;
                     }
-                    b'\\' => self.mode = Mode::CiphertextEscape,
+                    b'\\' => {
+                        self.ciphertext_escaped = true;
+                        self.mode = Mode::CiphertextEscape;
+                    }
                     c => self.ciphertext_byte(c),
                 },
                 Mode::CiphertextEscape => self.ciphertext_escape(byte),
@@ -304,8 +337,12 @@ impl SmerStream {
                         _ => Mode::KeptString { escape: false },
                     };
                 }
-                Mode::Structure => self.structure(byte)?,
+                Mode::Structure => {
+                    self.at = base.saturating_add(offset(i));
+                    self.structure(byte)?;
+                }
             }
+            i += 1;
         }
         Ok(())
     }
@@ -334,6 +371,8 @@ impl SmerStream {
                 } else if self.top_level_object() && self.ciphertext_next {
                     // The ciphertext's value: kept as "", its characters only counted.
                     self.ciphertext_next = false;
+                    self.ciphertext_start = Some(self.at.saturating_add(1));
+                    self.ciphertext_end = None;
                     self.keep(b'"')?;
                     self.mode = Mode::Ciphertext;
                     return Ok(());
@@ -372,16 +411,7 @@ impl SmerStream {
     /// The whole SMeR has been fed: checks it as [`ParsedSmer::parse`] would (same errors,
     /// same order) and returns its outline.
     pub fn finish(self) -> Result<SmerOutline> {
-        if self.broken || self.mode != Mode::Structure {
-            return Err(Error::MalformedSmer(
-                "not a JWE JSON General Serialization object",
-            ));
-        }
-        let (parsed, ciphertext_len) = ParsedSmer::parse_inner(
-            &self.skeleton,
-            &self.limits,
-            super::CiphertextMode::Streamed(self.ciphertext),
-        )?;
+        let (parsed, ciphertext_len, _) = self.parse_skeleton()?;
         Ok(SmerOutline {
             enc: parsed.enc,
             recipient_key_ids: parsed
@@ -393,4 +423,61 @@ impl SmerStream {
             ciphertext_len,
         })
     }
+
+    /// The whole SMeR has been fed, by a reader that holds the document elsewhere: checks it
+    /// as [`ParsedSmer::parse_leaving_ciphertext`] would (same errors, same order) and
+    /// returns what that returns — the ciphertext left in the document, at
+    /// [`ParsedSmer::ciphertext_span`] — without ever holding more than its skeleton. A
+    /// ciphertext written with JSON escapes has no span that decodes to it: then `None`,
+    /// and the caller parses the whole document.
+    pub fn finish_leaving_ciphertext(self) -> Result<Option<ParsedSmer>> {
+        // Offsets are below the document's length, which `update` bounds by this.
+        let limit = self.limits.max_smer_bytes();
+        let (mut parsed, ciphertext_len, span) = self.parse_skeleton()?;
+        let Some((start, end)) = span else {
+            return Ok(None);
+        };
+        let to_usize = |n: u64| {
+            usize::try_from(n).map_err(|_| Error::TooLarge {
+                what: "SMeR",
+                limit,
+            })
+        };
+        parsed.outside = Some(CiphertextSpan {
+            start: to_usize(start)?,
+            end: to_usize(end)?,
+            decoded_len: to_usize(ciphertext_len)?,
+        });
+        Ok(Some(parsed))
+    }
+
+    /// The skeleton parsed as [`ParsedSmer::parse`] parses a document; the ciphertext's
+    /// length, and where its text lies when it has no escapes.
+    fn parse_skeleton(self) -> Result<(ParsedSmer, u64, Option<TextAt>)> {
+        if self.broken || self.mode != Mode::Structure {
+            return Err(Error::MalformedSmer(
+                "not a JWE JSON General Serialization object",
+            ));
+        }
+        let (parsed, ciphertext_len) = ParsedSmer::parse_inner(
+            &self.skeleton,
+            &self.limits,
+            super::CiphertextMode::Streamed(self.ciphertext),
+        )?;
+        let span = match (self.ciphertext_start, self.ciphertext_end) {
+            (Some(start), Some(end)) if !self.ciphertext_escaped && start <= end => {
+                Some((start, end))
+            }
+            _ => None,
+        };
+        Ok((parsed, ciphertext_len, span))
+    }
+}
+
+/// Where the ciphertext's text lies in the document: (first character, closing quote).
+type TextAt = (u64, u64);
+
+/// A slice index as a document offset.
+fn offset(i: usize) -> u64 {
+    u64::try_from(i).unwrap_or(u64::MAX)
 }

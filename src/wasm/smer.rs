@@ -351,6 +351,10 @@ pub fn open_smer(
         .map_err(js)
 }
 
+/// How much of a SMeR `parseLeavingCiphertext` copies into the module's memory at a time.
+const PARSE_PIECE: usize = 256 << 10;
+const PIECE_U32: u32 = 256 << 10;
+
 /// A SMeR parsed and checked (SPEC.md §2.4), to be opened with a content key that was
 /// unwrapped elsewhere — in the browser, by WebCrypto's RSA-OAEP with a private key it holds
 /// as a non-extractable `CryptoKey`. The core still makes every other check.
@@ -373,15 +377,40 @@ impl JsParsedSmer {
     /// `smer.subarray(ciphertextStart, ciphertextEnd)` straight into the MAC input between
     /// `macInputHead` and `macInputTail`. A ciphertext written with JSON escapes is decoded
     /// here (`ciphertextStart` is then `undefined` and `macInput()` works as after `parse`).
+    ///
+    /// The document is read a piece at a time (SPEC.md §2.4's streamed check, the one DERy
+    /// runs on uploads): only its headers and recipients are copied into the module's memory,
+    /// never its ciphertext, so opening a large SMeR does not grow that memory (which never
+    /// shrinks) by the SMeR's size. Only a ciphertext written with escapes is read whole.
     #[wasm_bindgen(js_name = parseLeavingCiphertext)]
     pub fn parse_leaving_ciphertext(
-        smer: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] smer: JsValue,
         options: Option<OpenOptionsObject>,
     ) -> JsResult<JsParsedSmer> {
         let limits = open_options(options).map_err(js)?;
-        ParsedSmer::parse_leaving_ciphertext(smer, &limits)
-            .map(|p| JsParsedSmer(Some(p)))
-            .map_err(js)
+        let smer = smer
+            .dyn_into::<js_sys::Uint8Array>()
+            .map_err(|_| js(Error::InvalidInput("the SMeR must be a Uint8Array")))?;
+        let length = smer.length();
+        let mut stream = smer::SmerStream::new(&limits);
+        let mut piece = vec![0u8; PARSE_PIECE.min(usize::try_from(length).unwrap_or(0))];
+        let mut at = 0u32;
+        while at < length {
+            let end = at.saturating_add(PIECE_U32).min(length);
+            let part = piece
+                .get_mut(..usize::try_from(end - at).unwrap_or(0))
+                .ok_or_else(|| js(Error::InvalidInput("SMeR piece")))?;
+            smer.subarray(at, end).copy_to(part);
+            stream.update(part).map_err(js)?;
+            at = end;
+        }
+        match stream.finish_leaving_ciphertext().map_err(js)? {
+            Some(parsed) => Ok(JsParsedSmer(Some(parsed))),
+            // Escapes in the ciphertext: the whole document, decoded here.
+            None => ParsedSmer::parse_leaving_ciphertext(&smer.to_vec(), &limits)
+                .map(|p| JsParsedSmer(Some(p)))
+                .map_err(js),
+        }
     }
 
     /// Offset in the parsed document of the ciphertext's first character, when it was left

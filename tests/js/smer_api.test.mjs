@@ -132,6 +132,20 @@ test('parseLeavingCiphertext: parse\'s checks and codes on every vector, and the
   const valid = vectors.cases.find((c) => c.expect === 'ok');
   const escaped = valid.smer.replace(/"ciphertext":"(.)/, (_, ch) => `"ciphertext":"\\u00${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
   assert.notEqual(escaped, valid.smer);
+  // Not a Uint8Array: a typed error, not a crash.
+  for (const wrong of ['{}', [1, 2], null, new ArrayBuffer(8), new Uint16Array(4)]) {
+    assert.throws(() => semres.ParsedSmer.parseLeavingCiphertext(wrong), (e) => e.code === 'InvalidInput', String(wrong));
+  }
+  // A view of a larger buffer is read at its own offset.
+  const padded = new Uint8Array(utf8(valid.smer).length + 20);
+  padded.set(utf8(valid.smer), 7);
+  const view = padded.subarray(7, 7 + utf8(valid.smer).length);
+  const fromView = semres.ParsedSmer.parseLeavingCiphertext(view);
+  const direct = semres.ParsedSmer.parseLeavingCiphertext(utf8(valid.smer));
+  assert.equal(fromView.ciphertextStart, direct.ciphertextStart);
+  assert.equal(hex(fromView.macInputHead), hex(direct.macInputHead));
+  fromView.free();
+  direct.free();
   const parsed = semres.ParsedSmer.parseLeavingCiphertext(utf8(escaped));
   assert.equal(parsed.ciphertextStart, undefined);
   assert.equal(hex(parsed.macInput()), hex(semres.ParsedSmer.parse(utf8(valid.smer)).macInput()));

@@ -119,10 +119,11 @@ async function decryptChunked(aes, iv, ciphertext, chunkBytes) {
   const record = new Uint8Array(lastAt + tail.length);
   record.set(tail, lastAt);
   const padding = new Uint8Array(16).fill(16);
+  // One buffer for every chunk and its padding block (WebCrypto copies its input when called).
+  const piece = lastAt > 0 ? new Uint8Array(chunkBytes + 16) : null;
   for (let at = 0; at < lastAt; at += chunkBytes) {
     const end = at + chunkBytes;
     const pad = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: ciphertext.subarray(end - 16, end) }, aes, padding));
-    const piece = new Uint8Array(chunkBytes + 16);
     piece.set(ciphertext.subarray(at, end));
     piece.set(pad.subarray(0, 16), chunkBytes);
     const plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: chainOf(at) }, aes, piece));
