@@ -118,6 +118,9 @@ async function decryptChunked(aes, iv, ciphertext, chunkBytes) {
   const tail = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: chainOf(lastAt) }, aes, ciphertext.subarray(lastAt)));
   const record = new Uint8Array(lastAt + tail.length);
   record.set(tail, lastAt);
+  // Pieces of the record that WebCrypto returned are wiped once copied (they wait for the
+  // garbage collector).
+  tail.fill(0);
   const padding = new Uint8Array(16).fill(16);
   // One buffer for every chunk and its padding block (WebCrypto copies its input when called).
   const piece = lastAt > 0 ? new Uint8Array(chunkBytes + 16) : null;
@@ -129,6 +132,7 @@ async function decryptChunked(aes, iv, ciphertext, chunkBytes) {
     const plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: chainOf(at) }, aes, piece));
     if (plain.length !== chunkBytes) throw semresError('Internal', 'AES-CBC chunk of the wrong length');
     record.set(plain, at);
+    plain.fill(0);
   }
   return record;
 }
