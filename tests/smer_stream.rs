@@ -11,16 +11,23 @@ use serde_json::Value;
 
 mod common;
 
+/// The streamed check fed `bytes` in pieces of `chunk`, stopping at its first refusal.
+fn fed(bytes: &[u8], chunk: usize, limits: &Limits) -> Result<SmerStream, String> {
+    let mut stream = SmerStream::new(limits);
+    for piece in bytes.chunks(chunk.max(1)) {
+        stream.update(piece).map_err(|e| e.code().to_string())?;
+    }
+    Ok(stream)
+}
+
 fn streamed(
     bytes: &[u8],
     chunk: usize,
     limits: &Limits,
 ) -> Result<semres::smer::SmerOutline, String> {
-    let mut stream = SmerStream::new(limits);
-    for piece in bytes.chunks(chunk.max(1)) {
-        stream.update(piece).map_err(|e| e.code().to_string())?;
-    }
-    stream.finish().map_err(|e| e.code().to_string())
+    fed(bytes, chunk, limits)?
+        .finish()
+        .map_err(|e| e.code().to_string())
 }
 
 fn streamed_leaving(
@@ -28,11 +35,7 @@ fn streamed_leaving(
     chunk: usize,
     limits: &Limits,
 ) -> Result<Option<ParsedSmer>, String> {
-    let mut stream = SmerStream::new(limits);
-    for piece in bytes.chunks(chunk.max(1)) {
-        stream.update(piece).map_err(|e| e.code().to_string())?;
-    }
-    stream
+    fed(bytes, chunk, limits)?
         .finish_leaving_ciphertext()
         .map_err(|e| e.code().to_string())
 }

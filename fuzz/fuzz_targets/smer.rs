@@ -9,6 +9,15 @@
 use libfuzzer_sys::fuzz_target;
 use semres::smer::{Limits, ParsedSmer, SmerStream};
 
+/// The streamed check fed `smer` in pieces of `chunk` bytes, stopping at its first refusal.
+fn fed(smer: &[u8], chunk: usize, limits: &Limits) -> semres::Result<SmerStream> {
+    let mut stream = SmerStream::new(limits);
+    for piece in smer.chunks(chunk) {
+        stream.update(piece)?;
+    }
+    Ok(stream)
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&control, smer)) = data.split_first() else {
         return;
@@ -46,15 +55,7 @@ fuzz_target!(|data: &[u8]| {
         (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
         _ => panic!("parse and parse_leaving_ciphertext disagree"),
     }
-    let mut pieces = SmerStream::new(&limits);
-    let mut fed = Ok(());
-    for piece in smer.chunks(chunk) {
-        fed = pieces.update(piece);
-        if fed.is_err() {
-            break;
-        }
-    }
-    match (&left, fed.and_then(|()| pieces.finish_leaving_ciphertext())) {
+    match (&left, fed(smer, chunk, &limits).and_then(SmerStream::finish_leaving_ciphertext)) {
         (Ok(l), Ok(Some(p))) => {
             assert!(p.ciphertext_span().is_some());
             assert_eq!(l.ciphertext_span(), p.ciphertext_span());
@@ -68,15 +69,7 @@ fuzz_target!(|data: &[u8]| {
         (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
         _ => panic!("parse_leaving_ciphertext and the piecewise parse disagree"),
     }
-    let mut stream = SmerStream::new(&limits);
-    let mut streamed = Ok(());
-    for piece in smer.chunks(chunk) {
-        streamed = stream.update(piece);
-        if streamed.is_err() {
-            break;
-        }
-    }
-    let streamed = streamed.and_then(|()| stream.finish());
+    let streamed = fed(smer, chunk, &limits).and_then(SmerStream::finish);
     match (whole, streamed) {
         (Ok(p), Ok(o)) => {
             let kids: Vec<Option<String>> =

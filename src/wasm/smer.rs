@@ -352,8 +352,7 @@ pub fn open_smer(
 }
 
 /// How much of a SMeR `parseLeavingCiphertext` copies into the module's memory at a time.
-const PARSE_PIECE: usize = 256 << 10;
-const PIECE_U32: u32 = 256 << 10;
+const PARSE_PIECE: u32 = 256 << 10;
 
 /// A SMeR parsed and checked (SPEC.md §2.4), to be opened with a content key that was
 /// unwrapped elsewhere — in the browser, by WebCrypto's RSA-OAEP with a private key it holds
@@ -393,10 +392,10 @@ impl JsParsedSmer {
             .map_err(|_| js(Error::InvalidInput("the SMeR must be a Uint8Array")))?;
         let length = smer.length();
         let mut stream = smer::SmerStream::new(&limits);
-        let mut piece = vec![0u8; PARSE_PIECE.min(usize::try_from(length).unwrap_or(0))];
+        let mut piece = vec![0u8; usize::try_from(PARSE_PIECE.min(length)).unwrap_or(0)];
         let mut at = 0u32;
         while at < length {
-            let end = at.saturating_add(PIECE_U32).min(length);
+            let end = at.saturating_add(PARSE_PIECE).min(length);
             let part = piece
                 .get_mut(..usize::try_from(end - at).unwrap_or(0))
                 .ok_or_else(|| js(Error::InvalidInput("SMeR piece")))?;
