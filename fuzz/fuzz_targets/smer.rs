@@ -55,7 +55,10 @@ fuzz_target!(|data: &[u8]| {
         (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
         _ => panic!("parse and parse_leaving_ciphertext disagree"),
     }
-    match (&left, fed(smer, chunk, &limits).and_then(SmerStream::finish_leaving_ciphertext)) {
+    match (
+        &left,
+        fed(smer, chunk, &limits).and_then(SmerStream::finish_leaving_ciphertext),
+    ) {
         (Ok(l), Ok(Some(p))) => {
             assert!(p.ciphertext_span().is_some());
             assert_eq!(l.ciphertext_span(), p.ciphertext_span());
