@@ -1,13 +1,13 @@
 // Each crate's share of the WASM module (issue 15 item 4): `node scripts/wasm-size.mjs
 // [FILE]` reads a module that still has its `name` section (by default cargo's own output,
-// target/wasm32-unknown-unknown/release/semres.wasm, before wasm-bindgen; pkg/ is stripped)
+// target/wasm32-unknown-unknown/wasm-release/semres.wasm, before wasm-bindgen; pkg/ is stripped)
 // and prints, per crate, the function bodies' bytes and those bodies gzipped on their own
 // (an estimate of the crate's share of the download), then the data segments.
 import { readFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { leb } from './wasm-leb.mjs';
 
-const file = process.argv[2] ?? 'target/wasm32-unknown-unknown/release/semres.wasm';
+const file = process.argv[2] ?? 'target/wasm32-unknown-unknown/wasm-release/semres.wasm';
 if (!existsSync(file)) throw new Error(`${file} not found: run npm run build:wasm first`);
 const wasm = readFileSync(file);
 let at = 8;

@@ -15,7 +15,7 @@
 //! core refuses; [`probes`] holds two such signatures, and a verifier is used only when it
 //! answers every probe as the core does.
 
-use curve25519_dalek::constants::{ED25519_BASEPOINT_TABLE, EIGHT_TORSION};
+use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
@@ -149,12 +149,12 @@ fn probe(
 /// Deterministic (fixed scalars), so every thread and every hospital computes the same.
 pub fn probes() -> Vec<Probe> {
     let a = Scalar::from_bytes_mod_order(*b"SEMRES probe signing key scalar.");
-    let key = ED25519_BASEPOINT_TABLE * &a;
+    let key = EdwardsPoint::mul_base(&a);
     let torsion = EIGHT_TORSION[1];
     let mut out = Vec::with_capacity(3);
 
     let r = Scalar::from_bytes_mod_order(*b"SEMRES probe nonce, honest .....");
-    let mut honest = probe("honest", &a, key, &r, ED25519_BASEPOINT_TABLE * &r);
+    let mut honest = probe("honest", &a, key, &r, EdwardsPoint::mul_base(&r));
     honest.holds = true;
     out.push(honest);
 
@@ -164,7 +164,7 @@ pub fn probes() -> Vec<Probe> {
         &a,
         key,
         &r,
-        ED25519_BASEPOINT_TABLE * &r + torsion,
+        EdwardsPoint::mul_base(&r) + torsion,
     ));
 
     // [S]B − [k]A′ = R − [k]T: the core refuses unless [k]T is the identity (8 divides k);
@@ -174,7 +174,7 @@ pub fn probes() -> Vec<Probe> {
     for n in 0..=u8::MAX {
         nonce[31] = n;
         let r = Scalar::from_bytes_mod_order(nonce);
-        let big_r = ED25519_BASEPOINT_TABLE * &r;
+        let big_r = EdwardsPoint::mul_base(&r);
         let k = challenge(&big_r.compress(), &mixed_key.compress(), PROBE_MESSAGE);
         if !(torsion * k).is_identity() {
             out.push(probe(
@@ -214,7 +214,7 @@ mod tests {
             &CompressedEdwardsY(*key),
             message,
         );
-        (ED25519_BASEPOINT_TABLE * &s - a * k - r)
+        (EdwardsPoint::mul_base(&s) - a * k - r)
             .mul_by_cofactor()
             .is_identity()
     }
