@@ -468,29 +468,53 @@ impl SealPlan {
     /// and after it, for a caller that encodes the ciphertext itself (the browser's native
     /// base64); the SMeR is `head ‖ base64url(ciphertext) ‖ tail`. The same checks.
     pub fn finish_around(&self, ciphertext_len: usize, tag: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+        let head = self.finish_head(ciphertext_len)?;
+        Ok((head, self.finish_tail(tag)?))
+    }
+
+    /// The SMeR's bytes before the ciphertext's base64url (they do not depend on the tag),
+    /// for a caller that writes the ciphertext's text while it encrypts, before the tag is
+    /// known. Refuses (`InvalidInput`) a ciphertext length that is not the record's, or a
+    /// recipient without a wrapped key.
+    pub fn finish_head(&self, ciphertext_len: usize) -> Result<Vec<u8>> {
         if ciphertext_len != content::ciphertext_len(self.record_len) {
             return Err(Error::InvalidInput(
                 "the ciphertext is not the length of the record announced",
             ));
         }
-        if tag.len() != self.enc.tag_len() {
-            return Err(Error::InvalidInput("the tag has the wrong length"));
-        }
-        if self.wrapped.iter().any(Option::is_none) {
-            return Err(Error::InvalidInput("a recipient's wrapped key is missing"));
-        }
         // Member order and absence of whitespace are fixed (SPEC.md §2.2); every value is
         // base64url, so no JSON escaping is ever needed.
         let mut out = Vec::with_capacity(self.protected.len() + self.wrapped.len() * 800 + 256);
-        let encode_failed = || Error::InvalidInput("base64url encoding failed");
         self.write_keys_part(&mut out)?;
         out.extend_from_slice(b",\"iv\":\"");
-        b64::encode_into(&self.iv, &mut out).ok_or_else(encode_failed)?;
+        b64::encode_into(&self.iv, &mut out)
+            .ok_or(Error::InvalidInput("base64url encoding failed"))?;
         out.extend_from_slice(b"\",\"ciphertext\":\"");
-        let mut tail = b"\",\"tag\":\"".to_vec();
-        b64::encode_into(tag, &mut tail).ok_or_else(encode_failed)?;
+        Ok(out)
+    }
+
+    /// The SMeR's bytes after the ciphertext's base64url: the truncated HMAC `tag`
+    /// (`InvalidInput` for a tag of the wrong length) and the closing brace.
+    pub fn finish_tail(&self, tag: &[u8]) -> Result<Vec<u8>> {
+        if tag.len() != self.enc.tag_len() {
+            return Err(Error::InvalidInput("the tag has the wrong length"));
+        }
+        let mut tail = Vec::with_capacity(self.tail_len());
+        tail.extend_from_slice(b"\",\"tag\":\"");
+        b64::encode_into(tag, &mut tail).ok_or(Error::InvalidInput("base64url encoding failed"))?;
         tail.extend_from_slice(b"\"}");
-        Ok((out, tail))
+        Ok(tail)
+    }
+
+    /// The length of [`SealPlan::finish_tail`]'s bytes (known before the tag is).
+    pub fn tail_len(&self) -> usize {
+        b"\",\"tag\":\"".len() + b64::encoded_len(self.enc.tag_len()) + b"\"}".len()
+    }
+
+    /// The HMAC of this SMeR's content (RFC 7518 §5.2.2.1) to be fed its ciphertext a piece
+    /// at a time, already fed `AAD ‖ IV`; its output's first half is the tag.
+    pub fn content_mac(&self) -> Result<content::ContentMac> {
+        content::ContentMac::new(self.enc, &self.cek, self.aad(), &self.iv)
     }
 
     /// Writes `{"protected":"…","recipients":[…]` (no closing brace): the start of a SMeR
@@ -1043,6 +1067,14 @@ impl ParsedSmer {
     /// Where the ciphertext starts in [`ParsedSmer::mac_input`] (without building it).
     pub fn mac_input_ciphertext_start(&self) -> usize {
         self.aad.len() + self.iv.len()
+    }
+
+    /// The HMAC of this SMeR's content under `cek` (RFC 7518 §5.2.2.1), already fed
+    /// `AAD ‖ IV`, to be fed the ciphertext a piece at a time (it may have been left in the
+    /// document) and given to [`ParsedSmer::tag_matches`]. `InvalidInput` for a key of the
+    /// wrong length.
+    pub fn content_mac(&self, cek: &[u8]) -> Result<content::ContentMac> {
+        content::ContentMac::new(self.enc, cek, &self.aad, &self.iv)
     }
 
     /// Whether `full_mac`, an HMAC computed elsewhere with the content key's MAC half over

@@ -404,3 +404,72 @@ fn finish_around_is_finish_without_the_ciphertext_text() {
         }
     }
 }
+
+/// The browser's way of sealing a large record (www/lib/webcrypto-ceda.js): the head before
+/// the tag is known, the ciphertext's text and the plan's HMAC fed a piece at a time, then
+/// the tail — the bytes of `seal` with the same randomness; and opening the same way: the
+/// parsed SMeR's HMAC fed the ciphertext in pieces authenticates it, under no other key.
+#[test]
+fn sealed_and_authenticated_in_pieces_as_seal_and_open() {
+    let to: Vec<&EncryptionPublicKey> = keys().iter().map(|k| k.public_key()).collect();
+    for enc in [
+        ContentEncryption::A256CbcHs512,
+        ContentEncryption::A128CbcHs256,
+    ] {
+        for len in [0usize, 1, 15, 16, 17, 1000] {
+            let record: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+            let seed = 40 + len as u64;
+            let whole = smer::seal(
+                &mut ChaCha20Rng::seed_from_u64(seed),
+                &record,
+                &to,
+                &options(enc),
+                &Limits::default(),
+            )
+            .unwrap();
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let mut plan =
+                smer::SealPlan::new(&mut rng, len, &to, &options(enc), &Limits::default()).unwrap();
+            plan.wrap_all(&mut rng).unwrap();
+            let sealed = semres::ceda::content::encrypt(
+                enc,
+                plan.content_key(),
+                plan.iv(),
+                plan.aad(),
+                &record,
+            )
+            .unwrap();
+            for step in [1usize, 16, 48, 4096] {
+                let mut mac = plan.content_mac().unwrap();
+                for piece in sealed.ciphertext.chunks(step) {
+                    mac.update(piece);
+                }
+                let full = mac.finish();
+                let tail = plan.finish_tail(&full[..enc.tag_len()]).unwrap();
+                assert_eq!(tail.len(), plan.tail_len());
+                let head = plan.finish_head(sealed.ciphertext.len()).unwrap();
+                let text = semres::b64::encode(&sealed.ciphertext);
+                assert_eq!(
+                    [head, text.into_bytes(), tail].concat(),
+                    whole,
+                    "{enc:?} {len} {step}"
+                );
+
+                let parsed = ParsedSmer::parse(&whole, &Limits::default()).unwrap();
+                let mut mac = parsed.content_mac(plan.content_key()).unwrap();
+                for piece in sealed.ciphertext.chunks(step) {
+                    mac.update(piece);
+                }
+                assert!(parsed.tag_matches(&mac.finish()), "{enc:?} {len} {step}");
+                let mut other = plan.content_key().to_vec();
+                other[0] ^= 1;
+                let mut mac = parsed.content_mac(&other).unwrap();
+                mac.update(&sealed.ciphertext);
+                assert!(!parsed.tag_matches(&mac.finish()));
+                assert!(parsed.content_mac(&other[1..]).is_err());
+            }
+            assert!(plan.finish_head(sealed.ciphertext.len() + 16).is_err());
+            assert!(plan.finish_tail(&[0u8; 3]).is_err());
+        }
+    }
+}

@@ -82,7 +82,7 @@ pub fn encrypt(
             "content-encryption key has the wrong length",
         ));
     }
-    let (mac_key, enc_key) = cek.split_at(cek.len() / 2);
+    let enc_key = &cek[cek.len() / 2..];
     let mut buffer = vec![0u8; ciphertext_len(plaintext.len())];
     buffer[..plaintext.len()].copy_from_slice(plaintext);
     let written = match enc {
@@ -94,11 +94,9 @@ pub fn encrypt(
         }
     }?;
     buffer.truncate(written);
-    let tag = match enc {
-        ContentEncryption::A128CbcHs256 => mac::<Hmac<Sha256>>(mac_key, aad, iv, &buffer)?,
-        ContentEncryption::A256CbcHs512 => mac::<Hmac<Sha512>>(mac_key, aad, iv, &buffer)?,
-    };
-    let tag = tag[..enc.tag_len()].to_vec();
+    let mut mac = ContentMac::new(enc, cek, aad, iv)?;
+    mac.update(&buffer);
+    let tag = mac.finish()[..enc.tag_len()].to_vec();
     Ok(Sealed {
         ciphertext: buffer,
         tag,
@@ -129,17 +127,12 @@ pub fn authenticate(
     ciphertext: &[u8],
     tag: &[u8],
 ) -> bool {
-    if cek.len() != enc.cek_len() || tag.len() != enc.tag_len() || iv.len() != IV_LEN {
-        return false;
-    }
-    let mac_key = &cek[..cek.len() / 2];
-    match enc {
-        ContentEncryption::A128CbcHs256 => {
-            verify::<Hmac<Sha256>>(mac_key, aad, iv, ciphertext, tag)
+    match ContentMac::new(enc, cek, aad, iv) {
+        Ok(mut mac) => {
+            mac.update(ciphertext);
+            tag_matches(enc, &mac.finish(), tag)
         }
-        ContentEncryption::A256CbcHs512 => {
-            verify::<Hmac<Sha512>>(mac_key, aad, iv, ciphertext, tag)
-        }
+        Err(_) => false,
     }
 }
 
@@ -157,6 +150,82 @@ pub fn mac_input(aad: &[u8], iv: &[u8], ciphertext: &[u8]) -> Vec<u8> {
 /// The MAC input's last 8 bytes, AL: the AAD's length in bits, u64 big-endian.
 pub fn mac_input_al(aad_len: usize) -> [u8; 8] {
     (aad_len as u64).saturating_mul(8).to_be_bytes()
+}
+
+/// The RFC 7518 §5.2.2.1 HMAC made a piece of ciphertext at a time, for a caller that
+/// encrypts or decrypts elsewhere in pieces (the browser's WebCrypto, whose HMAC takes its
+/// whole input in one call, a copy of the whole ciphertext): `AAD || IV` when made,
+/// the ciphertext's pieces in order, `AL` when finished. [`ContentMac::finish`] gives the
+/// full HMAC output, as [`tag_matches`] takes it.
+pub struct ContentMac {
+    state: MacState,
+    aad_bits: u64,
+}
+
+enum MacState {
+    Hs256(Hmac<Sha256>),
+    Hs512(Hmac<Sha512>),
+}
+
+impl core::fmt::Debug for ContentMac {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ContentMac(..)")
+    }
+}
+
+impl ContentMac {
+    /// Starts the HMAC of `enc` keyed by the first half of `cek`, fed `aad ‖ iv`.
+    /// `InvalidInput` for a CEK or IV of the wrong length.
+    pub fn new(enc: ContentEncryption, cek: &[u8], aad: &[u8], iv: &[u8]) -> Result<Self> {
+        if cek.len() != enc.cek_len() {
+            return Err(Error::InvalidInput(
+                "content-encryption key has the wrong length",
+            ));
+        }
+        if iv.len() != IV_LEN {
+            return Err(Error::InvalidInput("the IV has the wrong length"));
+        }
+        let aad_bits = (aad.len() as u64)
+            .checked_mul(8)
+            .ok_or(Error::InvalidInput("the AAD is too long"))?;
+        let mac_key = &cek[..cek.len() / 2];
+        let keyed = |_| Error::InvalidInput("MAC key invalid");
+        let mut state = match enc {
+            ContentEncryption::A128CbcHs256 => {
+                MacState::Hs256(<Hmac<Sha256> as KeyInit>::new_from_slice(mac_key).map_err(keyed)?)
+            }
+            ContentEncryption::A256CbcHs512 => {
+                MacState::Hs512(<Hmac<Sha512> as KeyInit>::new_from_slice(mac_key).map_err(keyed)?)
+            }
+        };
+        state.update(aad);
+        state.update(iv);
+        Ok(ContentMac { state, aad_bits })
+    }
+
+    /// Feeds the next piece of the ciphertext.
+    pub fn update(&mut self, ciphertext_piece: &[u8]) {
+        self.state.update(ciphertext_piece);
+    }
+
+    /// Feeds `AL` and gives the full HMAC output (the tag is its first half).
+    pub fn finish(self) -> Vec<u8> {
+        let mut state = self.state;
+        state.update(&self.aad_bits.to_be_bytes());
+        match state {
+            MacState::Hs256(mac) => mac.finalize().into_bytes().to_vec(),
+            MacState::Hs512(mac) => mac.finalize().into_bytes().to_vec(),
+        }
+    }
+}
+
+impl MacState {
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            MacState::Hs256(mac) => mac.update(bytes),
+            MacState::Hs512(mac) => mac.update(bytes),
+        }
+    }
 }
 
 /// Whether the leftmost bytes of `full_mac` (an HMAC computed elsewhere over
@@ -217,47 +286,6 @@ where
         .map_err(|_| Error::DecryptionFailed)
 }
 
-/// The RFC 7518 §5.2.2.1 MAC input: `AAD || IV || E || AL`, AL = AAD length in bits (u64 BE).
-fn mac_state<M: Mac + KeyInit>(
-    mac_key: &[u8],
-    aad: &[u8],
-    iv: &[u8],
-    ciphertext: &[u8],
-) -> Option<M> {
-    let mut mac = <M as KeyInit>::new_from_slice(mac_key).ok()?;
-    let aad_bits = (aad.len() as u64).checked_mul(8)?;
-    mac.update(aad);
-    mac.update(iv);
-    mac.update(ciphertext);
-    mac.update(&aad_bits.to_be_bytes());
-    Some(mac)
-}
-
-fn mac<M: Mac + KeyInit>(
-    mac_key: &[u8],
-    aad: &[u8],
-    iv: &[u8],
-    ciphertext: &[u8],
-) -> Result<Vec<u8>> {
-    let mac = mac_state::<M>(mac_key, aad, iv, ciphertext)
-        .ok_or(Error::InvalidInput("MAC key or AAD length invalid"))?;
-    Ok(mac.finalize().into_bytes().to_vec())
-}
-
-fn verify<M: Mac + KeyInit>(
-    mac_key: &[u8],
-    aad: &[u8],
-    iv: &[u8],
-    ciphertext: &[u8],
-    tag: &[u8],
-) -> bool {
-    match mac_state::<M>(mac_key, aad, iv, ciphertext) {
-        // Constant-time comparison of the leftmost tag.len() bytes.
-        Some(mac) => mac.verify_truncated_left(tag).is_ok(),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +337,30 @@ mod tests {
             sealed.tag,
             hex("4dd3b4c088a7f45c216839645b2012bf2e6269a8c56a816dbc1b267761955bc5")
         );
+    }
+
+    #[test]
+    fn content_mac_in_pieces_is_the_one_call_mac() {
+        for enc in [
+            ContentEncryption::A128CbcHs256,
+            ContentEncryption::A256CbcHs512,
+        ] {
+            let k: Vec<u8> = (0u8..64).take(enc.cek_len()).collect();
+            let iv: [u8; 16] = hex(IV).try_into().unwrap();
+            let sealed = encrypt(enc, &k, &iv, &hex(A), &hex(P)).unwrap();
+            for step in 1..=sealed.ciphertext.len() {
+                let mut mac = ContentMac::new(enc, &k, &hex(A), &iv).unwrap();
+                for piece in sealed.ciphertext.chunks(step) {
+                    mac.update(piece);
+                }
+                let full = mac.finish();
+                assert_eq!(full.len(), 2 * enc.tag_len());
+                assert_eq!(&full[..enc.tag_len()], &sealed.tag[..]);
+                assert!(tag_matches(enc, &full, &sealed.tag));
+            }
+            assert!(ContentMac::new(enc, &k[1..], &hex(A), &iv).is_err());
+            assert!(ContentMac::new(enc, &k, &hex(A), &iv[1..]).is_err());
+        }
     }
 
     #[test]

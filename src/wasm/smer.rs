@@ -231,26 +231,62 @@ impl JsSealPlan {
         Ok(smer)
     }
 
-    /// As `finish`, for a caller that encodes the ciphertext with the browser's native
-    /// base64 (`Uint8Array.prototype.toBase64`, base64url without padding): the SMeR's bytes
-    /// before and after the ciphertext's text, `[head, tail]`; the SMeR is
-    /// `head ‖ base64url(ciphertext) ‖ tail`. The same checks; the plan is then spent.
-    #[wasm_bindgen(js_name = finishAround, unchecked_return_type = "[Uint8Array, Uint8Array]")]
-    pub fn finish_around(
-        &mut self,
-        ciphertext_length: usize,
-        tag: &[u8],
-    ) -> JsResult<js_sys::Array> {
-        let (head, tail) = self
-            .plan()?
-            .finish_around(ciphertext_length, tag)
-            .map_err(js)?;
-        self.0 = None;
-        Ok([head, tail]
-            .iter()
-            .map(|part| JsValue::from(js_sys::Uint8Array::from(part.as_slice())))
-            .collect())
+    /// The HMAC of the SMeR's content (RFC 7518 §5.2.2.1) under the plan's content key, to be
+    /// fed the ciphertext a piece at a time as it is made: its `finish()` is the full HMAC,
+    /// whose leftmost half is the tag. The key stays in the module.
+    #[wasm_bindgen(js_name = contentMac)]
+    pub fn content_mac(&self) -> JsResult<JsContentMac> {
+        Ok(JsContentMac(Some(self.plan()?.content_mac().map_err(js)?)))
     }
+
+    /// For a caller that writes the ciphertext's text itself (the browser's native base64,
+    /// base64url without padding) while it encrypts: the SMeR's bytes before that text, once
+    /// every recipient's wrapped key is there. The SMeR is
+    /// `finishHead(n) ‖ base64url(ciphertext) ‖ finishTail(tag)`. Does not spend the plan.
+    #[wasm_bindgen(js_name = finishHead)]
+    pub fn finish_head(&self, ciphertext_length: usize) -> JsResult<Vec<u8>> {
+        self.plan()?.finish_head(ciphertext_length).map_err(js)
+    }
+
+    /// The length of `finishTail`'s bytes, known before the tag is.
+    #[wasm_bindgen(getter, js_name = tailLength)]
+    pub fn tail_length(&self) -> JsResult<usize> {
+        Ok(self.plan()?.tail_len())
+    }
+
+    /// The SMeR's bytes after the ciphertext's text: the tag (the leftmost half of the
+    /// HMAC; `InvalidInput` for a tag of the wrong length). The plan is then spent; a
+    /// refused call leaves it as it was.
+    #[wasm_bindgen(js_name = finishTail)]
+    pub fn finish_tail(&mut self, tag: &[u8]) -> JsResult<Vec<u8>> {
+        let tail = self.plan()?.finish_tail(tag).map_err(js)?;
+        self.0 = None;
+        Ok(tail)
+    }
+}
+
+/// The HMAC of a SMeR's content (RFC 7518 §5.2.2.1: `AAD ‖ IV ‖ ciphertext ‖ AL`), fed the
+/// ciphertext a piece at a time — WebCrypto's HMAC takes its whole input in one call, a copy
+/// of the whole ciphertext. Made by `SealPlan.contentMac()` or `ParsedSmer.contentMac(cek)`.
+#[wasm_bindgen(js_name = ContentMac)]
+pub struct JsContentMac(Option<crate::ceda::content::ContentMac>);
+
+#[wasm_bindgen(js_class = ContentMac)]
+impl JsContentMac {
+    /// Feeds the next piece of the ciphertext, in order.
+    pub fn update(&mut self, piece: &[u8]) -> JsResult<()> {
+        self.0.as_mut().ok_or_else(mac_finished)?.update(piece);
+        Ok(())
+    }
+
+    /// The full HMAC (its leftmost half is the tag). The object is then spent.
+    pub fn finish(&mut self) -> JsResult<Vec<u8>> {
+        Ok(self.0.take().ok_or_else(mac_finished)?.finish())
+    }
+}
+
+fn mac_finished() -> JsValue {
+    js(Error::InvalidInput("this ContentMac was already finished"))
 }
 
 impl JsSealPlan {
@@ -373,8 +409,8 @@ impl JsParsedSmer {
     /// Parses and checks a SMeR as `parse` does — the same checks and codes — but leaves the
     /// ciphertext in `smer`, checked as canonical base64url and not decoded: for a caller
     /// with the browser's native base64 (`Uint8Array.prototype.setFromBase64`), which decodes
-    /// `smer.subarray(ciphertextStart, ciphertextEnd)` straight into the MAC input between
-    /// `macInputHead` and `macInputTail`. A ciphertext written with JSON escapes is decoded
+    /// `smer.subarray(ciphertextStart, ciphertextEnd)` a piece at a time for `contentMac(cek)`
+    /// and for the decryption. A ciphertext written with JSON escapes is decoded
     /// here (`ciphertextStart` is then `undefined` and `macInput()` works as after `parse`).
     ///
     /// The document is read a piece at a time (SPEC.md §2.4's streamed check, the one DERy
@@ -431,18 +467,6 @@ impl JsParsedSmer {
         Ok(self.parsed()?.ciphertext_len())
     }
 
-    /// The MAC input's bytes before the ciphertext (`aad ‖ iv`).
-    #[wasm_bindgen(getter, js_name = macInputHead)]
-    pub fn mac_input_head(&self) -> JsResult<Vec<u8>> {
-        Ok(self.parsed()?.mac_input_head())
-    }
-
-    /// The MAC input's last 8 bytes (AL: the AAD's length in bits, big-endian).
-    #[wasm_bindgen(getter, js_name = macInputTail)]
-    pub fn mac_input_tail(&self) -> JsResult<Vec<u8>> {
-        Ok(self.parsed()?.mac_input_tail().to_vec())
-    }
-
     /// The wrapped content keys (RSA-OAEP-256 ciphertexts) to try with the private key whose
     /// id is `keyId`, in order; `NoMatchingRecipient` when there is none.
     #[wasm_bindgen(js_name = encryptedKeysFor, unchecked_return_type = "Uint8Array[]")]
@@ -493,6 +517,17 @@ impl JsParsedSmer {
     #[wasm_bindgen(js_name = tagMatches)]
     pub fn tag_matches(&self, mac: &[u8]) -> JsResult<bool> {
         Ok(self.parsed()?.tag_matches(mac))
+    }
+
+    /// The HMAC of this SMeR's content under the content key `cek` (what unwrapping one of
+    /// `encryptedKeysFor` gave; `InvalidInput` for a key of the wrong length), to be fed the
+    /// ciphertext a piece at a time — decoded from the SMeR where `parseLeavingCiphertext`
+    /// left it — and its `finish()` given to `tagMatches`.
+    #[wasm_bindgen(js_name = contentMac)]
+    pub fn content_mac(&self, cek: &[u8]) -> JsResult<JsContentMac> {
+        Ok(JsContentMac(Some(
+            self.parsed()?.content_mac(cek).map_err(js)?,
+        )))
     }
 
     /// Opens the SMeR with the content key `cek` (what unwrapping one of `encryptedKeysFor`

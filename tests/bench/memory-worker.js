@@ -15,6 +15,13 @@ import { sealToDisk, openToDisk, discard, sha256Hex } from '/lib/large-records.j
 const te = new TextEncoder();
 const td = new TextDecoder();
 const gc = () => (typeof self.gc === 'function' ? self.gc() : undefined);
+/** Collects the garbage of preparing the input (to open: the seal's) and lets V8 give the
+ *  freed buffers back (their memory is released by a background sweeper after `gc()`). */
+const settle = async () => {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  gc();
+};
 
 function randomBytes(n) {
   const out = new Uint8Array(n);
@@ -139,9 +146,11 @@ self.onmessage = async ({ data }) => {
         self.postMessage({ ok: true, inputBytes: job.input.inputBytes });
         return;
       }
-      const record = randomBytes(size);
+      let record = randomBytes(size);
       job = { impl, op, input: op === 'seal' ? record : await impls[impl].seal(record) };
-      gc();
+      // To open, the record itself is no longer held (a recipient has only the SMeR).
+      record = null;
+      await settle();
       self.postMessage({ ok: true, inputBytes: job.input.length });
     } else if (data.run) {
       if (isStreamed(job.impl)) {

@@ -1,10 +1,13 @@
 // CEDA with the browser's native primitives under the WASM core (SPEC §2): the core checks
 // every option and every SMeR, builds and parses every structure, draws the content key and
-// IV, wraps it for each recipient and compares the tag; WebCrypto does the bulk work —
-// AES-CBC, HMAC-SHA-256/512 (RFC 7518 §5.2.2), the SMeR hash's SHA-256 — and the
-// RSA-OAEP-256 unwrap with a private key it holds as a non-extractable `CryptoKey`. The bytes are the core's own for the same key and IV. Every
-// unwrap or authentication failure is one `DecryptionFailed`. Used by the worker, the tests
-// (every SMeR vector through both paths) and the benchmark.
+// IV, wraps it for each recipient, makes the HMAC (RFC 7518 §5.2.2) a piece at a time and
+// compares the tag; WebCrypto does the bulk work — AES-CBC, the SMeR hash's SHA-256 — and the
+// RSA-OAEP-256 unwrap with a private key it holds as a non-extractable `CryptoKey`. (Where the
+// ciphertext cannot be left in the SMeR — no native base64, or an escaped ciphertext — the
+// HMAC is WebCrypto's, over the whole MAC input the core builds.) The bytes are the core's
+// own for the same key and IV. Every unwrap or authentication failure is one
+// `DecryptionFailed`. Used by the worker, the tests (every SMeR vector through both paths)
+// and the benchmark.
 import { semresError } from './semres-error.js';
 
 const HASH = { 'A128CBC-HS256': 'SHA-256', 'A256CBC-HS512': 'SHA-512' };
@@ -17,14 +20,16 @@ const NATIVE_SEAL_FROM = 64 << 10;
 const utf8 = new TextEncoder();
 
 /**
- * Large records go through WebCrypto and the base64 codec in pieces, so that no call copies
- * a whole record and no whole-record string exists: AES-CBC a MiB at a time (whole blocks),
- * base64url 48 KiB at a time (whole quanta; 64 KiB of text, a string small enough for V8's
- * young generation, so that each is collected as soon as the next is made). Tests pass one
- * smaller size for both (`chunkBytes`, a multiple of 48) to cross the pieces' edges on small
- * records.
+ * Large records go through WebCrypto, the HMAC and the base64 codec in pieces, so that no
+ * call copies a whole record, no whole-record string exists and, where the browser has
+ * native base64, no whole ciphertext either (sealing writes each piece's text into the SMeR;
+ * opening decodes each piece from it, once for the HMAC and once more, authenticated, for
+ * AES): AES-CBC and the HMAC 1,008 KiB at a time (whole blocks, whole base64 quanta),
+ * base64url 48 KiB at a time (64 KiB of text, a string small enough for V8's young
+ * generation, so that each is collected as soon as the next is made). Tests pass one smaller
+ * size for both (`chunkBytes`, a multiple of 48) to cross the pieces' edges on small records.
  */
-export const PIECES = Object.freeze({ aes: 1 << 20, base64: 48 << 10 });
+export const PIECES = Object.freeze({ aes: 21 * (48 << 10), base64: 48 << 10 });
 
 function piecesOf(chunkBytes) {
   if (chunkBytes === undefined) return PIECES;
@@ -52,100 +57,109 @@ function encodeBase64Into(bytes, out, chunkBytes) {
 }
 
 /**
- * The MAC input `aad ‖ iv ‖ ciphertext ‖ AL` (RFC 7518 §5.2.2.1) of a parsed SMeR: where
- * the core left the ciphertext in the SMeR (checked, `ParsedSmer.parseLeavingCiphertext`),
- * the browser's own base64 decoder writes it straight into place, a piece at a time;
- * otherwise the core's.
+ * The ciphertext of a SMeR whose text the core left in place and checked
+ * (`ParsedSmer.parseLeavingCiphertext`: canonical base64url of `length` bytes), decoded by
+ * the browser's own decoder a range at a time: `read(from, to, into)` decodes bytes
+ * `from..to` (`from` a multiple of 3; `to` too, or the length) into the start of `into` and
+ * returns that part of `into`.
  */
-function macInputOf(parsed, smer, chunkBytes) {
+function ciphertextInSmer(parsed, smer, chunkBytes) {
   const start = parsed.ciphertextStart;
-  if (start === undefined) return parsed.macInput();
-  const head = parsed.macInputHead;
-  const length = parsed.ciphertextLength;
-  const input = new Uint8Array(head.length + length + 8);
-  input.set(head);
   const end = parsed.ciphertextEnd;
+  const length = parsed.ciphertextLength;
   const chars = (chunkBytes / 3) * 4;
-  let to = head.length;
-  for (let at = start; at < end; at += chars) {
-    const text = ascii.decode(smer.subarray(at, Math.min(at + chars, end)));
-    const { written } = input.subarray(to, head.length + length)
-      .setFromBase64(text, { alphabet: 'base64url', lastChunkHandling: 'loose' });
-    to += written;
-  }
-  // The core checked the text: canonical base64url of `length` bytes.
-  if (to !== head.length + length) throw semresError('Internal', 'the browser\'s base64 decoder disagrees with the core');
-  input.set(parsed.macInputTail, head.length + length);
-  return input;
+  return {
+    length,
+    read(from, to, into) {
+      const textFrom = start + (from / 3) * 4;
+      const textTo = to === length ? end : start + (to / 3) * 4;
+      let written = 0;
+      for (let at = textFrom; at < textTo; at += chars) {
+        const text = ascii.decode(smer.subarray(at, Math.min(at + chars, textTo)));
+        written += into.subarray(written, to - from)
+          .setFromBase64(text, { alphabet: 'base64url', lastChunkHandling: 'loose' }).written;
+      }
+      if (written !== to - from) throw semresError('Internal', 'the browser\'s base64 decoder disagrees with the core');
+      return into.subarray(0, written);
+    },
+  };
 }
 
 /**
- * AES-CBC encryption with PKCS#7 padding (what one WebCrypto call gives) of `record` into
- * `out` (its length rounded up to the next whole block), `chunkBytes` at a time: each chunk
- * is chained from the previous chunk's last ciphertext block, and the padding block WebCrypto
- * adds to every chunk but the last is dropped — the same bytes as one call.
+ * AES-CBC encryption with PKCS#7 padding (what one WebCrypto call gives) of `record`,
+ * `chunkBytes` at a time: each chunk is chained from the previous chunk's last ciphertext
+ * block, and the padding block WebCrypto adds to every chunk but the last is dropped — the
+ * same bytes as one call. `each(piece, at)` is given every piece of the ciphertext in order
+ * (while WebCrypto encrypts the next); resolves to the ciphertext's length.
  */
-async function encryptInto(aes, iv, record, out, chunkBytes) {
-  let chain = iv;
-  for (let at = 0; ; at += chunkBytes) {
+async function encryptPieces(aes, iv, record, chunkBytes, each) {
+  const encryptAt = (at, chain) => crypto.subtle.encrypt({ name: 'AES-CBC', iv: chain }, aes, record.subarray(at, Math.min(at + chunkBytes, record.length)));
+  let pending = encryptAt(0, iv);
+  for (let at = 0; ; ) {
     const end = Math.min(at + chunkBytes, record.length);
-    const piece = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: chain }, aes, record.subarray(at, end)));
+    const out = new Uint8Array(await pending);
     const last = end === record.length;
-    const keep = last ? piece.length : end - at;
-    if (at + keep > out.length) throw semresError('Internal', 'AES-CBC wrote more than the plan');
-    out.set(piece.subarray(0, keep), at);
-    if (last) {
-      if (at + keep !== out.length) throw semresError('Internal', 'AES-CBC wrote less than the plan');
-      return;
-    }
-    chain = out.slice(at + keep - 16, at + keep);
+    const piece = last ? out : out.subarray(0, end - at);
+    if (!last) pending = encryptAt(end, piece.slice(piece.length - 16));
+    each(piece, at);
+    if (last) return at + piece.length;
+    at = end;
   }
 }
 
+/** A ciphertext held whole, read as `ciphertextInSmer` reads one left in its SMeR. */
+const ciphertextInArray = (ciphertext) => ({
+  length: ciphertext.length,
+  read(from, to, into) {
+    into.set(ciphertext.subarray(from, to));
+    return into.subarray(0, to - from);
+  },
+});
+
 /**
- * AES-CBC decryption of an authenticated `ciphertext` (whole blocks), `chunkBytes` at a
- * time. The last chunk goes first: its padding gives the record's length, so the record is
- * allocated once, at its size. Every other chunk is decrypted with a block appended that
- * decrypts to a full padding block (WebCrypto checks and removes padding on every call):
- * the encryption of sixteen 0x10 bytes chained from the chunk's last block. A padding error
- * throws (the caller maps it to DecryptionFailed).
+ * AES-CBC decryption of an authenticated ciphertext (whole blocks; `source` as
+ * `ciphertextInSmer`), `chunkBytes` at a time. The last chunk goes first: its padding gives
+ * the record's length, so the record is allocated once, at its size. Every other chunk is
+ * decrypted with a block appended that decrypts to a full padding block (WebCrypto checks
+ * and removes padding on every call): the encryption of sixteen 0x10 bytes chained from the
+ * chunk's last block. A padding error throws (the caller maps it to DecryptionFailed).
  */
-async function decryptChunked(aes, iv, ciphertext, chunkBytes) {
-  const blocks = ciphertext.length;
-  if (blocks === 0 || blocks % 16 !== 0) throw semresError('DecryptionFailed', 'decryption failed');
-  const lastAt = Math.floor((blocks - 1) / chunkBytes) * chunkBytes;
-  const chainOf = (at) => (at === 0 ? iv : ciphertext.subarray(at - 16, at));
-  const tail = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: chainOf(lastAt) }, aes, ciphertext.subarray(lastAt)));
+async function decryptPieces(aes, iv, source, chunkBytes) {
+  const { length } = source;
+  if (length === 0 || length % 16 !== 0) throw semresError('DecryptionFailed', 'decryption failed');
+  const lastAt = Math.floor((length - 1) / chunkBytes) * chunkBytes;
+  // A chunk's chain: the block before it (`chunkBytes` and so `at` are multiples of 48).
+  const chainOf = (at) => (at === 0 ? iv : source.read(at - 48, at, new Uint8Array(48)).slice(32));
+  // One buffer for every chunk and its padding block (WebCrypto copies its input when called).
+  const piece = new Uint8Array(Math.min(chunkBytes, length) + 16);
+  const tail = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: chainOf(lastAt) }, aes, source.read(lastAt, length, piece)));
   const record = new Uint8Array(lastAt + tail.length);
   record.set(tail, lastAt);
   // Pieces of the record that WebCrypto returned are wiped once copied (they wait for the
   // garbage collector).
   tail.fill(0);
   const padding = new Uint8Array(16).fill(16);
-  // One buffer for every chunk and its padding block (WebCrypto copies its input when called).
-  const piece = lastAt > 0 ? new Uint8Array(chunkBytes + 16) : null;
+  let chain = iv;
   for (let at = 0; at < lastAt; at += chunkBytes) {
-    const end = at + chunkBytes;
-    const pad = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: ciphertext.subarray(end - 16, end) }, aes, padding));
-    piece.set(ciphertext.subarray(at, end));
+    const next = source.read(at, at + chunkBytes, piece).slice(chunkBytes - 16);
+    const pad = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: next }, aes, padding));
     piece.set(pad.subarray(0, 16), chunkBytes);
-    const plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: chainOf(at) }, aes, piece));
+    const plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, aes, piece));
     if (plain.length !== chunkBytes) throw semresError('Internal', 'AES-CBC chunk of the wrong length');
     record.set(plain, at);
     plain.fill(0);
+    chain = next;
   }
   return record;
 }
 
-/** The HMAC and AES keys of a content key (its first half, its second half). */
-async function contentKeys(cek, enc) {
-  const half = cek.length / 2;
-  const [mac, aes] = await Promise.all([
-    crypto.subtle.importKey('raw', cek.subarray(0, half), { name: 'HMAC', hash: HASH[enc] }, false, ['sign']),
-    crypto.subtle.importKey('raw', cek.subarray(half), { name: 'AES-CBC' }, false, ['encrypt', 'decrypt']),
-  ]);
-  return { mac, aes, tagLength: half };
-}
+const CEK_LENGTH = { 'A128CBC-HS256': 32, 'A256CBC-HS512': 64 };
+
+/** The AES key of a content key (its second half). */
+const aesKeyOf = (cek) => crypto.subtle.importKey('raw', cek.subarray(cek.length / 2), { name: 'AES-CBC' }, false, ['encrypt', 'decrypt']);
+
+/** The tag: the leftmost half of a full HMAC. */
+const tagOf = (mac) => mac.subarray(0, mac.length / 2);
 
 /** Recipients' public keys imported into WebCrypto, by SPKI (a few, reused across seals). */
 const recipientKeys = new Map();
@@ -183,46 +197,57 @@ export async function smerHashWithWebCrypto(smer) {
 export async function sealWithWebCrypto(semres, record, recipients, options, { chunkBytes } = {}) {
   const pieces = piecesOf(chunkBytes);
   const plan = semres.SealPlan.forRecord(record.length, recipients, options);
+  let mac = null;
   try {
     const cek = plan.contentKey();
-    let keys;
+    let aes;
     try {
-      // The HMAC and AES keys, and an RSA-OAEP-256 wrap of the content key for each recipient
-      // (their SPKI from the plan). WebCrypto copies `cek` when each call is made.
+      // The AES key, and an RSA-OAEP-256 wrap of the content key for each recipient (their
+      // SPKI from the plan). WebCrypto copies `cek` when each call is made.
       const wraps = Array.from({ length: plan.recipientCount }, async (_, i) => {
         const to = await recipientKey(plan.recipientSpki(i));
         return new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, to, cek));
       });
       let wrapped;
-      [keys, wrapped] = await Promise.all([contentKeys(cek, plan.enc), Promise.all(wraps)]);
+      [aes, wrapped] = await Promise.all([aesKeyOf(cek), Promise.all(wraps)]);
       wrapped.forEach((key, i) => plan.setEncryptedKey(i, key));
     } finally {
       cek.fill(0);
     }
     const iv = plan.iv;
-    const aad = plan.aad;
-    // The MAC input `aad ‖ iv ‖ ciphertext ‖ AL`, the ciphertext encrypted into its place.
+    // The HMAC (in the core, fed each piece of ciphertext as WebCrypto makes it).
+    mac = plan.contentMac();
     const ciphertextLength = (Math.floor(record.length / 16) + 1) * 16;
-    const input = new Uint8Array(aad.length + iv.length + ciphertextLength + 8);
-    input.set(aad, 0);
-    input.set(iv, aad.length);
-    const ciphertext = input.subarray(aad.length + iv.length, input.length - 8);
-    await encryptInto(keys.aes, iv, record, ciphertext, pieces.aes);
-    new DataView(input.buffer).setBigUint64(input.length - 8, BigInt(aad.length) * 8n);
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, input));
-    const tag = mac.subarray(0, keys.tagLength);
     // Small records: the core's encoder is as fast as the calls around the browser's.
-    if (!NATIVE_BASE64 || ciphertext.length < NATIVE_SEAL_FROM) return plan.finish(ciphertext, tag);
+    if (!NATIVE_BASE64 || ciphertextLength < NATIVE_SEAL_FROM) {
+      const ciphertext = new Uint8Array(ciphertextLength);
+      const written = await encryptPieces(aes, iv, record, pieces.aes, (piece, at) => {
+        ciphertext.set(piece, at);
+        mac.update(piece);
+      });
+      if (written !== ciphertextLength) throw semresError('Internal', 'AES-CBC wrote other than the plan');
+      return plan.finish(ciphertext, tagOf(mac.finish()));
+    }
     // The core writes everything but the ciphertext's base64url, which the browser encodes
-    // straight into the SMeR.
-    const [head, tail] = plan.finishAround(ciphertext.length, tag);
-    const textLength = base64Length(ciphertext.length);
-    const smer = new Uint8Array(head.length + textLength + tail.length);
+    // straight into the SMeR a piece at a time (no whole ciphertext).
+    const head = plan.finishHead(ciphertextLength);
+    const textLength = base64Length(ciphertextLength);
+    const smer = new Uint8Array(head.length + textLength + plan.tailLength);
     smer.set(head);
-    encodeBase64Into(ciphertext, smer.subarray(head.length, head.length + textLength), pieces.base64);
+    const text = smer.subarray(head.length, head.length + textLength);
+    const written = await encryptPieces(aes, iv, record, pieces.aes, (piece, at) => {
+      mac.update(piece);
+      // `at` is a multiple of the piece size, so of 3: each piece's text starts in place.
+      const from = (at / 3) * 4;
+      encodeBase64Into(piece, text.subarray(from, from + base64Length(piece.length)), pieces.base64);
+    });
+    if (written !== ciphertextLength) throw semresError('Internal', 'AES-CBC wrote other than the plan');
+    const tail = plan.finishTail(tagOf(mac.finish()));
+    if (tail.length !== smer.length - head.length - textLength) throw semresError('Internal', 'the SMeR\'s tail is not its announced length');
     smer.set(tail, head.length + textLength);
     return smer;
   } finally {
+    mac?.free();
     plan.free();
   }
 }
@@ -241,6 +266,9 @@ export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, 
   const parsed = NATIVE_BASE64 ? semres.ParsedSmer.parseLeavingCiphertext(smer, options) : semres.ParsedSmer.parse(smer, options);
   try {
     const enc = parsed.enc;
+    // The ciphertext, left in the SMeR (decoded a piece at a time, once for the HMAC and
+    // once more for AES), or held whole in the MAC input the core built (WebCrypto's HMAC).
+    const leftInSmer = parsed.ciphertextStart !== undefined ? ciphertextInSmer(parsed, smer, pieces.base64) : null;
     let input = null;
     for (const wrapped of parsed.encryptedKeysFor(keyId)) {
       let cek;
@@ -251,16 +279,31 @@ export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, 
       }
       try {
         if (!stillAllowed()) throw semresError('Locked', 'Unlock your identity first.');
-        if (cek.length !== { 'A128CBC-HS256': 32, 'A256CBC-HS512': 64 }[enc]) continue;
-        const keys = await contentKeys(cek, enc);
-        input ??= macInputOf(parsed, smer, pieces.base64);
-        const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, input));
+        if (cek.length !== CEK_LENGTH[enc]) continue;
+        let mac;
+        if (leftInSmer) {
+          const hmac = parsed.contentMac(cek);
+          try {
+            const scratch = new Uint8Array(Math.min(pieces.aes, leftInSmer.length));
+            for (let at = 0; at < leftInSmer.length; at += pieces.aes) {
+              hmac.update(leftInSmer.read(at, Math.min(at + pieces.aes, leftInSmer.length), scratch));
+            }
+            mac = hmac.finish();
+          } finally {
+            hmac.free();
+          }
+        } else {
+          input ??= parsed.macInput();
+          const key = await crypto.subtle.importKey('raw', cek.subarray(0, cek.length / 2), { name: 'HMAC', hash: HASH[enc] }, false, ['sign']);
+          mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, input));
+        }
         if (!parsed.tagMatches(mac)) continue;
         // Authenticated: the padding is checked by the decryption (no oracle: the tag was first).
-        const ciphertext = input.subarray(parsed.ciphertextOffset, input.length - 8);
+        const aes = await aesKeyOf(cek);
+        const source = leftInSmer ?? ciphertextInArray(input.subarray(parsed.ciphertextOffset, input.length - 8));
         let record;
         try {
-          record = await decryptChunked(keys.aes, parsed.iv, ciphertext, pieces.aes);
+          record = await decryptPieces(aes, parsed.iv, source, pieces.aes);
         } catch {
           break;
         }
