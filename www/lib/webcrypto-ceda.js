@@ -166,7 +166,7 @@ const recipientKeys = new Map();
 
 /** The WebCrypto RSA-OAEP-256 encryption key of an SPKI the core gave (checked there). */
 export async function recipientKey(spki) {
-  const id = Array.from(spki, (b) => String.fromCharCode(b)).join('');
+  const id = ascii.decode(spki);
   let key = recipientKeys.get(id);
   if (!key) {
     key = await crypto.subtle.importKey('spki', spki, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
@@ -199,33 +199,31 @@ export async function sealWithWebCrypto(semres, record, recipients, options, { c
   const plan = semres.SealPlan.forRecord(record.length, recipients, options);
   let mac = null;
   try {
+    // The HMAC (in the core, fed each piece of ciphertext as WebCrypto makes it).
+    mac = plan.contentMac();
+    const iv = plan.iv;
+    const ciphertextLength = (Math.floor(record.length / 16) + 1) * 16;
+    // Small records: the core's encoder is as fast as the calls around the browser's.
+    const whole = !NATIVE_BASE64 || ciphertextLength < NATIVE_SEAL_FROM;
     const cek = plan.contentKey();
-    let aes;
+    let encrypting;
     try {
-      // The AES key, and an RSA-OAEP-256 wrap of the content key for each recipient (their
-      // SPKI from the plan). WebCrypto copies `cek` when each call is made.
-      const wraps = Array.from({ length: plan.recipientCount }, async (_, i) => {
-        const to = await recipientKey(plan.recipientSpki(i));
-        return new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, to, cek));
-      });
-      let wrapped;
-      [aes, wrapped] = await Promise.all([aesKeyOf(cek), Promise.all(wraps)]);
-      wrapped.forEach((key, i) => plan.setEncryptedKey(i, key));
+      // An RSA-OAEP-256 wrap of the content key for each recipient (their SPKI from the
+      // plan), while the record is encrypted with its AES key. WebCrypto copies `cek` when
+      // each call is made.
+      const wraps = Array.from({ length: plan.recipientCount }, (_, i) => recipientKey(plan.recipientSpki(i))
+        .then((to) => crypto.subtle.encrypt({ name: 'RSA-OAEP' }, to, cek)));
+      const aes = aesKeyOf(cek);
+      encrypting = whole ? aes.then((key) => encryptWhole(key, iv, record, ciphertextLength, pieces.aes, mac)) : aes;
+      // Awaited below; not reported as unhandled if a wrap fails first.
+      encrypting.catch(() => {});
+      const wrapped = await Promise.all(wraps);
+      wrapped.forEach((key, i) => plan.setEncryptedKey(i, new Uint8Array(key)));
     } finally {
       cek.fill(0);
     }
-    const iv = plan.iv;
-    // The HMAC (in the core, fed each piece of ciphertext as WebCrypto makes it).
-    mac = plan.contentMac();
-    const ciphertextLength = (Math.floor(record.length / 16) + 1) * 16;
-    // Small records: the core's encoder is as fast as the calls around the browser's.
-    if (!NATIVE_BASE64 || ciphertextLength < NATIVE_SEAL_FROM) {
-      const ciphertext = new Uint8Array(ciphertextLength);
-      const written = await encryptPieces(aes, iv, record, pieces.aes, (piece, at) => {
-        ciphertext.set(piece, at);
-        mac.update(piece);
-      });
-      if (written !== ciphertextLength) throw semresError('Internal', 'AES-CBC wrote other than the plan');
+    if (whole) {
+      const ciphertext = await encrypting;
       return plan.finish(ciphertext, tagOf(mac.finish()));
     }
     // The core writes everything but the ciphertext's base64url, which the browser encodes
@@ -235,7 +233,7 @@ export async function sealWithWebCrypto(semres, record, recipients, options, { c
     const smer = new Uint8Array(head.length + textLength + plan.tailLength);
     smer.set(head);
     const text = smer.subarray(head.length, head.length + textLength);
-    const written = await encryptPieces(aes, iv, record, pieces.aes, (piece, at) => {
+    const written = await encryptPieces(await encrypting, iv, record, pieces.aes, (piece, at) => {
       mac.update(piece);
       // `at` is a multiple of the piece size, so of 3: each piece's text starts in place.
       const from = (at / 3) * 4;
@@ -250,6 +248,17 @@ export async function sealWithWebCrypto(semres, record, recipients, options, { c
     mac?.free();
     plan.free();
   }
+}
+
+/** The whole ciphertext of a small record, MACed by `mac` as it is made. */
+async function encryptWhole(aes, iv, record, ciphertextLength, chunkBytes, mac) {
+  const ciphertext = new Uint8Array(ciphertextLength);
+  const written = await encryptPieces(aes, iv, record, chunkBytes, (piece, at) => {
+    ciphertext.set(piece, at);
+    mac.update(piece);
+  });
+  if (written !== ciphertextLength) throw semresError('Internal', 'AES-CBC wrote other than the plan');
+  return ciphertext;
 }
 
 /**
@@ -268,7 +277,7 @@ export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, 
     const enc = parsed.enc;
     // The ciphertext, left in the SMeR (decoded a piece at a time, once for the HMAC and
     // once more for AES), or held whole in the MAC input the core built (WebCrypto's HMAC).
-    const leftInSmer = parsed.ciphertextStart !== undefined ? ciphertextInSmer(parsed, smer, pieces.base64) : null;
+    const ciphertext = parsed.ciphertextStart !== undefined ? ciphertextInSmer(parsed, smer, pieces.base64) : null;
     let input = null;
     for (const wrapped of parsed.encryptedKeysFor(keyId)) {
       let cek;
@@ -280,13 +289,16 @@ export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, 
       try {
         if (!stillAllowed()) throw semresError('Locked', 'Unlock your identity first.');
         if (cek.length !== CEK_LENGTH[enc]) continue;
+        // The AES key is imported meanwhile; nothing is decrypted before the tag matched.
+        const aes = aesKeyOf(cek);
+        aes.catch(() => {});
         let mac;
-        if (leftInSmer) {
+        if (ciphertext) {
           const hmac = parsed.contentMac(cek);
           try {
-            const scratch = new Uint8Array(Math.min(pieces.aes, leftInSmer.length));
-            for (let at = 0; at < leftInSmer.length; at += pieces.aes) {
-              hmac.update(leftInSmer.read(at, Math.min(at + pieces.aes, leftInSmer.length), scratch));
+            const scratch = new Uint8Array(Math.min(pieces.aes, ciphertext.length));
+            for (let at = 0; at < ciphertext.length; at += pieces.aes) {
+              hmac.update(ciphertext.read(at, Math.min(at + pieces.aes, ciphertext.length), scratch));
             }
             mac = hmac.finish();
           } finally {
@@ -299,11 +311,10 @@ export async function openWithWebCrypto(semres, smer, keyId, webKey, { options, 
         }
         if (!parsed.tagMatches(mac)) continue;
         // Authenticated: the padding is checked by the decryption (no oracle: the tag was first).
-        const aes = await aesKeyOf(cek);
-        const source = leftInSmer ?? ciphertextInArray(input.subarray(parsed.ciphertextOffset, input.length - 8));
+        const source = ciphertext ?? ciphertextInArray(input.subarray(parsed.ciphertextOffset, input.length - 8));
         let record;
         try {
-          record = await decryptPieces(aes, parsed.iv, source, pieces.aes);
+          record = await decryptPieces(await aes, parsed.iv, source, pieces.aes);
         } catch {
           break;
         }
