@@ -207,28 +207,27 @@ export async function sealWithWebCrypto(semres, record, recipients, options, { c
     const iv = plan.iv;
     const ciphertextLength = (Math.floor(record.length / 16) + 1) * 16;
     // Small records: the core's encoder is as fast as the calls around the browser's.
-    const whole = !NATIVE_BASE64 || ciphertextLength < NATIVE_SEAL_FROM;
+    const small = !NATIVE_BASE64 || ciphertextLength < NATIVE_SEAL_FROM;
     const cek = plan.contentKey();
-    let encrypting;
+    let aes;
+    let encrypted = null;
     try {
       // An RSA-OAEP-256 wrap of the content key for each recipient (their SPKI from the
       // plan), while the record is encrypted with its AES key. WebCrypto copies `cek` when
       // each call is made.
       const wraps = Array.from({ length: plan.recipientCount }, (_, i) => recipientKey(plan.recipientSpki(i))
         .then((to) => crypto.subtle.encrypt({ name: 'RSA-OAEP' }, to, cek)));
-      const aes = aesKeyOf(cek);
-      encrypting = whole ? aes.then((key) => encryptWhole(key, iv, record, ciphertextLength, pieces.aes, mac)) : aes;
+      aes = aesKeyOf(cek);
+      // A small record is encrypted (and MACed) now, whole; a large one below, into the SMeR.
+      if (small) encrypted = aes.then((key) => encryptWhole(key, iv, record, ciphertextLength, pieces.aes, mac));
       // Awaited below; not reported as unhandled if a wrap fails first.
-      encrypting.catch(() => {});
+      (encrypted ?? aes).catch(() => {});
       const wrapped = await Promise.all(wraps);
       wrapped.forEach((key, i) => plan.setEncryptedKey(i, new Uint8Array(key)));
     } finally {
       cek.fill(0);
     }
-    if (whole) {
-      const ciphertext = await encrypting;
-      return plan.finish(ciphertext, tagOf(mac.finish()));
-    }
+    if (small) return plan.finish(await encrypted, tagOf(mac.finish()));
     // The core writes everything but the ciphertext's base64url, which the browser encodes
     // straight into the SMeR a piece at a time (no whole ciphertext).
     const head = plan.finishHead(ciphertextLength);
@@ -236,7 +235,7 @@ export async function sealWithWebCrypto(semres, record, recipients, options, { c
     const smer = new Uint8Array(head.length + textLength + plan.tailLength);
     smer.set(head);
     const text = smer.subarray(head.length, head.length + textLength);
-    const written = await encryptPieces(await encrypting, iv, record, pieces.aes, (piece, at) => {
+    const written = await encryptPieces(await aes, iv, record, pieces.aes, (piece, at) => {
       mac.update(piece);
       // `at` is a multiple of the piece size, so of 3: each piece's text starts in place.
       const from = (at / 3) * 4;
