@@ -86,13 +86,57 @@ pub fn decode_public(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// How many of the first bytes of **public** text are base64url characters (a table
-/// lookup each, no data-dependent branch but the run's end).
+/// How many of the first bytes of **public** text are base64url characters: eight at a
+/// time as one `u64` ([`word_in_alphabet`]), then one at a time (a table lookup each) in the
+/// word where the run ends.
 pub fn public_run_len(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|&c| TABLE[usize::from(c)] >= 64)
-        .unwrap_or(bytes.len())
+    let mut whole = 0;
+    for word in bytes.chunks_exact(8) {
+        let word: [u8; 8] = word.try_into().unwrap_or([0; 8]);
+        if !word_in_alphabet(u64::from_le_bytes(word)) {
+            break;
+        }
+        whole += 8;
+    }
+    let rest = bytes.get(whole..).unwrap_or_default();
+    whole
+        + rest
+            .iter()
+            .position(|&c| TABLE[usize::from(c)] >= 64)
+            .unwrap_or(rest.len())
+}
+
+/// Whether all eight bytes of `word` are base64url characters, by arithmetic on the whole
+/// word (SWAR): no byte has its top bit set, so adding a constant below 128 to every byte
+/// never carries into the next, and each byte's top bit then says on which side of a bound
+/// it lies. Letters are tested as lower case (`| 0x20` maps `A-Z` onto `a-z` and nothing else
+/// there), `-` and `_` by equality.
+const fn word_in_alphabet(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    /// Top bit of each byte set where that byte is at least `bound`.
+    const fn at_least(w: u64, bound: u8) -> u64 {
+        w.wrapping_add(ONES * (128 - bound as u64)) & TOP
+    }
+    /// Top bit of each byte set where that byte is at most `bound`.
+    const fn at_most(w: u64, bound: u8) -> u64 {
+        !w.wrapping_add(ONES * (127 - bound as u64)) & TOP
+    }
+    /// Top bit of each byte set where that byte is `c` (a zero byte of `w ^ c`).
+    const fn equals(w: u64, c: u8) -> u64 {
+        let v = w ^ (ONES * c as u64);
+        !((v & LOW).wrapping_add(LOW) | v) & TOP
+    }
+    if word & TOP != 0 {
+        return false;
+    }
+    let lower = word | (ONES * 0x20);
+    let inside = (at_least(lower, b'a') & at_most(lower, b'z'))
+        | (at_least(word, b'0') & at_most(word, b'9'))
+        | equals(word, b'-')
+        | equals(word, b'_');
+    inside == TOP
 }
 
 /// The decoded length of `text` if [`decode_public`] accepts it, without decoding: every
@@ -101,7 +145,7 @@ pub fn public_run_len(bytes: &[u8]) -> usize {
 /// core has checked it.
 pub fn check_public(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    if bytes.iter().any(|&c| TABLE[usize::from(c)] >= 64) {
+    if public_run_len(bytes) != bytes.len() {
         return None;
     }
     let last = bytes.last().map_or(0, |&c| TABLE[usize::from(c)]);
@@ -189,6 +233,34 @@ mod tests {
                 if inside { 2 } else { 0 },
                 "{c}"
             );
+        }
+    }
+
+    #[test]
+    fn public_run_len_finds_the_end_in_any_block_and_at_any_offset() {
+        // Runs longer than a block: the end found in the first, a later or the last
+        // (partial) block, by every byte outside the alphabet.
+        let text = encode(&(0..150u8).collect::<Vec<_>>());
+        let text = text.as_bytes();
+        assert_eq!(public_run_len(text), text.len());
+        for len in [31, 32, 33, 63, 64, 65, 100, text.len()] {
+            assert_eq!(public_run_len(text.get(..len).unwrap()), len);
+            for stop in 0..len {
+                for c in [b'"', b'=', b'+', b'/', b'\\', b' ', 0, 0x7f, 0x80, 0xff] {
+                    let mut bytes = text.get(..len).unwrap().to_vec();
+                    bytes[stop] = c;
+                    assert_eq!(public_run_len(&bytes), stop, "{len} {stop} {c}");
+                }
+            }
+        }
+        // Every byte value in every lane of a word.
+        for c in 0..=255u8 {
+            let inside = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+            for at in 40..48 {
+                let mut bytes = text.get(..70).unwrap().to_vec();
+                bytes[at] = c;
+                assert_eq!(public_run_len(&bytes), if inside { 70 } else { at }, "{c}");
+            }
         }
     }
 
