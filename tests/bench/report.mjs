@@ -32,7 +32,7 @@ function cryptoTable(json) {
     `|---|---|---|${PEERS.map(() => '---').join('|')}|`,
   ];
   for (const g of groupRows(json.rows)) {
-    // Key generation and the SMeR hash the site does as the pure path where it has no row.
+    // A run saved before the site had a row for an operation: its figures against the core.
     const base = g.impls[SITE] ?? g.impls[WASM];
     const cells = PEERS.map((p) => {
       const r = g.impls[p];
